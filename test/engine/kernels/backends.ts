@@ -1,0 +1,82 @@
+// Runs one computation on the cpu and wasm backends from the same random data and compares them.
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { registerWasmTrainingKernels } from '../../../src/engine/kernels/index.ts';
+
+export async function ready(): Promise<void> {
+  registerWasmTrainingKernels();
+  await tf.setBackend('wasm');
+  await tf.setBackend('cpu');
+}
+
+/** Deterministic values in [-1, 1) so cpu and wasm see identical inputs. */
+export function randomValues(shape: number[], seed: number): Float32Array {
+  const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < out.length; i++) {
+    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    out[i] = ((s >>> 0) / 2 ** 32) * 2 - 1;
+  }
+  return out;
+}
+
+/**
+ * Computes `run` on both backends; returns the results as flat arrays. On wasm it also checks that
+ * neither the engine nor the backend kept any tensor (kernel intermediates live in the backend).
+ */
+export async function onBothBackends(run: () => tf.Tensor[]): Promise<{ cpu: Float32Array[]; wasm: Float32Array[] }> {
+  const results: Record<string, Float32Array[]> = {};
+  for (const name of ['cpu', 'wasm']) {
+    await tf.setBackend(name);
+    const tensorsBefore = tf.memory().numTensors;
+    const dataIdsBefore = tf.backend().numDataIds();
+    const outs = tf.tidy(run);
+    results[name] = outs.map((t) => t.dataSync() as Float32Array);
+    tf.dispose(outs);
+    assert.equal(tf.memory().numTensors, tensorsBefore, `${name}: engine tensors leaked`);
+    assert.equal(tf.backend().numDataIds(), dataIdsBefore, `${name}: backend buffers leaked`);
+  }
+  return { cpu: results.cpu, wasm: results.wasm };
+}
+
+export function assertClose(actual: Float32Array, expected: Float32Array, label: string, tolerance = 1e-4): void {
+  assert.equal(actual.length, expected.length, `${label}: length`);
+  let maxDiff = 0;
+  let scale = 1e-6;
+  for (let i = 0; i < expected.length; i++) {
+    maxDiff = Math.max(maxDiff, Math.abs(actual[i] - expected[i]));
+    scale = Math.max(scale, Math.abs(expected[i]));
+  }
+  assert.ok(maxDiff / scale <= tolerance, `${label}: relative error ${maxDiff / scale}`);
+}
+
+export interface ConvCase {
+  x: [number, number, number, number];
+  k: number;
+  outChannels: number;
+  stride: number;
+  pad: 'same' | 'valid';
+}
+
+// Odd and even sizes, 1x1 and 3x3, strides 1/2, batch > 1, channels 1/3/16, and 'valid' cases
+// whose last rows/cols no window reaches.
+export const convCases: ConvCase[] = [
+  { x: [2, 5, 5, 1], k: 3, outChannels: 3, stride: 1, pad: 'same' },
+  { x: [2, 7, 7, 3], k: 3, outChannels: 16, stride: 2, pad: 'same' },
+  { x: [2, 8, 8, 3], k: 3, outChannels: 16, stride: 2, pad: 'same' },
+  { x: [3, 8, 8, 16], k: 1, outChannels: 3, stride: 2, pad: 'valid' },
+  { x: [2, 7, 6, 3], k: 3, outChannels: 16, stride: 2, pad: 'valid' },
+  { x: [1, 9, 9, 16], k: 3, outChannels: 16, stride: 1, pad: 'valid' },
+  { x: [2, 6, 6, 3], k: 1, outChannels: 16, stride: 1, pad: 'same' },
+  { x: [2, 7, 7, 16], k: 1, outChannels: 1, stride: 2, pad: 'same' },
+  { x: [2, 7, 7, 1], k: 1, outChannels: 16, stride: 2, pad: 'valid' },
+];
+
+export const describeCase = (c: ConvCase) => `x=${c.x.join('x')} k=${c.k} co=${c.outChannels} s=${c.stride} ${c.pad}`;
+
+export function convOutShape(c: ConvCase): [number, number, number, number] {
+  const [n, h, w] = c.x;
+  const size = (d: number) => (c.pad === 'same' ? Math.ceil(d / c.stride) : Math.ceil((d - c.k + 1) / c.stride));
+  return [n, size(h), size(w), c.outChannels];
+}
