@@ -1,0 +1,42 @@
+// Bearer-key authentication. Decorates each request with its tenant; every data access below is
+// scoped by that tenant id, so a foreign id simply does not exist (404, never 403).
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Db } from '../db/client.ts';
+import { AppError } from '../domain/errors.ts';
+import { authenticate, type Principal } from '../domain/tenants.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+export function bearerKey(header: string | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  return match?.[1];
+}
+
+/** Resolves an Authorization header to a principal or throws 401. */
+export async function requirePrincipal(db: Db, header: string | undefined): Promise<Principal> {
+  const key = bearerKey(header);
+  if (!key) throw new AppError(401, 'UNAUTHENTICATED', 'missing "Authorization: Bearer <api key>" header');
+  const principal = await authenticate(db, key);
+  if (!principal) throw new AppError(401, 'INVALID_API_KEY', 'the API key is not valid');
+  return principal;
+}
+
+export function tenantOf(request: FastifyRequest): string {
+  if (!request.principal) throw new AppError(401, 'UNAUTHENTICATED', 'authentication required');
+  return request.principal.tenantId;
+}
+
+async function auth(app: FastifyInstance, opts: { db: Db }) {
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (request) => {
+    if (!request.url.startsWith('/v1/') && request.url !== '/v1') return;
+    request.principal = await requirePrincipal(opts.db, request.headers.authorization);
+  });
+}
+
+export const authPlugin = fp(auth, { name: 'auth' });

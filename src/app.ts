@@ -1,0 +1,41 @@
+// buildApp(services) → a fastify instance with every plugin registered but not listening, so tests
+// drive it with supertest against real PostgreSQL and S3.
+import Fastify, { type FastifyInstance } from 'fastify';
+import multipart from '@fastify/multipart';
+import type { Services } from './services.ts';
+import { errorsPlugin } from './api/errors.ts';
+import { authPlugin } from './api/auth.ts';
+import { healthRoutes } from './api/health.ts';
+import { openapiPlugin } from './api/openapi.ts';
+import { datasetRoutes } from './api/datasets.ts';
+import { jobRoutes } from './api/jobs.ts';
+import { graphqlPlugin } from './graphql/index.ts';
+
+export interface AppOptions {
+  logger?: boolean | object;
+}
+
+export async function buildApp(services: Services, opts: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? { level: services.config.logLevel },
+    // archives stream through their own parser; JSON bodies stay small
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, useDefaults: true, coerceTypes: 'array', allErrors: true } },
+  });
+  await app.register(errorsPlugin);
+  await app.register(multipart, {
+    limits: {
+      fileSize: services.config.ingest.maxImageBytes,
+      files: services.config.ingest.maxFilesPerRequest,
+      fields: 20,
+    },
+  });
+  await app.register(openapiPlugin);
+  await app.register(healthRoutes, { services });
+  await app.register(authPlugin, { db: services.db });
+  await app.register(datasetRoutes, { prefix: '/v1', services });
+  await app.register(jobRoutes, { prefix: '/v1', services });
+  await app.register(graphqlPlugin, { services });
+  return app;
+}

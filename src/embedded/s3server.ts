@@ -1,0 +1,58 @@
+// A local S3-protocol server (s3rver) on local disk, run as a child process because it needs
+// --openssl-legacy-provider (its ListObjectsV2 continuation tokens use DES) and we do not want that
+// flag in the API process.
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { S3Config } from '../config.ts';
+
+export interface EmbeddedS3Handle {
+  s3: S3Config;
+  stop(): Promise<void>;
+}
+
+const require = createRequire(import.meta.url);
+
+export async function startEmbeddedS3(directory: string, bucket = 'simsiam'): Promise<EmbeddedS3Handle> {
+  await fs.mkdir(directory, { recursive: true });
+  const bin = path.join(path.dirname(require.resolve('s3rver/package.json')), 'bin', 's3rver.js');
+  const child = spawn(
+    process.execPath,
+    ['--openssl-legacy-provider', bin, '-d', directory, '-a', '127.0.0.1', '-p', '0', '--silent', '--no-vhost-buckets'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /listening on [^:\s]+:(\d+)/.exec(out);
+      if (match) {
+        child.stdout.off('data', onData);
+        resolve(Number(match[1]));
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.once('exit', (code) => reject(new Error(`s3rver exited with ${code}: ${out}`)));
+  });
+  child.stdout.resume();
+  child.stderr.resume();
+  return {
+    s3: {
+      endpoint: `http://127.0.0.1:${port}`,
+      bucket,
+      region: 'us-east-1',
+      // s3rver's fixed development credentials
+      accessKeyId: 'S3RVER',
+      secretAccessKey: 'S3RVER',
+      forcePathStyle: true,
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}

@@ -1,0 +1,50 @@
+// The PostgreSQL-backed job queue (pg-boss). The queue only carries ids; the truth about a job
+// (status, progress, attempts) lives in our own tables.
+import { PgBoss } from 'pg-boss';
+import type pg from 'pg';
+
+export const QUEUES = {
+  train: 'train',
+  embed: 'embed',
+  probe: 'probe',
+} as const;
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+export interface QueueMessage {
+  /** our job / embedding-set / evaluation id */
+  id: string;
+}
+
+// A worker proves it is alive every few seconds; a job whose heartbeat lapses (SIGKILL, lost node)
+// goes back to the queue and is resumed from its last checkpoint by the next worker.
+export const HEARTBEAT_SECONDS = 10;
+// pg-boss caps a claim at 24 h; longer trainings checkpoint and re-enqueue themselves.
+export const MAX_CLAIM_SECONDS = 23 * 3600;
+
+export async function startQueue(databaseUrl: string, opts: { supervise?: boolean } = {}): Promise<PgBoss> {
+  const boss = new PgBoss({ connectionString: databaseUrl, max: 4, supervise: opts.supervise ?? true });
+  boss.on('error', () => {});
+  await boss.start();
+  for (const name of Object.values(QUEUES)) {
+    await boss.createQueue(name, {
+      heartbeatSeconds: HEARTBEAT_SECONDS,
+      expireInSeconds: MAX_CLAIM_SECONDS,
+      retryLimit: 50,
+      retryDelay: 2,
+      retryBackoff: true,
+      retryDelayMax: 60,
+    });
+  }
+  return boss;
+}
+
+/** Runs pg-boss statements on a client that holds an open transaction of ours. */
+export function inTransaction(client: pg.PoolClient) {
+  return { db: { executeSql: (text: string, values?: unknown[]) => client.query(text, values as unknown[]) } };
+}
+
+export async function enqueue(boss: PgBoss, queue: QueueName, message: QueueMessage, client?: pg.PoolClient) {
+  const id = await boss.send(queue, message, client ? inTransaction(client) : undefined);
+  if (!id) throw new Error(`queue ${queue} refused message for ${message.id}`);
+  return id;
+}
