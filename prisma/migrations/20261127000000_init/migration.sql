@@ -81,6 +81,7 @@ CREATE TABLE "jobs" (
     "backend" TEXT,
     "worker_id" TEXT,
     "idempotency_key" TEXT,
+    "request_hash" TEXT,
     "resumed_from_epoch" INTEGER,
     "cancel_requested_at" TIMESTAMP(3),
     "created_at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
@@ -215,9 +216,6 @@ ALTER TABLE "direct_uploads" ADD CONSTRAINT "direct_uploads_dataset_id_fkey" FOR
 
 -- AddForeignKey
 ALTER TABLE "jobs" ADD CONSTRAINT "jobs_tenant_id_fkey" FOREIGN KEY ("tenant_id") REFERENCES "tenants"("id") ON DELETE CASCADE ON UPDATE CASCADE;
-
--- AddForeignKey
-ALTER TABLE "jobs" ADD CONSTRAINT "jobs_dataset_id_fkey" FOREIGN KEY ("dataset_id") REFERENCES "datasets"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
 
 -- AddForeignKey
 ALTER TABLE "checkpoints" ADD CONSTRAINT "checkpoints_job_id_fkey" FOREIGN KEY ("job_id") REFERENCES "jobs"("id") ON DELETE CASCADE ON UPDATE CASCADE;
