@@ -1,0 +1,247 @@
+// Training jobs: creation (row + queue entry in one transaction), tenant-scoped reads, cancellation.
+// Every query takes the tenant id, so another tenant's job is indistinguishable from a missing one.
+// Writes go through the raw pg pool because pg-boss must join the same transaction; reads use Prisma.
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import type { Db } from '../db/client.ts';
+import type { Checkpoint, Job, MetricPoint } from '../generated/prisma/client.ts';
+import { enqueue, inTransaction, QUEUES } from '../queue/boss.ts';
+import type { Services } from '../services.ts';
+import { afterCursor, PAGE_ORDER, toPage } from './cursor.ts';
+import { AppError, badRequest, conflict, notFound } from './errors.ts';
+import { newId } from './ids.ts';
+import { resolveTrainingConfig } from './trainingConfig.ts';
+
+export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+const FINISHED: ReadonlySet<string> = new Set<JobStatus>(['succeeded', 'failed', 'cancelled']);
+
+type JobDeps = Pick<Services, 'db' | 'pool' | 'boss' | 'events'>;
+
+// `jobs` columns are TIMESTAMP without zone holding UTC (Prisma's convention); raw writes must match
+const NOW_UTC = `(now() AT TIME ZONE 'UTC')`;
+
+export interface CreateJobRequest {
+  datasetId: string;
+  config?: unknown;
+}
+
+/** What clients see of a job (REST and GraphQL); internal bookkeeping columns stay private. */
+export function jobView(job: Job) {
+  return {
+    id: job.id,
+    status: job.status as JobStatus,
+    datasetId: job.datasetId,
+    config: job.config,
+    progress: job.progress,
+    error: job.error as { code: string; message: string } | null,
+    attempts: job.attempts,
+    backend: job.backend,
+    workerId: job.workerId,
+    resumedFromEpoch: job.resumedFromEpoch,
+    cancelRequestedAt: job.cancelRequestedAt,
+    createdAt: job.createdAt,
+    updatedAt: job.updatedAt,
+    startedAt: job.startedAt,
+    finishedAt: job.finishedAt,
+  };
+}
+export type JobView = ReturnType<typeof jobView>;
+
+export const isFinished = (status: string) => FINISHED.has(status);
+
+/**
+ * Records a job and its queue entry atomically. With an idempotency key, a retry of the same request
+ * returns the first job (`replayed`), a different request under the same key is refused; the unique
+ * (tenant, key) index settles concurrent retries, and the loser's queue entry rolls back with it.
+ */
+export async function createJob(
+  deps: JobDeps,
+  tenantId: string,
+  request: CreateJobRequest,
+  idempotencyKey?: string,
+): Promise<{ job: Job; replayed: boolean }> {
+  const requestHash = idempotencyKey ? hashRequest(request) : null;
+  if (idempotencyKey) {
+    const earlier = await findByIdempotencyKey(deps.db, tenantId, idempotencyKey);
+    if (earlier) return replay(earlier, requestHash!);
+  }
+  const resolved = resolveTrainingConfig(request.config ?? {});
+  if ('issues' in resolved) {
+    const details = resolved.issues.map((i) => ({
+      field: i.field === '(root)' ? 'config' : `config.${i.field}`,
+      message: i.message,
+    }));
+    throw badRequest('INVALID_JOB_CONFIG', `invalid config: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`, details);
+  }
+  await requireTrainableDataset(deps.db, tenantId, request.datasetId);
+
+  const id = newId('job');
+  try {
+    await withTransaction(deps.pool, async (client) => {
+      const queueJobId = await enqueue(deps.boss, QUEUES.train, { id }, client);
+      await client.query(
+        `INSERT INTO jobs (id, tenant_id, dataset_id, config, status, idempotency_key, request_hash, queue_job_id,
+                           created_at, updated_at)
+         VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, ${NOW_UTC}, ${NOW_UTC})`,
+        [id, tenantId, request.datasetId, JSON.stringify(resolved.config), idempotencyKey ?? null, requestHash, queueJobId],
+      );
+      await deps.events.notify(id, client);
+    });
+  } catch (err) {
+    if (idempotencyKey && (err as { code?: string }).code === '23505') {
+      const winner = await findByIdempotencyKey(deps.db, tenantId, idempotencyKey);
+      if (winner) return replay(winner, requestHash!);
+    }
+    throw err;
+  }
+  return { job: await getJob(deps.db, tenantId, id), replayed: false };
+}
+
+function replay(earlier: Job, requestHash: string) {
+  if (earlier.requestHash !== requestHash) {
+    throw conflict('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request');
+  }
+  return { job: earlier, replayed: true };
+}
+
+function findByIdempotencyKey(db: Db, tenantId: string, idempotencyKey: string) {
+  return db.job.findUnique({ where: { tenantId_idempotencyKey: { tenantId, idempotencyKey } } });
+}
+
+/** sha256 of the request with object keys sorted, so key order does not make a different request. */
+export function hashRequest(request: CreateJobRequest): string {
+  const canonical = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? value.map(canonical)
+      : value && typeof value === 'object'
+        ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]))
+        : value;
+  const body = JSON.stringify(canonical({ datasetId: request.datasetId, config: request.config ?? {} }));
+  return createHash('sha256').update(body).digest('hex');
+}
+
+async function requireTrainableDataset(db: Db, tenantId: string, datasetId: string) {
+  const dataset = await db.dataset.findFirst({
+    where: { id: datasetId, tenantId },
+    select: { _count: { select: { images: true } } },
+  });
+  if (!dataset) throw notFound('dataset', datasetId);
+  // 422, not 400: the request is well-formed, the dataset just has nothing to train on (yet)
+  if (dataset._count.images === 0) {
+    throw new AppError(422, 'DATASET_EMPTY', `dataset ${datasetId} has no images to train on`);
+  }
+}
+
+async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+export async function getJob(db: Db, tenantId: string, id: string): Promise<Job> {
+  const job = await db.job.findFirst({ where: { id, tenantId } });
+  if (!job) throw notFound('job', id);
+  return job;
+}
+
+export interface JobFilter {
+  limit: number;
+  cursor?: string;
+  status?: JobStatus;
+  datasetId?: string;
+}
+
+/** Newest first. */
+export async function listJobs(db: Db, tenantId: string, filter: JobFilter) {
+  const rows = await db.job.findMany({
+    where: { tenantId, status: filter.status, datasetId: filter.datasetId, ...afterCursor(filter.cursor) },
+    orderBy: PAGE_ORDER,
+    take: filter.limit + 1,
+  });
+  return toPage(rows, filter.limit);
+}
+
+/**
+ * A queued job is cancelled on the spot; a running one gets `cancelRequestedAt` and its queue entry
+ * cancelled, which aborts the worker's `job.signal`; the worker then records `cancelled` itself.
+ * Returns the job after the change and whether it is already final.
+ */
+export async function cancelJob(deps: JobDeps, tenantId: string, id: string): Promise<{ job: Job; immediate: boolean }> {
+  const immediate = await withTransaction(deps.pool, async (client) => {
+    const { rows } = await client.query<{ status: string; queue_job_id: string | null }>(
+      'SELECT status, queue_job_id FROM jobs WHERE id = $1 AND tenant_id = $2 FOR UPDATE',
+      [id, tenantId],
+    );
+    const row = rows[0];
+    if (!row) throw notFound('job', id);
+    if (isFinished(row.status)) throw conflict('JOB_FINISHED', `job ${id} is already ${row.status}`);
+    const queued = row.status === 'queued';
+    await client.query(
+      queued
+        ? `UPDATE jobs SET status = 'cancelled', cancel_requested_at = ${NOW_UTC}, finished_at = ${NOW_UTC},
+                           updated_at = ${NOW_UTC} WHERE id = $1`
+        : `UPDATE jobs SET cancel_requested_at = COALESCE(cancel_requested_at, ${NOW_UTC}), updated_at = ${NOW_UTC}
+           WHERE id = $1`,
+      [id],
+    );
+    if (row.queue_job_id) await deps.boss.cancel(QUEUES.train, row.queue_job_id, inTransaction(client));
+    await deps.events.notify(id, client);
+    return queued;
+  });
+  return { job: await getJob(deps.db, tenantId, id), immediate };
+}
+
+export function metricView(point: MetricPoint) {
+  return { epoch: point.epoch, step: point.step, values: point.values, createdAt: point.createdAt };
+}
+
+/** Metric points with step > `since`, oldest first; `nextSince` is set while more rows follow. */
+export async function listMetrics(db: Db, tenantId: string, jobId: string, page: { since?: number; limit: number }) {
+  await getJob(db, tenantId, jobId);
+  const rows = await db.metricPoint.findMany({
+    where: { jobId, ...(page.since === undefined ? {} : { step: { gt: page.since } }) },
+    orderBy: { step: 'asc' },
+    take: page.limit + 1,
+  });
+  const items = rows.slice(0, page.limit);
+  return { items: items.map(metricView), nextSince: rows.length > page.limit ? items[items.length - 1]!.step : null };
+}
+
+/** The `last` newest points of a job the caller already holds, oldest first. */
+export async function latestMetrics(db: Db, jobId: string, last: number) {
+  const rows = await db.metricPoint.findMany({ where: { jobId }, orderBy: { step: 'desc' }, take: last });
+  return rows.reverse().map(metricView);
+}
+
+export function checkpointView(checkpoint: Checkpoint) {
+  return {
+    id: checkpoint.id,
+    epoch: checkpoint.epoch,
+    step: checkpoint.step,
+    sizeBytes: Number(checkpoint.sizeBytes),
+    metrics: checkpoint.metrics,
+    isFinal: checkpoint.isFinal,
+    createdAt: checkpoint.createdAt,
+  };
+}
+
+/** Checkpoints of a job the caller already holds, by epoch. */
+export async function jobCheckpoints(db: Db, jobId: string) {
+  const rows = await db.checkpoint.findMany({ where: { jobId }, orderBy: [{ epoch: 'asc' }, { isFinal: 'asc' }] });
+  return rows.map(checkpointView);
+}
+
+export async function listCheckpoints(db: Db, tenantId: string, jobId: string) {
+  await getJob(db, tenantId, jobId);
+  return { items: await jobCheckpoints(db, jobId) };
+}
