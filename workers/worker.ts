@@ -1,7 +1,71 @@
+// A worker: claims one job at a time from the queue and runs it. Any number of workers on any number
+// of machines share one PostgreSQL and one S3 bucket.
+import os from 'node:os';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Services } from '../src/services.ts';
+import { MAX_CLAIM_SECONDS, QUEUES, RETRY_LIMIT, type QueueMessage } from '../src/queue/boss.ts';
+import { DecodedImageCache } from '../src/data/cache.ts';
+import type { BackendName } from '../src/engine/index.ts';
+import { JobFailure, jobRecord } from './training/jobRecord.ts';
+import { runTraining } from './training/runTraining.ts';
 
-// PLACEHOLDER: the training worker is being written
-export async function startWorker(_services: Services, _log: Logger) {
-  return { stop: async () => {} };
+export interface WorkerOptions {
+  backend?: BackendName;
+  cacheDir?: string;
+  cacheMaxBytes?: number;
+  reportIntervalMs?: number;
+}
+
+export interface WorkerHandle {
+  id: string;
+  /** SIGTERM semantics: the running job checkpoints and goes back to the queue, then we stop */
+  stop(): Promise<void>;
+}
+
+export async function startWorker(services: Services, log: Logger, opts: WorkerOptions = {}): Promise<WorkerHandle> {
+  const id = `${os.hostname()}-${process.pid}`;
+  let stopping = false;
+  const cache = new DecodedImageCache(
+    opts.cacheDir ?? path.join(services.config.dataDir, 'cache', 'decoded'),
+    opts.cacheMaxBytes ?? Number(process.env.WORKER_CACHE_MAX_BYTES || 8 * 1024 ** 3),
+  );
+  const ctx = {
+    services,
+    log,
+    workerId: id,
+    cache,
+    backend: opts.backend,
+    preempted: () => stopping,
+    maxClaimMs: (MAX_CLAIM_SECONDS - 1800) * 1000,
+    reportIntervalMs: opts.reportIntervalMs,
+  };
+
+  await services.boss.work<QueueMessage>(QUEUES.train, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
+    const record = jobRecord(services, job.data.id);
+    try {
+      await runTraining(ctx, job.data.id, job.signal);
+    } catch (err) {
+      if (err instanceof JobFailure) {
+        log.warn({ jobId: job.data.id, code: err.code }, err.message);
+        return record.fail(err.code, err.message);
+      }
+      if (job.retryCount >= RETRY_LIMIT) {
+        await record.fail('RETRIES_EXHAUSTED', `gave up after ${job.retryCount + 1} attempts: ${(err as Error).message}`);
+        return;
+      }
+      log.error({ err, jobId: job.data.id, retry: job.retryCount }, 'training attempt failed, will retry');
+      throw err;
+    }
+  });
+  log.info({ workerId: id }, 'worker started');
+
+  return {
+    id,
+    async stop() {
+      stopping = true;
+      // waits for the running handler, which sees `stopping`, checkpoints and re-enqueues
+      await services.boss.offWork(QUEUES.train, { wait: true });
+    },
+  };
 }

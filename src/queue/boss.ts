@@ -15,11 +15,14 @@ export interface QueueMessage {
   id: string;
 }
 
-// A worker proves it is alive every few seconds; a job whose heartbeat lapses (SIGKILL, lost node)
-// goes back to the queue and is resumed from its last checkpoint by the next worker.
-export const HEARTBEAT_SECONDS = 10;
+// A worker proves it is alive every heartbeat/2 seconds; a job whose heartbeat lapses (SIGKILL, lost
+// node) goes back to the queue and is resumed from its last checkpoint by the next worker. Training
+// runs on its own thread, so heartbeats are never starved by a long step.
+const heartbeatSeconds = () => Math.max(10, Number(process.env.QUEUE_HEARTBEAT_SECONDS) || 20);
 // pg-boss caps a claim at 24 h; longer trainings checkpoint and re-enqueue themselves.
 export const MAX_CLAIM_SECONDS = 23 * 3600;
+// transient failures (S3, database, a crashed worker) are retried this often, with backoff
+export const RETRY_LIMIT = 50;
 
 export async function startQueue(databaseUrl: string, opts: { supervise?: boolean } = {}): Promise<PgBoss> {
   const boss = new PgBoss({ connectionString: databaseUrl, max: 4, supervise: opts.supervise ?? true });
@@ -27,9 +30,9 @@ export async function startQueue(databaseUrl: string, opts: { supervise?: boolea
   await boss.start();
   for (const name of Object.values(QUEUES)) {
     await boss.createQueue(name, {
-      heartbeatSeconds: HEARTBEAT_SECONDS,
+      heartbeatSeconds: heartbeatSeconds(),
       expireInSeconds: MAX_CLAIM_SECONDS,
-      retryLimit: 50,
+      retryLimit: RETRY_LIMIT,
       retryDelay: 2,
       retryBackoff: true,
       retryDelayMax: 60,

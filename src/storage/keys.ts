@@ -4,8 +4,8 @@ export const keys = {
   image: (sha256: string) => `images/sha256/${sha256.slice(0, 2)}/${sha256}`,
   uploadStaging: (datasetId: string, uploadId: string, index: number) => `uploads/${datasetId}/${uploadId}/${index}`,
   uploadPrefix: (datasetId: string, uploadId: string) => `uploads/${datasetId}/${uploadId}/`,
-  checkpoint: (jobId: string, epoch: number, final: boolean) =>
-    `jobs/${jobId}/checkpoints/${final ? 'final' : `epoch-${String(epoch).padStart(4, '0')}`}.ckpt`,
+  checkpoint: (jobId: string, epoch: number, step: number, final: boolean) =>
+    `jobs/${jobId}/checkpoints/${final ? 'final' : `epoch-${String(epoch).padStart(4, '0')}-step-${String(step).padStart(8, '0')}`}.ckpt`,
   checkpointPrefix: (jobId: string) => `jobs/${jobId}/`,
   embeddingVectors: (setId: string) => `embeddings/${setId}/vectors.npy`,
   embeddingRows: (setId: string) => `embeddings/${setId}/rows.json`,

@@ -191,7 +191,7 @@ CREATE UNIQUE INDEX "jobs_tenant_id_idempotency_key_key" ON "jobs"("tenant_id", 
 CREATE INDEX "checkpoints_job_id_epoch_idx" ON "checkpoints"("job_id", "epoch");
 
 -- CreateIndex
-CREATE UNIQUE INDEX "checkpoints_job_id_epoch_is_final_key" ON "checkpoints"("job_id", "epoch", "is_final");
+CREATE UNIQUE INDEX "checkpoints_job_id_step_is_final_key" ON "checkpoints"("job_id", "step", "is_final");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "metric_points_job_id_step_key" ON "metric_points"("job_id", "step");

@@ -1,0 +1,17 @@
+// The images of a dataset in a stable order (by id), as the loader and the engine see them.
+import type { Db } from '../db/client.ts';
+import type { ImageRef } from './loader.ts';
+
+export async function datasetImages(db: Db, datasetId: string): Promise<ImageRef[]> {
+  return db.image.findMany({
+    where: { datasetId },
+    orderBy: { id: 'asc' },
+    select: { id: true, sha256: true, s3Key: true, label: true },
+  });
+}
+
+/** Label strings → dense class indices (sorted, so the mapping is stable). */
+export function labelIndex(images: ImageRef[]): Map<string, number> {
+  const labels = [...new Set(images.map((i) => i.label).filter((l): l is string => l !== null))].sort();
+  return new Map(labels.map((l, i) => [l, i]));
+}

@@ -1,0 +1,35 @@
+// Messages between a worker's I/O thread and its engine thread. The engine thread owns every tensor;
+// the I/O thread (queue heartbeats, S3, PostgreSQL, the API in the embedded default) never blocks on
+// a training step.
+import type { BackendInfo, BackendName, NamedArray, StepResult } from '../../src/engine/index.ts';
+import type { TrainingConfig } from '../../src/domain/trainingConfig.ts';
+
+export interface Pixels {
+  data: Uint8Array;
+  shape: [number, number, number, number];
+}
+
+export interface EngineOps {
+  /** selects the backend and builds a trainer, fresh or restored from checkpoint bytes */
+  init(args: { backend?: BackendName; config: TrainingConfig; stepsPerEpoch: number; checkpoint?: Uint8Array }): {
+    info: BackendInfo;
+    completedSteps: number;
+    featureDim: number;
+  };
+  step(args: { pixels: Pixels }): StepResult & { numTensors: number };
+  serialize(args: Record<string, never>): Uint8Array;
+  features(args: { pixels: Pixels }): Float32Array;
+  knnAccuracy(args: { bank: Float32Array; bankLabels: Int32Array; queries: Float32Array; queryLabels: Int32Array; dim: number; numClasses: number }): number;
+  exportBackbone(args: Record<string, never>): NamedArray[];
+  dispose(args: Record<string, never>): void;
+}
+
+export type OpName = keyof EngineOps;
+
+export interface Request<K extends OpName = OpName> {
+  id: number;
+  op: K;
+  args: Parameters<EngineOps[K]>[0];
+}
+
+export type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { message: string; stack?: string } };

@@ -1,0 +1,58 @@
+// Body of the engine thread: a Trainer behind a message port.
+import { parentPort } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import { Trainer, initBackend, knnAccuracy } from '../../src/engine/index.ts';
+import type { EngineOps, OpName, Reply, Request } from './protocol.ts';
+
+let trainer: Trainer | undefined;
+
+const need = (): Trainer => {
+  if (!trainer) throw new Error('engine not initialised');
+  return trainer;
+};
+
+const ops: EngineOps = {
+  init({ config, stepsPerEpoch, checkpoint }) {
+    trainer?.dispose();
+    trainer = checkpoint ? Trainer.restore(checkpoint) : new Trainer(config, stepsPerEpoch);
+    return { info: currentInfo!, completedSteps: trainer.completedSteps, featureDim: trainer.model.featureDim };
+  },
+  step({ pixels }) {
+    return { ...need().step(pixels), numTensors: tf.memory().numTensors };
+  },
+  serialize: () => need().serialize(),
+  features: ({ pixels }) => need().features(pixels),
+  knnAccuracy({ bank, bankLabels, queries, queryLabels, dim, numClasses }) {
+    return tf.tidy(() =>
+      knnAccuracy(
+        tf.tensor2d(bank, [bankLabels.length, dim]),
+        bankLabels,
+        tf.tensor2d(queries, [queryLabels.length, dim]),
+        queryLabels,
+        numClasses,
+      ),
+    );
+  },
+  exportBackbone: () => need().exportBackbone(),
+  dispose() {
+    trainer?.dispose();
+    trainer = undefined;
+  },
+};
+
+let currentInfo: Awaited<ReturnType<typeof initBackend>> | undefined;
+
+parentPort!.on('message', async (req: Request) => {
+  let reply: Reply;
+  const transfer: ArrayBuffer[] = [];
+  try {
+    if (req.op === 'init' && !currentInfo) currentInfo = await initBackend((req as Request<'init'>).args.backend);
+    const value = (ops[req.op as OpName] as (a: unknown) => unknown)(req.args);
+    if (ArrayBuffer.isView(value)) transfer.push(value.buffer as ArrayBuffer);
+    reply = { id: req.id, ok: true, value };
+  } catch (err) {
+    const e = err as Error;
+    reply = { id: req.id, ok: false, error: { message: e.message, stack: e.stack } };
+  }
+  parentPort!.postMessage(reply, transfer);
+});

@@ -1,0 +1,29 @@
+// `npm run worker`: a training worker process for a configured deployment (DATABASE_URL + S3_*).
+// SIGTERM (a spot interruption, a rolling update) finishes the current step, writes a checkpoint and
+// hands the job back to the queue before exiting.
+import pino from 'pino';
+import { loadConfig } from '../src/config.ts';
+import { startServices } from '../src/services.ts';
+import type { BackendName } from '../src/engine/index.ts';
+import { startWorker } from './worker.ts';
+
+const config = loadConfig();
+const log = pino({ level: config.logLevel });
+if (!config.databaseUrl || !config.s3) {
+  log.error('a standalone worker needs DATABASE_URL and S3_ENDPOINT/S3_BUCKET (the embedded default runs its worker inside `npm start`)');
+  process.exit(2);
+}
+const services = await startServices(config, log);
+const worker = await startWorker(services, log, { backend: process.env.SIMSIAM_BACKEND as BackendName | undefined });
+
+let stopping = false;
+const shutdown = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'worker stopping');
+  await worker.stop();
+  await services.close();
+  process.exit(0);
+};
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,0 +1,60 @@
+// The job row's lifecycle as a worker drives it. Every write is followed by a NOTIFY so GraphQL
+// subscribers on any API replica see it.
+import type { Services } from '../../src/services.ts';
+import type { Prisma } from '../../src/db/client.ts';
+import { enqueue, QUEUES } from '../../src/queue/boss.ts';
+
+/** A failure that retrying cannot fix: the job ends `failed` with this code. */
+export class JobFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function jobRecord(services: Services, jobId: string) {
+  const { db, events, pool, boss } = services;
+  const write = async (data: Prisma.JobUpdateInput) => {
+    await db.job.update({ where: { id: jobId }, data });
+    await events.notify(jobId);
+  };
+  return {
+    load: () => db.job.findUnique({ where: { id: jobId } }),
+    async start(workerId: string, backend: string, resumedFromEpoch: number | null) {
+      await pool.query(
+        `UPDATE jobs SET status = 'running', worker_id = $2, backend = $3, attempts = attempts + 1,
+           resumed_from_epoch = $4, started_at = COALESCE(started_at, now()), updated_at = now() WHERE id = $1`,
+        [jobId, workerId, backend, resumedFromEpoch],
+      );
+      await events.notify(jobId);
+    },
+    progress: (progress: Prisma.InputJsonValue) => write({ progress }),
+    succeed: (progress: Prisma.InputJsonValue) => write({ status: 'succeeded', progress, finishedAt: new Date() }),
+    fail: (code: string, message: string) => write({ status: 'failed', error: { code, message }, finishedAt: new Date() }),
+    cancelled: () => write({ status: 'cancelled', finishedAt: new Date() }),
+    async cancelRequested(): Promise<boolean> {
+      const row = await db.job.findUnique({ where: { id: jobId }, select: { cancelRequestedAt: true, status: true } });
+      return !row || row.cancelRequestedAt !== null || row.status === 'cancelled';
+    },
+    /** Hands the job back to the queue (preemption, or the queue's 24 h claim cap). */
+    async requeue() {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const queueJobId = await enqueue(boss, QUEUES.train, { id: jobId }, client);
+        await client.query(`UPDATE jobs SET status = 'queued', worker_id = NULL, queue_job_id = $2, updated_at = now() WHERE id = $1`, [jobId, queueJobId]);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK');
+        throw err;
+      } finally {
+        client.release();
+      }
+      await events.notify(jobId);
+    },
+  };
+}
+
+export type JobRecord = ReturnType<typeof jobRecord>;

@@ -1,0 +1,187 @@
+// One claim of a training job: resume from the newest checkpoint (or start), train until done,
+// cancelled, preempted (SIGTERM) or the claim runs out, and leave the job in a state the next
+// claim can continue from. Anything thrown is transient and retried by the queue with backoff;
+// a JobFailure is final.
+import type { Logger } from 'pino';
+import type { Services } from '../../src/services.ts';
+import type { BackendName } from '../../src/engine/index.ts';
+import { resolveTrainingConfig, type TrainingConfig } from '../../src/domain/trainingConfig.ts';
+import { isFinished } from '../../src/domain/jobs.ts';
+import { ImageLoader } from '../../src/data/loader.ts';
+import type { DecodedImageCache } from '../../src/data/cache.ts';
+import { trainingDecodeSize } from '../../src/data/decode.ts';
+import { datasetImages } from '../../src/data/manifest.ts';
+import { EngineClient } from '../engine/client.ts';
+import { JobFailure, jobRecord } from './jobRecord.ts';
+import { checkpointStore } from './checkpointStore.ts';
+import { CollapseDetector, ThroughputMeter } from './meter.ts';
+import { knnMonitor } from './knnMonitor.ts';
+import { epochOrder } from './epochOrder.ts';
+import { dropMetricsAfter, writeMetricPoint } from './metricsWriter.ts';
+
+export interface TrainingContext {
+  services: Services;
+  log: Logger;
+  workerId: string;
+  cache?: DecodedImageCache;
+  backend?: BackendName;
+  /** set on SIGTERM: finish the step, checkpoint, hand the job back */
+  preempted: () => boolean;
+  /** how long one claim may train before checkpointing and re-enqueueing (the queue caps claims) */
+  maxClaimMs: number;
+  reportIntervalMs?: number;
+}
+
+type StopReason = 'cancel' | 'claim-lost' | 'preempt' | 'handoff';
+
+function validConfig(raw: unknown): TrainingConfig {
+  const resolved = resolveTrainingConfig(raw);
+  if ('issues' in resolved) {
+    throw new JobFailure('INVALID_JOB_CONFIG', resolved.issues.map((i) => `${i.field}: ${i.message}`).join('; '));
+  }
+  return resolved.config;
+}
+
+export async function runTraining(ctx: TrainingContext, jobId: string, claimSignal: AbortSignal): Promise<void> {
+  const { services, log } = ctx;
+  const record = jobRecord(services, jobId);
+  const job = await record.load();
+  if (!job || isFinished(job.status)) return;
+  if (await record.cancelRequested()) return record.cancelled();
+
+  const config = validConfig(job.config);
+  const images = await datasetImages(services.db, job.datasetId);
+  if (!images.length) throw new JobFailure('DATASET_EMPTY', `dataset ${job.datasetId} has no images`);
+  const stepsPerEpoch = Math.floor(images.length / config.batchSize);
+  if (stepsPerEpoch < 1) {
+    throw new JobFailure('DATASET_TOO_SMALL', `dataset has ${images.length} images, fewer than batchSize ${config.batchSize}`);
+  }
+  const totalSteps = stepsPerEpoch * config.epochs;
+  const checkpoints = checkpointStore(services, jobId);
+  const resume = await checkpoints.latest();
+  const loader = new ImageLoader(images, { size: trainingDecodeSize(config.imageSize), channels: config.channels }, { blobs: services.blobs, cache: ctx.cache });
+  const knn = config.knnEveryEpochs > 0 ? knnMonitor(loader, config.seed) : undefined;
+
+  const engine = new EngineClient();
+  try {
+    const init = await engine.call('init', { backend: ctx.backend, config, stepsPerEpoch, checkpoint: resume?.bytes });
+    let step = init.completedSteps;
+    await dropMetricsAfter(services.pool, jobId, step);
+    await record.start(ctx.workerId, init.info.backend, resume ? resume.epoch : null);
+    log.info({ jobId, backend: init.info.backend, resumeStep: resume?.step ?? 0, images: images.length }, 'training started');
+
+    const previous = (job.progress ?? {}) as Record<string, unknown>;
+    const meter = new ThroughputMeter();
+    const collapse = new CollapseDetector(config.collapseThreshold, config.collapsePatienceEpochs, config.projectorDim);
+    collapse.restore(Number(previous.collapseLowEpochs ?? 0));
+    let knnTop1 = typeof previous.knnTop1 === 'number' ? previous.knnTop1 : null;
+    let last = { loss: NaN, lr: NaN, zStd: NaN, pStd: NaN };
+
+    const progress = () => ({
+      epoch: step / stepsPerEpoch,
+      epochs: config.epochs,
+      step,
+      totalSteps,
+      stepsPerEpoch,
+      ...last,
+      healthyStd: collapse.healthyStd,
+      imagesPerSecond: meter.imagesPerSecond,
+      dataWaitFraction: meter.dataWaitFraction,
+      etaSeconds: meter.etaSeconds(totalSteps - step),
+      knnTop1,
+      collapsed: collapse.collapsed,
+      collapseLowEpochs: collapse.lowEpochCount,
+      skippedImages: loader.failed.size,
+      backend: init.info.backend,
+      threads: init.info.threads,
+    });
+    const report = async (extra: Record<string, number | boolean | null> = {}) => {
+      const p = progress();
+      await writeMetricPoint(services.pool, jobId, Math.floor(step / stepsPerEpoch), step, {
+        loss: p.loss, lr: p.lr, zStd: p.zStd, pStd: p.pStd, imagesPerSecond: p.imagesPerSecond, dataWaitFraction: p.dataWaitFraction, ...extra,
+      });
+      await record.progress(p);
+    };
+    const saveCheckpoint = async (final: boolean) => {
+      const bytes = await engine.call('serialize', {});
+      await checkpoints.save({ epoch: Math.floor(step / stepsPerEpoch), step, bytes, metrics: progress(), final, keep: config.keepCheckpoints });
+      lastCheckpointAt = Date.now();
+    };
+
+    let stop: StopReason | undefined;
+    const claimStart = Date.now();
+    let lastCheckpointAt = Date.now();
+    let lastReportAt = 0;
+    claimSignal.addEventListener('abort', () => (stop ??= 'claim-lost'));
+    const cancelPoll = setInterval(() => {
+      record.cancelRequested().then((c) => c && (stop ??= 'cancel'), () => {});
+    }, 2000);
+    try {
+      for (let epoch = Math.floor(step / stepsPerEpoch); epoch < config.epochs && !stop; epoch++) {
+        const order = epochOrder(images.length, config.seed, epoch).slice((step - epoch * stepsPerEpoch) * config.batchSize);
+        const sums = { z: 0, p: 0, loss: 0, n: 0 };
+        let waitStart = performance.now();
+        for await (const batch of loader.batches(order, config.batchSize)) {
+          const waitMs = performance.now() - waitStart;
+          const { size, channels } = loader.spec;
+          const n = batch.indices.length;
+          const stepStart = performance.now();
+          // a batch shrunk by corrupt images still trains; BN needs two samples
+          if (n >= 2) {
+            const r = await engine.call('step', { pixels: { data: batch.pixels, shape: [n, size, size, channels] } }, [batch.pixels.buffer as ArrayBuffer]);
+            last = { loss: r.loss, lr: r.lr, zStd: r.zStd, pStd: r.pStd };
+            sums.z += r.zStd;
+            sums.p += r.pStd;
+            sums.loss += r.loss;
+            sums.n++;
+          }
+          step++;
+          meter.record({ images: n, stepMs: performance.now() - stepStart, waitMs });
+          if (ctx.preempted()) stop ??= 'preempt';
+          if (Date.now() - claimStart > ctx.maxClaimMs) stop ??= 'handoff';
+          if (Date.now() - lastReportAt >= (ctx.reportIntervalMs ?? 1000)) {
+            await report();
+            lastReportAt = Date.now();
+          }
+          if (stop) break;
+          if (Date.now() - lastCheckpointAt >= config.checkpointEveryMinutes * 60_000 && step < totalSteps) await saveCheckpoint(false);
+          waitStart = performance.now();
+        }
+        if (stop) break;
+        const epochsDone = epoch + 1;
+        if (knn && (epochsDone % config.knnEveryEpochs === 0 || epochsDone === config.epochs)) {
+          knnTop1 = await knn.measure(engine, init.featureDim);
+        }
+        collapse.endEpoch(sums.z / Math.max(sums.n, 1), sums.p / Math.max(sums.n, 1));
+        await report({ epochEnd: true, epochLoss: sums.loss / Math.max(sums.n, 1), knnTop1, collapsed: collapse.collapsed });
+        if (epochsDone % config.checkpointEveryEpochs === 0 && epochsDone < config.epochs) await saveCheckpoint(false);
+      }
+    } finally {
+      clearInterval(cancelPoll);
+    }
+
+    if (stop === 'claim-lost' && (await record.cancelRequested())) stop = 'cancel';
+    switch (stop) {
+      case 'cancel':
+        log.info({ jobId, step }, 'training cancelled');
+        return record.cancelled();
+      case 'claim-lost':
+        // another worker owns the job now; whatever we would write could clobber its progress
+        log.warn({ jobId, step }, 'claim lost, stopping without writing');
+        return;
+      case 'preempt':
+      case 'handoff':
+        await report();
+        await saveCheckpoint(false);
+        await record.requeue();
+        log.info({ jobId, step, reason: stop }, 'training handed back to the queue');
+        return;
+      default:
+        await saveCheckpoint(true);
+        await record.succeed(progress());
+        log.info({ jobId, step }, 'training succeeded');
+    }
+  } finally {
+    await engine.close();
+  }
+}
