@@ -56,7 +56,8 @@ export interface ConvCase {
   k: number;
   outChannels: number;
   stride: number;
-  pad: 'same' | 'valid';
+  /** a number is PyTorch-style symmetric padding, what the engine's layers pass */
+  pad: 'same' | 'valid' | number;
 }
 
 // Odd and even sizes, 1x1 and 3x3, strides 1/2, batch > 1, channels 1/3/16, and 'valid' cases
@@ -71,12 +72,17 @@ export const convCases: ConvCase[] = [
   { x: [2, 6, 6, 3], k: 1, outChannels: 16, stride: 1, pad: 'same' },
   { x: [2, 7, 7, 16], k: 1, outChannels: 1, stride: 2, pad: 'same' },
   { x: [2, 7, 7, 1], k: 1, outChannels: 16, stride: 2, pad: 'valid' },
+  { x: [2, 8, 8, 16], k: 3, outChannels: 16, stride: 2, pad: 1 },
+  { x: [2, 7, 7, 3], k: 3, outChannels: 16, stride: 2, pad: 1 },
+  { x: [2, 7, 7, 16], k: 3, outChannels: 3, stride: 1, pad: 1 },
 ];
 
 export const describeCase = (c: ConvCase) => `x=${c.x.join('x')} k=${c.k} co=${c.outChannels} s=${c.stride} ${c.pad}`;
 
 export function convOutShape(c: ConvCase): [number, number, number, number] {
   const [n, h, w] = c.x;
-  const size = (d: number) => (c.pad === 'same' ? Math.ceil(d / c.stride) : Math.ceil((d - c.k + 1) / c.stride));
+  const { k, stride, pad } = c;
+  const size = (d: number) =>
+    pad === 'same' ? Math.ceil(d / stride) : pad === 'valid' ? Math.ceil((d - k + 1) / stride) : Math.floor((d + 2 * pad - k) / stride) + 1;
   return [n, size(h), size(w), c.outChannels];
 }

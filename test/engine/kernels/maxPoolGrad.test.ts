@@ -16,7 +16,7 @@ for (const c of cases) {
   test(`MaxPoolGrad matches cpu: x=${c.x.join('x')} size=${c.size} s=${c.stride} ${c.pad}`, async () => {
     const { cpu, wasm } = await onBothBackends(() => {
       const x = tf.tensor4d(randomValues(c.x, 5), c.x);
-      const dx = tf.grad((input: tf.Tensor4D) => tf.maxPool(input, c.size, c.stride, c.pad).mul(tf.range(1, 1 + c.x[3])).sum())(x);
+      const dx = tf.grad((input) => tf.maxPool(input as tf.Tensor4D, c.size, c.stride, c.pad).mul(tf.range(1, 1 + c.x[3])).sum())(x);
       return [dx];
     });
     assertClose(wasm[0], cpu[0], 'dx', 1e-6);
@@ -25,7 +25,7 @@ for (const c of cases) {
 
 test('MaxPoolGrad routes ties to the first maximum', async () => {
   const { cpu, wasm } = await onBothBackends(() => [
-    tf.grad((input: tf.Tensor4D) => tf.maxPool(input, 2, 1, 'valid').sum())(tf.ones([1, 3, 3, 2]) as tf.Tensor4D),
+    tf.grad((input) => tf.maxPool(input as tf.Tensor4D, 2, 1, 'valid').sum())(tf.ones([1, 3, 3, 2])),
   ]);
   assertClose(wasm[0], cpu[0], 'dx', 0);
 });

@@ -12,20 +12,20 @@ const shapes: Record<string, number[]> = {
 };
 
 function loss(x: tf.Tensor4D, p: Record<string, tf.Tensor>): tf.Scalar {
-  const bn = (h: tf.Tensor4D) => {
+  const bn = (h: tf.Tensor4D): tf.Tensor4D => {
     const { mean, variance } = tf.moments(h, [0, 1, 2]);
-    return tf.batchNorm(h, mean, variance, p.beta, p.gamma, 1e-5);
+    return tf.batchNorm4d(h, mean as tf.Tensor1D, variance as tf.Tensor1D, p.beta as tf.Tensor1D, p.gamma as tf.Tensor1D, 1e-5);
   };
-  let h = tf.relu(tf.conv2d(x, p.stem as tf.Tensor4D, 1, 'same'));
+  let h: tf.Tensor4D = tf.relu(tf.conv2d(x, p.stem as tf.Tensor4D, 1, 'same'));
   h = tf.maxPool(h, 3, 2, 'same');
   const shortcut = tf.conv2d(h, p.short as tf.Tensor4D, 2, 'valid');
-  let r = tf.relu(bn(tf.conv2d(h, p.w1 as tf.Tensor4D, 2, 'same')));
+  let r: tf.Tensor4D = tf.relu(bn(tf.conv2d(h, p.w1 as tf.Tensor4D, 2, 'same')));
   r = bn(tf.conv2d(r, p.w2 as tf.Tensor4D, 1, 'same'));
-  h = tf.avgPool(tf.relu(tf.add(r, shortcut)), 2, 1, 'same');
+  h = tf.avgPool(tf.relu(tf.add(r, shortcut)) as tf.Tensor4D, 2, 1, 'same');
   const z = tf.matMul(tf.mean(h, [1, 2]), p.fc as tf.Tensor2D);
   const half = z.shape[0] / 2;
   const [a, b] = tf.split(tf.div(z, tf.norm(z, 2, 1, true)), [half, half]);
-  return tf.neg(tf.mean(tf.sum(tf.mul(a, b), 1)));
+  return tf.neg(tf.mean(tf.sum(tf.mul(a, b), 1))) as tf.Scalar;
 }
 
 test('ResNet-like graph: all gradients on wasm match cpu', async () => {
