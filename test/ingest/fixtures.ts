@@ -1,0 +1,36 @@
+// Test inputs made on the fly: tiny distinct images (sharp) and tar(.gz) archives (tar-stream).
+import { gzipSync } from 'node:zlib';
+import sharp from 'sharp';
+import tar from 'tar-stream';
+
+/** A w×h image whose colour depends on `seed`, so different seeds give different bytes. */
+export async function image(seed: number, format: 'png' | 'jpeg' | 'webp' | 'gif' = 'png', w = 8, h = 8): Promise<Buffer> {
+  const background = { r: seed % 256, g: (seed * 7) % 256, b: (seed * 13) % 256 };
+  return sharp({ create: { width: w, height: h, channels: 3, background } }).toFormat(format).toBuffer();
+}
+
+export interface TarEntry {
+  name: string;
+  data?: Buffer | string;
+  type?: tar.Header['type'];
+  linkname?: string;
+}
+
+export async function makeTar(entries: TarEntry[], opts: { gzip?: boolean } = {}): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  const done = new Promise<void>((resolve, reject) => {
+    pack.on('data', (c: Buffer) => chunks.push(c));
+    pack.on('end', resolve);
+    pack.on('error', reject);
+  });
+  for (const e of entries) {
+    const type = e.type ?? 'file';
+    if (type === 'file') pack.entry({ name: e.name, type }, e.data ?? '');
+    else pack.entry({ name: e.name, type, linkname: e.linkname, size: 0 });
+  }
+  pack.finalize();
+  await done;
+  const raw = Buffer.concat(chunks);
+  return opts.gzip ? gzipSync(raw) : raw;
+}
