@@ -9,6 +9,13 @@ export async function image(seed: number, format: 'png' | 'jpeg' | 'webp' | 'gif
   return sharp({ create: { width: w, height: h, channels: 3, background } }).toFormat(format).toBuffer();
 }
 
+/** A patterned 64×64 image cut to 60% of its bytes: the header still reads, the pixels do not. */
+export async function truncatedImage(format: 'png' | 'jpeg'): Promise<Buffer> {
+  const raw = Buffer.from(Array.from({ length: 64 * 64 * 3 }, (_, i) => (i * 7919) % 251));
+  const full = await sharp(raw, { raw: { width: 64, height: 64, channels: 3 } }).toFormat(format).toBuffer();
+  return full.subarray(0, Math.floor(full.length * 0.6));
+}
+
 export interface TarEntry {
   name: string;
   data?: Buffer | string;

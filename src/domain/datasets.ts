@@ -1,0 +1,119 @@
+// Tenant-scoped dataset data access. Every query names the tenant, so another tenant's dataset id
+// behaves exactly like an unknown one (404 DATASET_NOT_FOUND).
+import type { Db } from '../db/client.ts';
+import { badRequest, conflict, notFound } from './errors.ts';
+import { newId } from './ids.ts';
+
+export interface Page {
+  limit: number;
+  cursor?: string;
+}
+
+const encodeCursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+function decodeCursor<T>(cursor: string, valid: (v: unknown) => v is T): T {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (valid(value)) return value;
+  } catch {
+    // fall through to the same answer as a well-formed but wrong cursor
+  }
+  throw badRequest('INVALID_CURSOR', 'cursor is not one this API returned');
+}
+
+const datasetFields = { id: true, name: true, description: true, createdAt: true, updatedAt: true } as const;
+
+export async function createDataset(db: Db, tenantId: string, input: { name: string; description?: string | null }) {
+  return db.dataset.create({
+    data: { id: newId('ds'), tenantId, name: input.name, description: input.description ?? null },
+    select: datasetFields,
+  });
+}
+
+export async function getDataset(db: Db, tenantId: string, id: string) {
+  const dataset = await db.dataset.findFirst({ where: { id, tenantId }, select: datasetFields });
+  if (!dataset) throw notFound('dataset', id);
+  return dataset;
+}
+
+type DatasetCursor = { t: string; id: string };
+const isDatasetCursor = (v: unknown): v is DatasetCursor =>
+  typeof v === 'object' && v !== null && typeof (v as DatasetCursor).t === 'string' && typeof (v as DatasetCursor).id === 'string';
+
+/** Newest first; the cursor is (createdAt, id) of the last item, so inserts do not shift pages. */
+export async function listDatasets(db: Db, tenantId: string, page: Page) {
+  const after = page.cursor ? decodeCursor(page.cursor, isDatasetCursor) : undefined;
+  const afterDate = after ? new Date(after.t) : undefined;
+  const rows = await db.dataset.findMany({
+    where: {
+      tenantId,
+      ...(after && { OR: [{ createdAt: { lt: afterDate } }, { createdAt: afterDate, id: { lt: after.id } }] }),
+    },
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    take: page.limit + 1,
+    select: datasetFields,
+  });
+  const items = rows.slice(0, page.limit);
+  const last = items.at(-1);
+  const nextCursor = rows.length > page.limit && last ? encodeCursor({ t: last.createdAt.toISOString(), id: last.id }) : null;
+  return { items, nextCursor };
+}
+
+/** The dataset with its image count and label histogram. */
+export async function describeDataset(db: Db, tenantId: string, id: string) {
+  const dataset = await getDataset(db, tenantId, id);
+  const groups = await db.image.groupBy({ by: ['label'], where: { datasetId: id }, _count: { _all: true } });
+  const labels: Record<string, number> = {};
+  let unlabeledCount = 0;
+  let imageCount = 0;
+  for (const g of groups) {
+    imageCount += g._count._all;
+    if (g.label === null) unlabeledCount = g._count._all;
+    else labels[g.label] = g._count._all;
+  }
+  return { ...dataset, imageCount, labels, unlabeledCount };
+}
+
+const isImageCursor = (v: unknown): v is string => typeof v === 'string';
+
+/** In id order (random ids: stable, not chronological), optionally one label only. */
+export async function listImages(db: Db, tenantId: string, datasetId: string, page: Page & { label?: string }) {
+  await getDataset(db, tenantId, datasetId);
+  const after = page.cursor ? decodeCursor(page.cursor, isImageCursor) : undefined;
+  const rows = await db.image.findMany({
+    where: { datasetId, ...(page.label !== undefined && { label: page.label }), ...(after && { id: { gt: after } }) },
+    orderBy: { id: 'asc' },
+    take: page.limit + 1,
+    select: {
+      id: true,
+      sha256: true,
+      format: true,
+      width: true,
+      height: true,
+      channels: true,
+      bytes: true,
+      label: true,
+      split: true,
+      originalName: true,
+      createdAt: true,
+    },
+  });
+  const items = rows.slice(0, page.limit);
+  const last = items.at(-1);
+  return { items, nextCursor: rows.length > page.limit && last ? encodeCursor(last.id) : null };
+}
+
+export const ACTIVE_JOB_STATUSES = ['queued', 'running'];
+
+/**
+ * Deletes the dataset, its image rows and uploads (cascade). Refused while a queued or running job
+ * uses it. Content-addressed image blobs stay: other datasets may share them.
+ */
+export async function deleteDataset(db: Db, tenantId: string, id: string): Promise<void> {
+  await getDataset(db, tenantId, id);
+  const activeJobs = await db.job.count({ where: { datasetId: id, status: { in: ACTIVE_JOB_STATUSES } } });
+  if (activeJobs > 0) {
+    throw conflict('DATASET_IN_USE', `dataset ${id} is used by ${activeJobs} queued or running job(s)`, { activeJobs });
+  }
+  await db.dataset.deleteMany({ where: { id, tenantId } });
+}

@@ -1,0 +1,351 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import request from 'supertest';
+import { createTestEnv, type TestEnv } from '../helpers/harness.ts';
+import { image, makeTar, truncatedImage } from '../ingest/fixtures.ts';
+import { keys } from '../../src/storage/keys.ts';
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+describe('datasets API', () => {
+  let env: TestEnv;
+  const api = () => request(env.app.server);
+  const newDataset = async (name = 'd') =>
+    (await api().post('/v1/datasets').set(env.auth).send({ name }).expect(201)).body.id as string;
+
+  before(async () => {
+    env = await createTestEnv();
+  });
+  after(async () => env.close());
+
+  describe('create, get, list', () => {
+    it('creates a dataset', async () => {
+      const res = await api().post('/v1/datasets').set(env.auth).send({ name: 'cats', description: 'all cats' }).expect(201);
+      assert.match(res.body.id, /^ds_/);
+      assert.equal(res.body.name, 'cats');
+      assert.equal(res.body.description, 'all cats');
+      const got = await api().get(`/v1/datasets/${res.body.id}`).set(env.auth).expect(200);
+      assert.deepEqual(
+        { imageCount: got.body.imageCount, labels: got.body.labels, unlabeledCount: got.body.unlabeledCount },
+        { imageCount: 0, labels: {}, unlabeledCount: 0 },
+      );
+    });
+
+    it('validates the body and names the field', async () => {
+      const missing = await api().post('/v1/datasets').set(env.auth).send({}).expect(400);
+      assert.equal(missing.body.error.code, 'VALIDATION_ERROR');
+      assert.ok(missing.body.error.details.some((d: { field: string }) => d.field === 'name'));
+      const extra = await api().post('/v1/datasets').set(env.auth).send({ name: 'x', colour: 'red' }).expect(400);
+      assert.ok(extra.body.error.details.some((d: { field: string }) => d.field === 'colour'));
+      const long = await api().post('/v1/datasets').set(env.auth).send({ name: 'x'.repeat(201) }).expect(400);
+      assert.ok(long.body.error.details.some((d: { field: string }) => d.field === 'name'));
+      await api().post('/v1/datasets').set(env.auth).send({ name: '' }).expect(400);
+    });
+
+    it('answers malformed JSON with 400 MALFORMED_JSON', async () => {
+      const res = await api().post('/v1/datasets').set(env.auth).set('Content-Type', 'application/json').send('{"name": ').expect(400);
+      assert.equal(res.body.error.code, 'MALFORMED_JSON');
+    });
+
+    it('pages the list newest first with a cursor', async () => {
+      const ids = [];
+      for (let i = 0; i < 3; i++) ids.push(await newDataset(`page-${i}`));
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const res = await api()
+          .get('/v1/datasets')
+          .query(cursor ? { limit: 2, cursor } : { limit: 2 })
+          .set(env.auth)
+          .expect(200);
+        assert.ok(res.body.items.length <= 2);
+        seen.push(...res.body.items.map((d: { id: string }) => d.id));
+        cursor = res.body.nextCursor;
+      } while (cursor);
+      assert.equal(new Set(seen).size, seen.length, 'no dataset on two pages');
+      assert.deepEqual(seen.slice(0, 3), ids.reverse());
+      const bad = await api().get('/v1/datasets').query({ cursor: 'nonsense' }).set(env.auth).expect(400);
+      assert.equal(bad.body.error.code, 'INVALID_CURSOR');
+      await api().get('/v1/datasets').query({ limit: 0 }).set(env.auth).expect(400);
+    });
+
+    it('answers 404 DATASET_NOT_FOUND for unknown ids and for other tenants\u2019 datasets on every route', async () => {
+      const mine = await newDataset('private');
+      const tar = await makeTar([{ name: 'a.png', data: await image(1) }]);
+      for (const id of ['ds_unknown', mine]) {
+        const auth = id === mine ? env.otherAuth : env.auth;
+        const calls = [
+          api().get(`/v1/datasets/${id}`).set(auth),
+          api().get(`/v1/datasets/${id}/images`).set(auth),
+          api().delete(`/v1/datasets/${id}`).set(auth),
+          api().post(`/v1/datasets/${id}/archive`).set(auth).set('Content-Type', 'application/x-tar').send(tar),
+          api().post(`/v1/datasets/${id}/images`).set(auth).attach('file', await image(1), 'a.png'),
+          api().post(`/v1/datasets/${id}/uploads`).set(auth).send({ files: [{ name: 'a.png' }] }),
+          api().post(`/v1/datasets/${id}/uploads/up_x/complete`).set(auth),
+          api().post(`/v1/datasets/${id}/import`).set(auth).send({ prefix: 'imports/x/' }),
+        ];
+        for (const call of calls) {
+          const res = await call;
+          assert.equal(res.status, 404, `${res.req.method} ${res.req.path}`);
+          assert.equal(res.body.error.code, 'DATASET_NOT_FOUND');
+        }
+      }
+      const list = await api().get('/v1/datasets').query({ limit: 1000 }).set(env.otherAuth).expect(200);
+      assert.ok(!list.body.items.some((d: { id: string }) => d.id === mine));
+      await api().get(`/v1/datasets/${mine}`).set(env.auth).expect(200);
+    });
+  });
+
+  describe('archive upload', () => {
+    it('stores an ImageFolder tar, labels by directory and skips what is not a usable image', async () => {
+      const id = await newDataset('folder');
+      const cat1 = await image(10);
+      const truncated = await truncatedImage('jpeg');
+      const tar = await makeTar([
+        { name: 'cat/', type: 'directory' },
+        { name: 'cat/1.png', data: cat1 },
+        { name: 'cat/2.png', data: await image(12) },
+        { name: 'dog/3.jpg', data: await image(13, 'jpeg') },
+        { name: 'train/bird/4.webp', data: await image(14, 'webp') },
+        { name: 'top.png', data: await image(15) },
+        { name: 'notes.txt', data: 'not an image' },
+        { name: 'cat/broken.jpg', data: truncated },
+        { name: 'cat/anim.gif', data: await image(16, 'gif') },
+        { name: '../escape.png', data: await image(17) },
+        { name: '/abs.png', data: await image(18) },
+        { name: 'cat/link.png', type: 'symlink', linkname: '/etc/passwd' },
+        { name: 'cat/hard.png', type: 'link', linkname: 'cat/1.png' },
+        { name: 'cat/pipe', type: 'fifo' },
+      ]);
+      const res = await api().post(`/v1/datasets/${id}/archive`).set(env.auth).set('Content-Type', 'application/x-tar').send(tar).expect(201);
+      assert.equal(res.body.added, 5);
+      assert.equal(res.body.duplicates, 0);
+      assert.equal(res.body.skippedCount, 8);
+      const reasons = Object.fromEntries(res.body.skipped.map((s: { name: string; reason: string }) => [s.name, s.reason]));
+      assert.deepEqual(reasons, {
+        'notes.txt': 'NOT_AN_IMAGE',
+        'cat/broken.jpg': 'CORRUPT_IMAGE',
+        'cat/anim.gif': 'UNSUPPORTED_FORMAT',
+        '../escape.png': 'PATH_TRAVERSAL',
+        '/abs.png': 'PATH_TRAVERSAL',
+        'cat/link.png': 'SYMLINK',
+        'cat/hard.png': 'SYMLINK',
+        'cat/pipe': 'NOT_A_FILE',
+      });
+
+      const got = await api().get(`/v1/datasets/${id}`).set(env.auth).expect(200);
+      assert.equal(got.body.imageCount, 5);
+      assert.deepEqual(got.body.labels, { cat: 2, dog: 1, bird: 1 });
+      assert.equal(got.body.unlabeledCount, 1);
+
+      // content-addressed in S3 with the exact bytes
+      assert.deepEqual(await env.services.blobs.get(keys.image(sha(cat1))), cat1);
+      const row = await env.services.db.image.findFirst({ where: { datasetId: id, originalName: 'train/bird/4.webp' } });
+      assert.equal(row?.label, 'bird');
+      assert.equal(row?.split, 'train');
+      assert.equal(row?.format, 'webp');
+    });
+
+    it('sniffs gzip whatever the Content-Type says', async () => {
+      const tgz = await makeTar([{ name: 'a/1.png', data: await image(20) }, { name: 'b/2.png', data: await image(21) }], { gzip: true });
+      for (const contentType of ['application/gzip', 'application/x-gzip', 'application/octet-stream', 'application/x-tar']) {
+        const id = await newDataset(`gz-${contentType}`);
+        const res = await api().post(`/v1/datasets/${id}/archive`).set(env.auth).set('Content-Type', contentType).send(tgz).expect(201);
+        assert.deepEqual(res.body, { added: 2, duplicates: 0, skipped: [], skippedCount: 0 }, contentType);
+      }
+    });
+
+    it('counts files already in the dataset, or twice in one archive, as duplicates', async () => {
+      const id = await newDataset('dups');
+      const a = await image(30);
+      const b = await image(31);
+      const first = await makeTar([{ name: 'x/a.png', data: a }, { name: 'y/a-again.png', data: a }, { name: 'x/b.png', data: b }]);
+      const one = await api().post(`/v1/datasets/${id}/archive`).set(env.auth).set('Content-Type', 'application/x-tar').send(first).expect(201);
+      assert.deepEqual([one.body.added, one.body.duplicates], [2, 1]);
+      const two = await api().post(`/v1/datasets/${id}/archive`).set(env.auth).set('Content-Type', 'application/x-tar').send(first).expect(200);
+      assert.deepEqual([two.body.added, two.body.duplicates], [0, 3]);
+      // the same bytes in another dataset are not duplicates there
+      const other = await newDataset('dups-2');
+      const three = await api().post(`/v1/datasets/${other}/archive`).set(env.auth).set('Content-Type', 'application/x-tar').send(first).expect(201);
+      assert.deepEqual([three.body.added, three.body.duplicates], [2, 1]);
+    });
+
+    it('answers 400 INVALID_ARCHIVE for a body that is not a tar and 415 for other media types', async () => {
+      const id = await newDataset('bad-archive');
+      const junk = Buffer.alloc(2048, 7);
+      const res = await api().post(`/v1/datasets/${id}/archive`).set(env.auth).set('Content-Type', 'application/x-tar').send(junk).expect(400);
+      assert.equal(res.body.error.code, 'INVALID_ARCHIVE');
+      const badGzip = Buffer.concat([Buffer.from([0x1f, 0x8b]), junk]);
+      const gz = await api().post(`/v1/datasets/${id}/archive`).set(env.auth).set('Content-Type', 'application/gzip').send(badGzip).expect(400);
+      assert.equal(gz.body.error.code, 'INVALID_ARCHIVE');
+      const json = await api().post(`/v1/datasets/${id}/archive`).set(env.auth).send({ not: 'a tar' }).expect(415);
+      assert.equal(json.body.error.code, 'UNSUPPORTED_MEDIA_TYPE');
+    });
+  });
+
+  describe('images', () => {
+    let id: string;
+    before(async () => {
+      id = await newDataset('listing');
+      const entries = [];
+      for (let i = 0; i < 7; i++) entries.push({ name: `${i % 2 ? 'odd' : 'even'}/${i}.png`, data: await image(100 + i) });
+      await api().post(`/v1/datasets/${id}/archive`).set(env.auth).set('Content-Type', 'application/x-tar').send(await makeTar(entries)).expect(201);
+    });
+
+    it('pages images by cursor', async () => {
+      const names: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const res = await api()
+          .get(`/v1/datasets/${id}/images`)
+          .query(cursor ? { limit: 3, cursor } : { limit: 3 })
+          .set(env.auth)
+          .expect(200);
+        pages += 1;
+        names.push(...res.body.items.map((i: { originalName: string }) => i.originalName));
+        cursor = res.body.nextCursor;
+      } while (cursor);
+      assert.equal(pages, 3);
+      assert.deepEqual([...names].sort(), ['even/0.png', 'even/2.png', 'even/4.png', 'even/6.png', 'odd/1.png', 'odd/3.png', 'odd/5.png']);
+    });
+
+    it('filters by label', async () => {
+      const res = await api().get(`/v1/datasets/${id}/images`).query({ label: 'odd' }).set(env.auth).expect(200);
+      assert.equal(res.body.items.length, 3);
+      assert.ok(res.body.items.every((i: { label: string; width: number }) => i.label === 'odd' && i.width === 8));
+      assert.equal(res.body.nextCursor, null);
+    });
+  });
+
+  describe('multipart upload', () => {
+    it('stores each file part; a label field applies to the files after it', async () => {
+      const id = await newDataset('multipart');
+      const res = await api()
+        .post(`/v1/datasets/${id}/images`)
+        .set(env.auth)
+        .attach('file', await image(200), 'loose.png')
+        .field('label', 'cat')
+        .attach('file', await image(201, 'jpeg'), 'c1.jpg')
+        .attach('file', await image(202, 'webp'), 'c2.webp')
+        .field('label', 'dog')
+        .attach('file', await image(203), 'd1.png')
+        .attach('file', Buffer.from('plain text'), 'readme.txt')
+        .expect(201);
+      assert.deepEqual(res.body, { added: 4, duplicates: 0, skipped: [{ name: 'readme.txt', reason: 'NOT_AN_IMAGE' }], skippedCount: 1 });
+      const got = await api().get(`/v1/datasets/${id}`).set(env.auth).expect(200);
+      assert.deepEqual(got.body.labels, { cat: 2, dog: 1 });
+      assert.equal(got.body.unlabeledCount, 1);
+    });
+
+    it('answers 415 for a non-multipart body', async () => {
+      const id = await newDataset('multipart-415');
+      await api().post(`/v1/datasets/${id}/images`).set(env.auth).send({ a: 1 }).expect(415);
+    });
+  });
+
+  describe('direct upload', () => {
+    it('presigns PUTs, then validates and stores the staged files on complete', async () => {
+      const id = await newDataset('direct');
+      const good = await image(300);
+      const created = await api()
+        .post(`/v1/datasets/${id}/uploads`)
+        .set(env.auth)
+        .send({ files: [{ name: 'a.png', label: 'cat', contentType: 'image/png' }, { name: 'b.txt' }, { name: 'never-sent.png' }] })
+        .expect(201);
+      assert.match(created.body.uploadId, /^up_/);
+      assert.equal(created.body.files.length, 3);
+      const [a, b] = created.body.files;
+      const putA = await fetch(a.url, { method: 'PUT', headers: a.headers, body: good });
+      assert.equal(putA.status, 200);
+      const putB = await fetch(b.url, { method: 'PUT', body: 'hello' });
+      assert.equal(putB.status, 200);
+
+      const url = `/v1/datasets/${id}/uploads/${created.body.uploadId}/complete`;
+      const done = await api().post(url).set(env.auth).expect(201);
+      assert.deepEqual([done.body.added, done.body.duplicates, done.body.skippedCount], [1, 0, 2]);
+      const bySkipName = (x: { name: string }, y: { name: string }) => x.name.localeCompare(y.name);
+      assert.deepEqual(done.body.skipped.sort(bySkipName), [
+        { name: 'b.txt', reason: 'NOT_AN_IMAGE' },
+        { name: 'never-sent.png', reason: 'NOT_UPLOADED' },
+      ]);
+      const got = await api().get(`/v1/datasets/${id}`).set(env.auth).expect(200);
+      assert.deepEqual(got.body.labels, { cat: 1 });
+      assert.deepEqual(await env.services.blobs.get(keys.image(sha(good))), good);
+      // staging is cleaned up; completing again answers the stored result
+      assert.equal(await env.services.blobs.head(keys.uploadStaging(id, created.body.uploadId, 0)), undefined);
+      const again = await api().post(url).set(env.auth).expect(201);
+      assert.deepEqual({ ...again.body, skipped: again.body.skipped.sort(bySkipName) }, done.body);
+      const unknown = await api().post(`/v1/datasets/${id}/uploads/up_nope/complete`).set(env.auth).expect(404);
+      assert.equal(unknown.body.error.code, 'UPLOAD_NOT_FOUND');
+    });
+
+    it('validates the file list', async () => {
+      const id = await newDataset('direct-bad');
+      await api().post(`/v1/datasets/${id}/uploads`).set(env.auth).send({ files: [] }).expect(400);
+      const res = await api()
+        .post(`/v1/datasets/${id}/uploads`)
+        .set(env.auth)
+        .send({ files: [{ name: 'a.gif', contentType: 'image/gif' }] })
+        .expect(400);
+      assert.equal(res.body.error.code, 'VALIDATION_ERROR');
+    });
+  });
+
+  describe('prefix import', () => {
+    it('registers an ImageFolder prefix of the bucket', async () => {
+      const id = await newDataset('import');
+      const { blobs } = env.services;
+      await blobs.put('imports/set1/cat/1.png', await image(400));
+      await blobs.put('imports/set1/cat/2.png', await image(401));
+      await blobs.put('imports/set1/dog/3.jpg', await image(402, 'jpeg'));
+      await blobs.put('imports/set1/readme.md', 'hello');
+      await blobs.put('imports/set10/cat/9.png', await image(403)); // a sibling prefix, not below set1/
+      const res = await api().post(`/v1/datasets/${id}/import`).set(env.auth).send({ prefix: 'imports/set1' }).expect(201);
+      assert.deepEqual(res.body, { added: 3, duplicates: 0, skipped: [{ name: 'readme.md', reason: 'NOT_AN_IMAGE' }], skippedCount: 1 });
+      const got = await api().get(`/v1/datasets/${id}`).set(env.auth).expect(200);
+      assert.deepEqual(got.body.labels, { cat: 2, dog: 1 });
+    });
+
+    it('refuses the service\u2019s own prefixes, traversal and empty prefixes', async () => {
+      const id = await newDataset('import-bad');
+      for (const [prefix, code, status] of [
+        ['images/', 'PREFIX_RESERVED', 400],
+        ['uploads/ds_x/', 'PREFIX_RESERVED', 400],
+        ['imports/../images', 'INVALID_PREFIX', 400],
+        ['/', 'INVALID_PREFIX', 400],
+        ['imports/nothing-here/', 'PREFIX_NOT_FOUND', 404],
+      ] as const) {
+        const res = await api().post(`/v1/datasets/${id}/import`).set(env.auth).send({ prefix });
+        assert.equal(res.status, status, prefix);
+        assert.equal(res.body.error.code, code, prefix);
+      }
+    });
+  });
+
+  describe('delete', () => {
+    it('refuses with 409 while a queued or running job uses the dataset, then deletes', async () => {
+      const id = await newDataset('in-use');
+      await api()
+        .post(`/v1/datasets/${id}/archive`)
+        .set(env.auth)
+        .set('Content-Type', 'application/x-tar')
+        .send(await makeTar([{ name: 'a/1.png', data: await image(500) }]))
+        .expect(201);
+      const tenantId = (await env.services.db.dataset.findUniqueOrThrow({ where: { id } })).tenantId;
+      const job = await env.services.db.job.create({ data: { id: 'job_test_running', tenantId, datasetId: id, config: {}, status: 'running' } });
+      const refused = await api().delete(`/v1/datasets/${id}`).set(env.auth).expect(409);
+      assert.equal(refused.body.error.code, 'DATASET_IN_USE');
+      await env.services.db.job.update({ where: { id: job.id }, data: { status: 'queued' } });
+      await api().delete(`/v1/datasets/${id}`).set(env.auth).expect(409);
+
+      await env.services.db.job.update({ where: { id: job.id }, data: { status: 'succeeded' } });
+      await api().delete(`/v1/datasets/${id}`).set(env.auth).expect(204);
+      await api().get(`/v1/datasets/${id}`).set(env.auth).expect(404);
+      assert.equal(await env.services.db.image.count({ where: { datasetId: id } }), 0);
+      // the job keeps its dataset id as history
+      assert.equal((await env.services.db.job.findUnique({ where: { id: job.id } }))?.datasetId, id);
+    });
+  });
+});
