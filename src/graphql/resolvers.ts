@@ -1,0 +1,80 @@
+// Resolvers: thin adapters from GraphQL arguments to the same tenant-scoped domain functions REST
+// uses, so both APIs see the same data under the same rules.
+import type { IResolvers, MercuriusContext } from 'mercurius';
+import type { Job } from '../generated/prisma/client.ts';
+import type { Services } from '../services.ts';
+import { badRequest } from '../domain/errors.ts';
+import { getJob, jobCheckpoints, jobView, latestMetrics, listJobs, type JobStatus } from '../domain/jobs.ts';
+import { datasetStats, getDataset, listDatasets } from './datasets.ts';
+import { tenantIdOf } from './auth.ts';
+import { guarded } from './errors.ts';
+import { jobUpdates } from './jobUpdates.ts';
+import { DateTimeScalar, JSONScalar } from './scalars.ts';
+
+declare module 'mercurius' {
+  interface MercuriusContext {
+    datasetStats?: Map<string, ReturnType<typeof datasetStats>>;
+  }
+}
+type JobParent = ReturnType<typeof jobView>;
+type DatasetParent = { id: string };
+
+function checkLimit(value: number, max: number, name = 'limit'): number {
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw badRequest('INVALID_ARGUMENT', `${name} must be an integer from 1 to ${max}`, [{ field: name, message: `must be 1-${max}` }]);
+  }
+  return value;
+}
+
+export function createResolvers(services: Services): IResolvers {
+  const { db } = services;
+  // count and histogram come from one query per dataset per operation, however many fields ask;
+  // parents are datasets the resolver above already found for this tenant
+  const statsOf = (ctx: MercuriusContext, datasetId: string) => {
+    ctx.datasetStats ??= new Map();
+    let stats = ctx.datasetStats.get(datasetId);
+    if (!stats) ctx.datasetStats.set(datasetId, (stats = datasetStats(db, datasetId)));
+    return stats;
+  };
+
+  return {
+    JSON: JSONScalar,
+    DateTime: DateTimeScalar,
+    Query: {
+      job: guarded(async (_: unknown, args: { id: string }, ctx: MercuriusContext) => jobView(await getJob(db, await tenantIdOf(db, ctx), args.id))),
+      jobs: guarded(
+        async (_: unknown, args: { status?: JobStatus; datasetId?: string; limit: number; cursor?: string }, ctx: MercuriusContext) => {
+          const tenantId = await tenantIdOf(db, ctx);
+          const page = await listJobs(db, tenantId, {
+            limit: checkLimit(args.limit, 100),
+            cursor: args.cursor ?? undefined,
+            status: args.status ?? undefined,
+            datasetId: args.datasetId ?? undefined,
+          });
+          return { items: page.items.map(jobView), nextCursor: page.nextCursor };
+        },
+      ),
+      dataset: guarded(async (_: unknown, args: { id: string }, ctx: MercuriusContext) => getDataset(db, await tenantIdOf(db, ctx), args.id)),
+      datasets: guarded(async (_: unknown, args: { limit: number; cursor?: string }, ctx: MercuriusContext) =>
+        listDatasets(db, await tenantIdOf(db, ctx), { limit: checkLimit(args.limit, 100), cursor: args.cursor ?? undefined }),
+      ),
+    },
+    Job: {
+      metrics: guarded(async (job: JobParent, args: { last: number }) => latestMetrics(db, job.id, checkLimit(args.last, 10_000, 'last'))),
+      checkpoints: guarded(async (job: JobParent) => jobCheckpoints(db, job.id)),
+    },
+    Dataset: {
+      imageCount: async (dataset: DatasetParent, _: unknown, ctx: MercuriusContext) => (await statsOf(ctx, dataset.id)).imageCount,
+      labels: async (dataset: DatasetParent, _: unknown, ctx: MercuriusContext) => (await statsOf(ctx, dataset.id)).labels,
+      unlabeledCount: async (dataset: DatasetParent, _: unknown, ctx: MercuriusContext) => (await statsOf(ctx, dataset.id)).unlabeledCount,
+    },
+    Subscription: {
+      jobUpdated: {
+        subscribe: guarded(async (_: unknown, args: { id: string }, ctx: MercuriusContext) =>
+          jobUpdates(services, await tenantIdOf(db, ctx), args.id),
+        ),
+        resolve: (job: Job) => jobView(job),
+      },
+    },
+  };
+}
