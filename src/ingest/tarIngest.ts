@@ -63,7 +63,8 @@ export async function ingestTar(body: Readable, sink: ImageSink, limits: IngestL
     }
   } catch (err) {
     await piped;
-    throw asArchiveError(streamError ?? err);
+    // our own limit errors win over the premature-close error that stopping early causes
+    throw asArchiveError(err instanceof AppError ? err : (streamError ?? err));
   }
   await piped;
   if (streamError) throw asArchiveError(streamError);

@@ -54,7 +54,7 @@ describe('datasets API', () => {
       const seen: string[] = [];
       let cursor: string | null = null;
       do {
-        const res = await api()
+        const res: request.Response = await api()
           .get('/v1/datasets')
           .query(cursor ? { limit: 2, cursor } : { limit: 2 })
           .set(env.auth)
@@ -85,9 +85,9 @@ describe('datasets API', () => {
           api().post(`/v1/datasets/${id}/uploads/up_x/complete`).set(auth),
           api().post(`/v1/datasets/${id}/import`).set(auth).send({ prefix: 'imports/x/' }),
         ];
-        for (const call of calls) {
+        for (const [i, call] of calls.entries()) {
           const res = await call;
-          assert.equal(res.status, 404, `${res.req.method} ${res.req.path}`);
+          assert.equal(res.status, 404, `call ${i} on ${id}`);
           assert.equal(res.body.error.code, 'DATASET_NOT_FOUND');
         }
       }
@@ -198,7 +198,7 @@ describe('datasets API', () => {
       let cursor: string | null = null;
       let pages = 0;
       do {
-        const res = await api()
+        const res: request.Response = await api()
           .get(`/v1/datasets/${id}/images`)
           .query(cursor ? { limit: 3, cursor } : { limit: 3 })
           .set(env.auth)
@@ -257,7 +257,7 @@ describe('datasets API', () => {
       assert.match(created.body.uploadId, /^up_/);
       assert.equal(created.body.files.length, 3);
       const [a, b] = created.body.files;
-      const putA = await fetch(a.url, { method: 'PUT', headers: a.headers, body: good });
+      const putA = await fetch(a.url, { method: 'PUT', headers: a.headers, body: new Uint8Array(good) });
       assert.equal(putA.status, 200);
       const putB = await fetch(b.url, { method: 'PUT', body: 'hello' });
       assert.equal(putB.status, 200);
