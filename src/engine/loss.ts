@@ -1,0 +1,45 @@
+// SimSiam objective L = D(p1, sg(z2))/2 + D(p2, sg(z1))/2 (paper eq. 4) and the ablations of its
+// tables: no stop-gradient, asymmetric loss, cross-entropy similarity.
+import * as tf from '@tensorflow/tfjs';
+
+/** Identity whose gradient is zero: tfjs has no stopGradient op. */
+export const stopGradient = tf.customGrad(((x: tf.Tensor) => ({
+  value: tf.clone(x),
+  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+})) as unknown as Parameters<typeof tf.customGrad>[0]) as <T extends tf.Tensor>(x: T) => T;
+
+const EPS = 1e-8;
+
+function l2Normalize(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.div(x, tf.maximum(tf.norm(x, 2, 1, true), EPS));
+}
+
+/** Negative cosine similarity, averaged over the batch: -1 when p and z point the same way. */
+export function negativeCosine(p: tf.Tensor2D, z: tf.Tensor2D): tf.Scalar {
+  return tf.neg(tf.mean(tf.sum(tf.mul(l2Normalize(p), l2Normalize(z)), 1))) as tf.Scalar;
+}
+
+/** The paper's cross-entropy variant: -softmax(z) . log softmax(p), averaged over the batch. */
+export function crossEntropySimilarity(p: tf.Tensor2D, z: tf.Tensor2D): tf.Scalar {
+  return tf.neg(tf.mean(tf.sum(tf.mul(tf.softmax(z), tf.logSoftmax(p)), 1))) as tf.Scalar;
+}
+
+export interface LossOptions {
+  stopGradient: boolean;
+  symmetric: boolean;
+  loss: 'negative-cosine' | 'cross-entropy';
+}
+
+export interface SiameseOutputs {
+  z1: tf.Tensor2D;
+  z2: tf.Tensor2D;
+  p1: tf.Tensor2D;
+  p2: tf.Tensor2D;
+}
+
+export function simsiamLoss({ z1, z2, p1, p2 }: SiameseOutputs, opts: LossOptions): tf.Scalar {
+  const d = opts.loss === 'cross-entropy' ? crossEntropySimilarity : negativeCosine;
+  const target = (z: tf.Tensor2D) => (opts.stopGradient ? stopGradient(z) : z);
+  const forward = d(p1, target(z2));
+  return opts.symmetric ? tf.mul(tf.add(forward, d(p2, target(z1))), 0.5) : forward;
+}
