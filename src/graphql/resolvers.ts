@@ -5,7 +5,7 @@ import type { Job } from '../generated/prisma/client.ts';
 import type { Services } from '../services.ts';
 import { badRequest } from '../domain/errors.ts';
 import { getJob, jobCheckpoints, jobView, latestMetrics, listJobs, type JobStatus } from '../domain/jobs.ts';
-import { datasetStats, getDataset, listDatasets } from './datasets.ts';
+import { describeDataset, getDataset, listDatasets } from '../domain/datasets.ts';
 import { tenantIdOf } from './auth.ts';
 import { guarded } from './errors.ts';
 import { jobUpdates } from './jobUpdates.ts';
@@ -13,9 +13,10 @@ import { DateTimeScalar, JSONScalar } from './scalars.ts';
 
 declare module 'mercurius' {
   interface MercuriusContext {
-    datasetStats?: Map<string, ReturnType<typeof datasetStats>>;
+    datasetStats?: Map<string, Promise<DatasetStats>>;
   }
 }
+type DatasetStats = { imageCount: number; unlabeledCount: number; labels: Array<{ label: string; count: number }> };
 type JobParent = ReturnType<typeof jobView>;
 type DatasetParent = { id: string };
 
@@ -28,12 +29,20 @@ function checkLimit(value: number, max: number, name = 'limit'): number {
 
 export function createResolvers(services: Services): IResolvers {
   const { db } = services;
-  // count and histogram come from one query per dataset per operation, however many fields ask;
-  // parents are datasets the resolver above already found for this tenant
+  // count and histogram come from one lookup per dataset per operation, however many fields ask
   const statsOf = (ctx: MercuriusContext, datasetId: string) => {
     ctx.datasetStats ??= new Map();
     let stats = ctx.datasetStats.get(datasetId);
-    if (!stats) ctx.datasetStats.set(datasetId, (stats = datasetStats(db, datasetId)));
+    if (!stats) {
+      stats = tenantIdOf(db, ctx).then(async (tenantId): Promise<DatasetStats> => {
+        const described = await describeDataset(db, tenantId, datasetId);
+        const labels = Object.entries(described.labels)
+          .map(([label, count]) => ({ label, count }))
+          .sort((a, b) => b.count - a.count || a.label.localeCompare(b.label));
+        return { imageCount: described.imageCount, unlabeledCount: described.unlabeledCount, labels };
+      });
+      ctx.datasetStats.set(datasetId, stats);
+    }
     return stats;
   };
 
