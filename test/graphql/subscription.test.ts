@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import request from 'supertest';
@@ -93,7 +94,12 @@ describe('GraphQL subscription jobUpdated over graphql-transport-ws', () => {
     }
     const updates = connect(undefined, HeaderWebSocket).iterate<{ jobUpdated: Update }>({ query: SUBSCRIPTION, variables: { id: job.id } });
     assert.equal((await updates.next()).value.data?.jobUpdated.id, job.id);
+    // the server-side LISTEN fan-out listener goes away with the subscription
+    const emitter = (env.services.events as unknown as { emitter: EventEmitter }).emitter;
+    assert.equal(emitter.listenerCount(job.id), 1);
     await updates.return?.();
+    for (let i = 0; i < 50 && emitter.listenerCount(job.id) > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(emitter.listenerCount(job.id), 0);
   });
 
   for (const [name, params, code] of [
