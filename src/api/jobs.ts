@@ -69,7 +69,7 @@ export async function jobRoutes(app: FastifyInstance, { services }: { services: 
     async (request, reply) => {
       const { job, replayed } = await createJob(services, tenantOf(request), request.body, request.headers['idempotency-key']);
       if (replayed) reply.header('Idempotent-Replayed', 'true');
-      return reply.status(202).send(jobView(job));
+      return reply.status(202).header('Location', `/v1/jobs/${job.id}`).send(jobView(job));
     },
   );
 

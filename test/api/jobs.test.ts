@@ -25,6 +25,7 @@ describe('POST /v1/jobs and job reads', () => {
   it('answers 202 with the config defaults filled, after the row and its queue entry are committed', async () => {
     const res = await api().post('/v1/jobs').set(env.auth).send({ datasetId, config: { epochs: 3 } }).expect(202);
     assert.match(res.body.id, /^job_/);
+    assert.equal(res.headers.location, `/v1/jobs/${res.body.id}`);
     assert.equal(res.body.status, 'queued');
     assert.equal(res.body.datasetId, datasetId);
     assert.equal(res.body.config.epochs, 3);
