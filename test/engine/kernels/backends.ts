@@ -22,21 +22,25 @@ export function randomValues(shape: number[], seed: number): Float32Array {
 }
 
 /**
- * Computes `run` on both backends; returns the results as flat arrays. On wasm it also checks that
- * neither the engine nor the backend kept any tensor (kernel intermediates live in the backend).
+ * Computes `run` on both backends; returns the results as flat arrays after checking that their
+ * shapes agree and that neither the engine nor the backend kept any tensor (kernel intermediates
+ * live in the backend).
  */
 export async function onBothBackends(run: () => tf.Tensor[]): Promise<{ cpu: Float32Array[]; wasm: Float32Array[] }> {
   const results: Record<string, Float32Array[]> = {};
+  const shapes: Record<string, number[][]> = {};
   for (const name of ['cpu', 'wasm']) {
     await tf.setBackend(name);
     const tensorsBefore = tf.memory().numTensors;
     const dataIdsBefore = tf.backend().numDataIds();
     const outs = tf.tidy(run);
     results[name] = outs.map((t) => t.dataSync() as Float32Array);
+    shapes[name] = outs.map((t) => t.shape);
     tf.dispose(outs);
     assert.equal(tf.memory().numTensors, tensorsBefore, `${name}: engine tensors leaked`);
     assert.equal(tf.backend().numDataIds(), dataIdsBefore, `${name}: backend buffers leaked`);
   }
+  assert.deepEqual(shapes.wasm, shapes.cpu, 'output shapes');
   return { cpu: results.cpu, wasm: results.wasm };
 }
 

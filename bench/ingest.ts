@@ -1,0 +1,152 @@
+// Archive ingest throughput and memory: all 70 000 Fashion-MNIST images as PNG in ImageFolder layout
+// (`<split>/<class>/<n>.png`, tar.gz cached under bench/out/), streamed from disk over real HTTP to
+// POST /v1/datasets/:id/archive. Prints one JSON line.
+//
+//   node --import tsx bench/ingest.ts                  in-process API on the local PostgreSQL + s3rver
+//   BENCH_URL=http://host:8080 BENCH_API_KEY=... node --import tsx bench/ingest.ts   against a server
+//
+// The archive is built in a child process so the builder's memory never shows in the API's peak RSS.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync, createGzip } from 'node:zlib';
+import { pipeline } from 'node:stream/promises';
+import sharp from 'sharp';
+import tar from 'tar-stream';
+
+const OUT = fileURLToPath(new URL('./out/', import.meta.url));
+const ARCHIVE = path.join(OUT, 'fashion-mnist-png.tar.gz');
+const SOURCE = process.env.FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist';
+const CLASSES = ['tshirt_top', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle_boot'];
+
+/** idx3 images / idx1 labels (big-endian header, then one byte per pixel / label). */
+function readIdx(file: string): { count: number; data: Buffer; offset: number } {
+  const raw = gunzipSync(fs.readFileSync(path.join(SOURCE, file)));
+  const dims = raw[3];
+  const count = raw.readUInt32BE(4);
+  return { count, data: raw, offset: 4 + 4 * dims };
+}
+
+async function buildArchive() {
+  fs.mkdirSync(OUT, { recursive: true });
+  const pack = tar.pack();
+  const tmp = `${ARCHIVE}.tmp`;
+  const written = pipeline(pack as unknown as NodeJS.ReadableStream, createGzip(), fs.createWriteStream(tmp));
+  for (const split of ['train', 't10k'] as const) {
+    const images = readIdx(`${split}-images-idx3-ubyte.gz`);
+    const labels = readIdx(`${split}-labels-idx1-ubyte.gz`);
+    for (let i = 0; i < images.count; i++) {
+      const pixels = images.data.subarray(images.offset + i * 784, images.offset + (i + 1) * 784);
+      const png = await sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer();
+      const name = `${split === 't10k' ? 'test' : 'train'}/${CLASSES[labels.data[labels.offset + i]]}/${i}.png`;
+      await new Promise<void>((resolve, reject) => pack.entry({ name }, png, (err) => (err ? reject(err) : resolve())));
+    }
+  }
+  pack.finalize();
+  await written;
+  fs.renameSync(tmp, ARCHIVE);
+}
+
+function ensureArchive() {
+  if (fs.existsSync(ARCHIVE)) return;
+  if (!fs.existsSync(SOURCE)) throw new Error(`${SOURCE} missing: apt-get install -y dataset-fashion-mnist`);
+  const built = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'build'], { stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('building the archive failed');
+}
+
+async function json(url: string, apiKey: string, method: string, body?: unknown) {
+  const res = await fetch(url, {
+    method,
+    headers: { Authorization: `Bearer ${apiKey}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
+  return res.json() as Promise<Record<string, unknown>>;
+}
+
+/** Streams the file as the request body; resolves with the parsed response. */
+function postFile(url: string, apiKey: string, file: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/gzip', 'Content-Length': fs.statSync(file).size },
+    });
+    req.on('response', async (res) => {
+      const chunks: Buffer[] = [];
+      for await (const c of res) chunks.push(c as Buffer);
+      resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) });
+    });
+    req.on('error', reject);
+    fs.createReadStream(file).pipe(req);
+  });
+}
+
+const vmHwmMB = () => Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) / 1024;
+
+async function startInProcess() {
+  const pino = (await import('pino')).default;
+  const { loadConfig } = await import('../src/config.ts');
+  const { startServices } = await import('../src/services.ts');
+  const { buildApp } = await import('../src/app.ts');
+  const { createTenant } = await import('../src/domain/tenants.ts');
+  const { createTestDatabase, startTestS3 } = await import('../test/helpers/harness.ts');
+  const database = await createTestDatabase();
+  const s3 = await startTestS3();
+  const config = { ...loadConfig({ ...process.env, DATABASE_URL: database.url, IN_PROCESS_WORKER: 'false' }), s3: s3.s3 };
+  const services = await startServices(config, pino({ level: 'warn' }));
+  const app = await buildApp(services, { logger: false });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { apiKey } = await createTenant(services.db, 'bench');
+  const address = app.server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    apiKey,
+    async close() {
+      await app.close();
+      await services.close();
+      await s3.stop();
+      await database.drop();
+    },
+  };
+}
+
+async function main() {
+  ensureArchive();
+  const target = process.env.BENCH_URL
+    ? { url: process.env.BENCH_URL, apiKey: process.env.BENCH_API_KEY ?? '', close: async () => {} }
+    : await startInProcess();
+  try {
+    const dataset = await json(`${target.url}/v1/datasets`, target.apiKey, 'POST', { name: 'fashion-mnist-bench' });
+    const bytes = fs.statSync(ARCHIVE).size;
+    let peakRss = 0;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+    const rssBeforeMB = process.memoryUsage().rss / 2 ** 20;
+    const started = performance.now();
+    const res = await postFile(`${target.url}/v1/datasets/${dataset.id}/archive`, target.apiKey, ARCHIVE);
+    const seconds = (performance.now() - started) / 1000;
+    clearInterval(sampler);
+    if (res.status >= 300) throw new Error(`upload failed: ${res.status} ${JSON.stringify(res.body)}`);
+    const images = res.body.added as number;
+    const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+    console.log(
+      JSON.stringify({
+        images,
+        duplicates: res.body.duplicates,
+        skipped: res.body.skippedCount,
+        bytes,
+        seconds: round(seconds, 2),
+        mbPerSecond: round(bytes / 2 ** 20 / seconds, 2),
+        imagesPerSecond: round(images / seconds),
+        // in-process only: the API's RSS sampled during the upload, and its lifetime high-water mark
+        ...(process.env.BENCH_URL ? {} : { peakRssMB: round(peakRss / 2 ** 20), rssBeforeMB: round(rssBeforeMB), vmHwmMB: round(vmHwmMB()) }),
+      }),
+    );
+  } finally {
+    await target.close();
+  }
+}
+
+if (process.argv[2] === 'build') await buildArchive();
+else await main();

@@ -1,0 +1,100 @@
+// Training-step benchmark of the engine's Trainer (augmentation + both views forward and backward +
+// SGD update) on random uint8 images. Prints ONE JSON line; one image = both of its views.
+//   npm run bench:train -- --backbone resnet-tiny --image-size 28 --channels 1 --batch-size 128 --steps 20 [--backend wasm|cpu]
+// --kernels builtin keeps wasm's own Conv2DBackpropInput (the "before" figure; the filter gradient
+// must still be ours: wasm has none).
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { resolveTrainingConfig } from '../src/domain/trainingConfig.ts';
+import { type BackendName, Prng, Trainer, initBackend, twoViews } from '../src/engine/index.ts';
+import { median } from './stats.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    backbone: { type: 'string', default: 'resnet-tiny' },
+    'image-size': { type: 'string', default: '28' },
+    channels: { type: 'string', default: '1' },
+    'batch-size': { type: 'string', default: '128' },
+    steps: { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '2' },
+    backend: { type: 'string', default: 'wasm' },
+    kernels: { type: 'string', default: 'ours' },
+    'projector-dim': { type: 'string' },
+    'predictor-hidden-dim': { type: 'string' },
+    'projector-layers': { type: 'string' },
+  },
+});
+
+const optional = (name: string) => (args[name as keyof typeof args] === undefined ? {} : { [name.replace(/-(.)/g, (_, c: string) => c.toUpperCase())]: Number(args[name as keyof typeof args]) });
+const resolved = resolveTrainingConfig({
+  backbone: args.backbone,
+  imageSize: Number(args['image-size']),
+  channels: Number(args.channels),
+  batchSize: Number(args['batch-size']),
+  ...optional('projector-dim'),
+  ...optional('predictor-hidden-dim'),
+  ...optional('projector-layers'),
+});
+if ('issues' in resolved) throw new Error(`invalid config: ${JSON.stringify(resolved.issues)}`);
+const { config } = resolved;
+
+const builtinBackpropInput = tf.getKernel(tf.Conv2DBackpropInput, 'wasm');
+const { backend, threads } = await initBackend(args.backend as BackendName);
+if (args.kernels === 'builtin') {
+  tf.unregisterKernel(tf.Conv2DBackpropInput, 'wasm');
+  tf.registerKernel(builtinBackpropInput);
+} else if (args.kernels !== 'ours') throw new Error('--kernels must be ours|builtin');
+
+const { batchSize, imageSize, channels } = config;
+const shape: [number, number, number, number] = [batchSize, imageSize, imageSize, channels];
+const rng = new Prng(1);
+const images = { data: Uint8Array.from({ length: batchSize * imageSize * imageSize * channels }, () => Math.floor(rng.next() * 256)), shape };
+
+const trainer = new Trainer(config, 1000);
+const warmup = Number(args.warmup);
+const steps = Number(args.steps);
+const stepMs: number[] = [];
+const losses: number[] = [];
+let tensorsAfterWarmup = 0;
+for (let i = 0; i < warmup + steps; i++) {
+  if (i === warmup) tensorsAfterWarmup = tf.memory().numTensors;
+  const start = performance.now();
+  losses.push(trainer.step(images).loss);
+  if (i >= warmup) stepMs.push(performance.now() - start);
+}
+const leakedTensors = tf.memory().numTensors - tensorsAfterWarmup;
+
+// augmentation alone, to tell it apart from the network (the PyTorch reference has none)
+const augmentMs = median(Array.from({ length: Math.min(steps, 5) }, () => {
+  const start = performance.now();
+  const views = twoViews(images, config, rng);
+  views.forEach((v) => v.dataSync());
+  const elapsed = performance.now() - start;
+  tf.dispose(views);
+  return elapsed;
+}));
+trainer.dispose();
+
+const medianStepMs = median(stepMs);
+console.log(JSON.stringify({
+  framework: 'tfjs',
+  backend,
+  threads,
+  kernels: backend === 'wasm' ? args.kernels : undefined,
+  backbone: config.backbone,
+  imageSize,
+  channels,
+  batchSize,
+  projectorDim: config.projectorDim,
+  predictorHiddenDim: config.predictorHiddenDim,
+  projectorLayers: config.projectorLayers,
+  steps,
+  medianStepMs: Math.round(medianStepMs * 100) / 100,
+  augmentMs: Math.round(augmentMs * 100) / 100,
+  imagesPerSecond: Math.round((batchSize / (medianStepMs / 1000)) * 10) / 10,
+  peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+  leakedTensors,
+  firstLoss: losses[0],
+  lastLoss: losses[losses.length - 1],
+}));
