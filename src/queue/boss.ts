@@ -25,7 +25,15 @@ export const MAX_CLAIM_SECONDS = 23 * 3600;
 export const RETRY_LIMIT = 50;
 
 export async function startQueue(databaseUrl: string, opts: { supervise?: boolean } = {}): Promise<PgBoss> {
-  const boss = new PgBoss({ connectionString: databaseUrl, max: 4, supervise: opts.supervise ?? true });
+  // the monitor pass is what notices a lapsed heartbeat: run it as often as heartbeats are due
+  const supervise = heartbeatSeconds();
+  const boss = new PgBoss({
+    connectionString: databaseUrl,
+    max: 4,
+    supervise: opts.supervise ?? true,
+    superviseIntervalSeconds: supervise,
+    monitorIntervalSeconds: supervise,
+  });
   boss.on('error', () => {});
   await boss.start();
   for (const name of Object.values(QUEUES)) {

@@ -1,0 +1,103 @@
+// End to end on real PostgreSQL + s3rver + pg-boss: a queued job is trained by a worker, cancelled
+// jobs stop (or never start).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import request from 'supertest';
+import { createTestEnv, type TestEnv } from '../helpers/harness.ts';
+import { seedLabeledDataset } from '../helpers/images.ts';
+import { startWorker, type WorkerHandle } from '../../workers/worker.ts';
+
+const TINY = { backbone: 'resnet-tiny', imageSize: 16, channels: 1, batchSize: 16, projectorDim: 64 };
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('training worker', () => {
+  let env: TestEnv;
+  let datasetId: string;
+  let worker: WorkerHandle | undefined;
+  const api = () => request(env.app.server);
+  const getJob = async (id: string) => (await api().get(`/v1/jobs/${id}`).set(env.auth).expect(200)).body;
+  const postJob = async (config: object) => (await api().post('/v1/jobs').set(env.auth).send({ datasetId, config }).expect(202)).body;
+
+  before(async () => {
+    env = await createTestEnv();
+    const tenant = await env.services.db.tenant.findFirstOrThrow({ where: { name: 'tenant-a' } });
+    datasetId = await seedLabeledDataset(env.services, tenant.id, 4, 16);
+  });
+  after(async () => {
+    await worker?.stop();
+    await env.close();
+  });
+
+  it('a cancelled queued job never starts', async () => {
+    const job = await postJob({ ...TINY, epochs: 1 });
+    await api().post(`/v1/jobs/${job.id}/cancel`).set(env.auth).expect(200);
+    worker = await startWorker(env.services, pino({ level: 'silent' }), { backend: 'wasm', reportIntervalMs: 100 });
+    // the worker is up and polling; give it time to (not) pick the job
+    await new Promise((r) => setTimeout(r, 3000));
+    const after = await getJob(job.id);
+    assert.equal(after.status, 'cancelled');
+    assert.equal(after.attempts, 0);
+    assert.equal(after.startedAt, null);
+  });
+
+  it('trains a queued job to success: checkpoints in S3, metrics series, progress', async () => {
+    const job = await postJob({ ...TINY, epochs: 3 });
+    const done = await waitFor('job to finish', async () => {
+      const j = await getJob(job.id);
+      return ['succeeded', 'failed', 'cancelled'].includes(j.status) ? j : undefined;
+    });
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+    assert.equal(done.attempts, 1);
+    assert.equal(done.backend, 'wasm');
+    assert.equal(done.progress.step, 12);
+    assert.equal(done.progress.epoch, 3);
+    assert.ok(Number.isFinite(done.progress.loss));
+    assert.ok(done.progress.imagesPerSecond > 0);
+    assert.ok(done.progress.dataWaitFraction >= 0 && done.progress.dataWaitFraction < 1);
+    assert.equal(done.progress.healthyStd, 1 / 8);
+    assert.ok(done.progress.knnTop1 >= 0 && done.progress.knnTop1 <= 1);
+    assert.equal(done.progress.collapsed, false);
+
+    const { items: checkpoints } = (await api().get(`/v1/jobs/${job.id}/checkpoints`).set(env.auth).expect(200)).body;
+    assert.deepEqual(checkpoints.map((c: { epoch: number; isFinal: boolean }) => [c.epoch, c.isFinal]), [[1, false], [2, false], [3, true]]);
+    const rows = await env.services.db.checkpoint.findMany({ where: { jobId: job.id } });
+    for (const row of rows) {
+      const head = await env.services.blobs.head(row.s3Key);
+      assert.equal(head?.size, Number(row.sizeBytes), `checkpoint ${row.s3Key} in S3`);
+    }
+
+    const { items: metrics } = (await api().get(`/v1/jobs/${job.id}/metrics`).set(env.auth).expect(200)).body;
+    const steps = metrics.map((m: { step: number }) => m.step);
+    assert.deepEqual(steps, [...new Set(steps)].sort((a, b) => a - b), 'one point per step, ascending');
+    const epochEnds = metrics.filter((m: { values: { epochEnd?: boolean } }) => m.values.epochEnd);
+    assert.deepEqual(epochEnds.map((m: { step: number }) => m.step), [4, 8, 12]);
+    for (const m of epochEnds) assert.equal(typeof m.values.knnTop1, 'number');
+  });
+
+  it('cancelling a running job stops it within seconds', async () => {
+    const job = await postJob({ ...TINY, epochs: 200 });
+    await waitFor('job to run', async () => {
+      const j = await getJob(job.id);
+      return j.status === 'running' && j.progress?.step > 0 ? j : undefined;
+    });
+    const cancelledAt = Date.now();
+    // 202: a running job is asked to stop; its worker confirms
+    await api().post(`/v1/jobs/${job.id}/cancel`).set(env.auth).expect(202);
+    const done = await waitFor('job to be cancelled', async () => {
+      const j = await getJob(job.id);
+      return j.status === 'cancelled' ? j : undefined;
+    }, 15_000);
+    assert.ok(Date.now() - cancelledAt < 10_000, 'stopped within seconds');
+    assert.ok(done.progress.step < 200 * 4);
+  });
+});
