@@ -46,7 +46,6 @@ export function jobView(job: Job) {
     finishedAt: job.finishedAt,
   };
 }
-export type JobView = ReturnType<typeof jobView>;
 
 export const isFinished = (status: string) => FINISHED.has(status);
 
@@ -110,7 +109,7 @@ function findByIdempotencyKey(db: Db, tenantId: string, idempotencyKey: string) 
 }
 
 /** sha256 of the request with object keys sorted, so key order does not make a different request. */
-export function hashRequest(request: CreateJobRequest): string {
+function hashRequest(request: CreateJobRequest): string {
   const canonical = (value: unknown): unknown =>
     Array.isArray(value)
       ? value.map(canonical)
@@ -201,7 +200,7 @@ export async function cancelJob(deps: JobDeps, tenantId: string, id: string): Pr
   return { job: await getJob(deps.db, tenantId, id), immediate };
 }
 
-export function metricView(point: MetricPoint) {
+function metricView(point: MetricPoint) {
   return { epoch: point.epoch, step: point.step, values: point.values, createdAt: point.createdAt };
 }
 
@@ -223,7 +222,7 @@ export async function latestMetrics(db: Db, jobId: string, last: number) {
   return rows.reverse().map(metricView);
 }
 
-export function checkpointView(checkpoint: Checkpoint) {
+function checkpointView(checkpoint: Checkpoint) {
   return {
     id: checkpoint.id,
     epoch: checkpoint.epoch,
