@@ -77,7 +77,7 @@ describe('training worker', () => {
     }
 
     const { items: metrics } = (await api().get(`/v1/jobs/${job.id}/metrics`).set(env.auth).expect(200)).body;
-    const steps = metrics.map((m: { step: number }) => m.step);
+    const steps: number[] = metrics.map((m: { step: number }) => m.step);
     assert.deepEqual(steps, [...new Set(steps)].sort((a, b) => a - b), 'one point per step, ascending');
     const epochEnds = metrics.filter((m: { values: { epochEnd?: boolean } }) => m.values.epochEnd);
     assert.deepEqual(epochEnds.map((m: { step: number }) => m.step), [4, 8, 12]);
