@@ -2,9 +2,8 @@
 // --openssl-legacy-provider (its ListObjectsV2 continuation tokens use DES) and we do not want that
 // flag in the API process.
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import fs from 'node:fs/promises';
-import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { S3Config } from '../config.ts';
 
 export interface EmbeddedS3Handle {
@@ -12,16 +11,10 @@ export interface EmbeddedS3Handle {
   stop(): Promise<void>;
 }
 
-const require = createRequire(import.meta.url);
-
 export async function startEmbeddedS3(directory: string, bucket = 'simsiam'): Promise<EmbeddedS3Handle> {
   await fs.mkdir(directory, { recursive: true });
-  const bin = path.join(path.dirname(require.resolve('s3rver/package.json')), 'bin', 's3rver.js');
-  const child = spawn(
-    process.execPath,
-    ['--openssl-legacy-provider', bin, '-d', directory, '-a', '127.0.0.1', '-p', '0', '--silent', '--no-vhost-buckets'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const entry = fileURLToPath(new URL('./s3rverChild.mjs', import.meta.url));
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', entry, directory], { stdio: ['pipe', 'pipe', 'pipe'] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     const onData = (chunk: Buffer) => {
