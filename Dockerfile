@@ -1,0 +1,56 @@
+# syntax=docker/dockerfile:1
+# Images:
+#   docker build --target api        -t simsiam-api .         # REST + GraphQL (npm start)
+#   docker build --target worker     -t simsiam-worker .      # CPU training worker (wasm backend)
+#   docker build --target gpu-worker -t simsiam-gpu-worker .  # CUDA worker (tfjs-node-gpu)
+# All take DATABASE_URL, S3_BUCKET (+ S3_ENDPOINT for non-AWS S3) and AWS credentials from the env.
+
+ARG NODE_VERSION=20
+
+# ---- dependencies (production only) + generated Prisma client
+FROM node:${NODE_VERSION}-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json prisma.config.ts ./
+COPY prisma ./prisma
+RUN npm ci --omit=dev --no-audit --no-fund
+
+# ---- shared runtime layout
+FROM node:${NODE_VERSION}-bookworm-slim AS runtime
+ENV NODE_ENV=production DATA_DIR=/data
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=deps /app/src/generated ./src/generated
+COPY package.json prisma.config.ts tsconfig.json ./
+COPY prisma ./prisma
+COPY openapi ./openapi
+COPY src ./src
+COPY workers ./workers
+RUN mkdir -p /data && chown node:node /data
+USER node
+
+# ---- API
+FROM runtime AS api
+ENV PORT=8080 IN_PROCESS_WORKER=false
+EXPOSE 8080
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+CMD ["node", "--import", "tsx", "src/main.ts"]
+
+# ---- CPU worker
+FROM runtime AS worker
+CMD ["node", "--import", "tsx", "workers/main.ts"]
+
+# ---- GPU worker: tfjs-node-gpu 4.22 links libtensorflow 2.9 built against CUDA 11.2 + cuDNN 8.1.
+# Its install script downloads libtensorflow, which works on a build machine with internet access.
+FROM nvidia/cuda:11.2.2-cudnn8-runtime-ubuntu20.04 AS gpu-worker
+ARG NODE_VERSION
+RUN apt-get update && apt-get install -y --no-install-recommends curl ca-certificates python3 make g++ \
+ && curl -fsSL https://deb.nodesource.com/setup_${NODE_VERSION}.x | bash - \
+ && apt-get install -y --no-install-recommends nodejs && rm -rf /var/lib/apt/lists/*
+ENV NODE_ENV=production DATA_DIR=/data SIMSIAM_BACKEND=tensorflow
+WORKDIR /app
+COPY --from=runtime /app /app
+RUN npm install --no-save --no-audit --no-fund @tensorflow/tfjs-node-gpu@4.22.0 \
+ && useradd --create-home --uid 10001 simsiam && mkdir -p /data && chown simsiam /data
+USER simsiam
+CMD ["node", "--import", "tsx", "workers/main.ts"]
