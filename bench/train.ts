@@ -3,6 +3,7 @@
 //   npm run bench:train -- --backbone resnet-tiny --image-size 28 --channels 1 --batch-size 128 --steps 20 [--backend wasm|cpu]
 // --kernels builtin keeps wasm's own Conv2DBackpropInput (the "before" figure; the filter gradient
 // must still be ours: wasm has none).
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -55,13 +56,20 @@ const trainer = new Trainer(config, 1000);
 const warmup = Number(args.warmup);
 const steps = Number(args.steps);
 const stepMs: number[] = [];
+// CPU time too: on a shared machine wall time includes waiting for a core (wasm runs one thread)
+const stepCpuMs: number[] = [];
 const losses: number[] = [];
 let tensorsAfterWarmup = 0;
 for (let i = 0; i < warmup + steps; i++) {
   if (i === warmup) tensorsAfterWarmup = tf.memory().numTensors;
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   losses.push(trainer.step(images).loss);
-  if (i >= warmup) stepMs.push(performance.now() - start);
+  const cpu = process.cpuUsage(cpuStart);
+  if (i >= warmup) {
+    stepMs.push(performance.now() - start);
+    stepCpuMs.push((cpu.user + cpu.system) / 1000);
+  }
 }
 const leakedTensors = tf.memory().numTensors - tensorsAfterWarmup;
 
@@ -77,6 +85,7 @@ const augmentMs = median(Array.from({ length: Math.min(steps, 5) }, () => {
 trainer.dispose();
 
 const medianStepMs = median(stepMs);
+const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 console.log(JSON.stringify({
   framework: 'tfjs',
   backend,
@@ -90,9 +99,12 @@ console.log(JSON.stringify({
   predictorHiddenDim: config.predictorHiddenDim,
   projectorLayers: config.projectorLayers,
   steps,
-  medianStepMs: Math.round(medianStepMs * 100) / 100,
-  augmentMs: Math.round(augmentMs * 100) / 100,
-  imagesPerSecond: Math.round((batchSize / (medianStepMs / 1000)) * 10) / 10,
+  medianStepMs: round(medianStepMs),
+  medianStepCpuMs: round(median(stepCpuMs)),
+  augmentMs: round(augmentMs),
+  imagesPerSecond: round(batchSize / (medianStepMs / 1000)),
+  imagesPerCpuSecond: round(batchSize / (median(stepCpuMs) / 1000)),
+  loadAverage: round(os.loadavg()[0], 2),
   peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
   leakedTensors,
   firstLoss: losses[0],

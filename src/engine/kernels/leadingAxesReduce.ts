@@ -1,18 +1,19 @@
 // Sum/Mean for wasm over leading axes (BN statistics and their gradients reduce NHWC over N, H, W).
-// The wasm kernels first transpose the reduced axes innermost, a strided copy of the whole tensor
-// that costs ~5x the reduction itself. Viewing x as [rows, cols], the sum is ones[1, rows] x X, a
-// matmul that XNNPACK streams through in order (mean: fill with 1/rows instead of ones). Other
-// axes and dtypes go to the original kernel.
+// The wasm kernels first transpose the reduced axes innermost, a strided copy of the whole tensor.
+// Viewed as [1, rows, 1, cols], the mean is one XNNPACK average pool with a rows x 1 window, which
+// reads the tensor once in order (measured 1.1-3.8x faster at BN shapes; a ones-matmul was slower
+// as XNNPACK repacks its weight operand on every call). Sum scales the cols means back by rows.
+// Other axes, dtypes and single-row inputs (XNNPACK rejects a 1x1 window) use the original kernel.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { callWasm, release } from './wasmCall.ts';
 
-/** k when `axis` is exactly the first k (< rank) axes of `shape`, else undefined. */
-function leadingAxes(shape: number[], axis: number | number[]): number | undefined {
+/** k when `axis` is exactly the first k (< rank) axes of `shape`, else 0. */
+function leadingAxes(shape: number[], axis: number | number[]): number {
   const axes = [...tf.util.parseAxisParam(axis, shape)].sort((a, b) => a - b);
   const k = axes.length;
-  return k > 0 && k < shape.length && axes.every((a, i) => a === i) ? k : undefined;
+  return k < shape.length && axes.every((a, i) => a === i) ? k : 0;
 }
 
 function withLeadingAxesPath(kernelName: string, mean: boolean): tf.KernelConfig {
@@ -24,16 +25,19 @@ function withLeadingAxesPath(kernelName: string, mean: boolean): tf.KernelConfig
       const x = inputs.x as tf.TensorInfo;
       const { axis, keepDims } = attrs as unknown as tf.SumAttrs;
       const k = leadingAxes(x.shape, axis);
-      if (k === undefined || x.dtype !== 'float32') return original.kernelFunc({ inputs, backend, attrs });
-      const wasm = backend as BackendWasm;
       const kept = x.shape.slice(k);
       const cols = tf.util.sizeFromShape(kept);
       const rows = tf.util.sizeFromShape(x.shape) / cols;
-      const weights = callWasm(wasm, 'Fill', {}, { shape: [1, rows], value: mean ? 1 / rows : 1, dtype: 'float32' });
-      const matrix = callWasm(wasm, 'Reshape', { x }, { shape: [rows, cols] });
-      const product = callWasm(wasm, 'BatchMatMul', { a: weights, b: matrix }, { transposeA: false, transposeB: false });
-      const out = callWasm(wasm, 'Reshape', { x: product }, { shape: keepDims ? [...x.shape.slice(0, k).map(() => 1), ...kept] : kept });
-      release(wasm, weights, matrix, product);
+      if (k === 0 || x.dtype !== 'float32' || rows < 2) return original.kernelFunc({ inputs, backend, attrs });
+      const wasm = backend as BackendWasm;
+      const image = callWasm(wasm, 'Reshape', { x }, { shape: [1, rows, 1, cols] });
+      const pooled = callWasm(wasm, 'AvgPool', { x: image }, { filterSize: [rows, 1], strides: [1, 1], pad: 'valid' });
+      if (!mean) {
+        const values = wasm.typedArrayFromHeap(pooled) as Float32Array;
+        for (let c = 0; c < cols; c++) values[c] *= rows;
+      }
+      const out = callWasm(wasm, 'Reshape', { x: pooled }, { shape: keepDims ? [...x.shape.slice(0, k).map(() => 1), ...kept] : kept });
+      release(wasm, image, pooled);
       return out;
     },
   };

@@ -4,7 +4,7 @@ import { assertClose, onBothBackends, randomValues, ready } from './backends.ts'
 
 before(ready);
 
-// Leading axes take the matmul path; the others check that everything else still reaches wasm's own kernel.
+// Leading axes take the average-pool path; the others check that everything else still reaches wasm's own kernel.
 const cases: { shape: number[]; axis: number[]; keepDims: boolean }[] = [
   { shape: [3, 5, 4, 16], axis: [0, 1, 2], keepDims: true },
   { shape: [3, 5, 4, 16], axis: [2, 0, 1], keepDims: false },
@@ -13,6 +13,7 @@ const cases: { shape: number[]; axis: number[]; keepDims: boolean }[] = [
   { shape: [3, 5, 4, 16], axis: [1, 2], keepDims: true },
   { shape: [6, 7], axis: [1], keepDims: false },
   { shape: [6, 7], axis: [0, 1], keepDims: false },
+  { shape: [1, 7], axis: [0], keepDims: false },
 ];
 
 for (const { shape, axis, keepDims } of cases) {
