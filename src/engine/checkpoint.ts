@@ -55,8 +55,8 @@ export function decodeCheckpoint<M>(bytes: Uint8Array): CheckpointContents<M> {
     tensors: header.tensors.map((t) => {
       const start = blobStart + t.offset;
       if (start + t.length * 4 > bytes.length) throw new Error(`checkpoint truncated at tensor ${t.name}`);
-      // copy: a Buffer's byteOffset need not be 4-aligned
-      const data = new Float32Array(bytes.slice(start, start + t.length * 4).buffer);
+      // copy (new Uint8Array(view) copies; Buffer#slice would not): the offset need not be 4-aligned
+      const data = new Float32Array(new Uint8Array(bytes.subarray(start, start + t.length * 4)).buffer);
       return { name: t.name, shape: t.shape, data };
     }),
   };

@@ -23,8 +23,8 @@ export class SimSiamModel {
     this.spec = BACKBONE_SPECS[config.backbone];
     this.store = new ParamStore(new Prng(config.seed));
     tf.tidy(() => {
-      // 2 samples (BN needs > 1), 32 px: parameter shapes do not depend on the resolution
-      const x = tf.zeros([2, 32, 32, config.channels]) as tf.Tensor4D;
+      // 2 samples, 8 px: parameter shapes depend on neither batch nor resolution
+      const x = tf.zeros([2, 8, 8, config.channels]) as tf.Tensor4D;
       const z = this.encode(x, false);
       if (config.predictor === 'mlp') this.predict(z, false);
     });
