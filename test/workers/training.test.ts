@@ -26,6 +26,9 @@ describe('training worker', () => {
   let worker: WorkerHandle | undefined;
   const api = () => request(env.app.server);
   const getJob = async (id: string) => (await api().get(`/v1/jobs/${id}`).set(env.auth).expect(200)).body;
+  const ensureWorker = async () => {
+    worker ??= await startWorker(env.services, pino({ level: 'silent' }), { backend: 'wasm', reportIntervalMs: 100 });
+  };
   const postJob = async (config: object) => (await api().post('/v1/jobs').set(env.auth).send({ datasetId, config }).expect(202)).body;
 
   before(async () => {
@@ -41,7 +44,7 @@ describe('training worker', () => {
   it('a cancelled queued job never starts', async () => {
     const job = await postJob({ ...TINY, epochs: 1 });
     await api().post(`/v1/jobs/${job.id}/cancel`).set(env.auth).expect(200);
-    worker = await startWorker(env.services, pino({ level: 'silent' }), { backend: 'wasm', reportIntervalMs: 100 });
+    await ensureWorker();
     // the worker is up and polling; give it time to (not) pick the job
     await new Promise((r) => setTimeout(r, 3000));
     const after = await getJob(job.id);
@@ -51,6 +54,7 @@ describe('training worker', () => {
   });
 
   it('trains a queued job to success: checkpoints in S3, metrics series, progress', async () => {
+    await ensureWorker();
     const job = await postJob({ ...TINY, epochs: 3 });
     const done = await waitFor('job to finish', async () => {
       const j = await getJob(job.id);
@@ -82,9 +86,26 @@ describe('training worker', () => {
     const epochEnds = metrics.filter((m: { values: { epochEnd?: boolean } }) => m.values.epochEnd);
     assert.deepEqual(epochEnds.map((m: { step: number }) => m.step), [4, 8, 12]);
     for (const m of epochEnds) assert.equal(typeof m.values.knnTop1, 'number');
+
+    const final = checkpoints.at(-1);
+    const download = await api()
+      .get(`/v1/jobs/${job.id}/checkpoints/${final.id}/download`)
+      .set(env.auth)
+      .buffer(true)
+      .parse((res, cb) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => cb(null, Buffer.concat(chunks)));
+      })
+      .expect(200);
+    assert.equal(download.body.length, final.sizeBytes);
+    assert.equal(download.body.subarray(0, 8).toString(), 'SIMSIAM1');
+    await api().get(`/v1/jobs/${job.id}/checkpoints/${final.id}/download`).set(env.otherAuth).expect(404);
+    await api().get(`/v1/jobs/${job.id}/checkpoints/ckpt_nope/download`).set(env.auth).expect(404);
   });
 
   it('cancelling a running job stops it within seconds', async () => {
+    await ensureWorker();
     const job = await postJob({ ...TINY, epochs: 200 });
     await waitFor('job to run', async () => {
       const j = await getJob(job.id);
