@@ -73,9 +73,9 @@ export function createResolvers(services: Services): IResolvers {
       checkpoints: guarded(async (job: JobParent) => jobCheckpoints(db, job.id)),
     },
     Dataset: {
-      imageCount: async (dataset: DatasetParent, _: unknown, ctx: MercuriusContext) => (await statsOf(ctx, dataset.id)).imageCount,
-      labels: async (dataset: DatasetParent, _: unknown, ctx: MercuriusContext) => (await statsOf(ctx, dataset.id)).labels,
-      unlabeledCount: async (dataset: DatasetParent, _: unknown, ctx: MercuriusContext) => (await statsOf(ctx, dataset.id)).unlabeledCount,
+      imageCount: guarded(async (dataset: DatasetParent, _: unknown, ctx: MercuriusContext) => (await statsOf(ctx, dataset.id)).imageCount),
+      labels: guarded(async (dataset: DatasetParent, _: unknown, ctx: MercuriusContext) => (await statsOf(ctx, dataset.id)).labels),
+      unlabeledCount: guarded(async (dataset: DatasetParent, _: unknown, ctx: MercuriusContext) => (await statsOf(ctx, dataset.id)).unlabeledCount),
     },
     Subscription: {
       jobUpdated: {
