@@ -121,12 +121,18 @@ async function main() {
     const dataset = await json(`${target.url}/v1/datasets`, target.apiKey, 'POST', { name: 'fashion-mnist-bench' });
     const bytes = fs.statSync(ARCHIVE).size;
     let peakRss = 0;
-    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
-    const rssBeforeMB = process.memoryUsage().rss / 2 ** 20;
     const started = performance.now();
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+    // RSS over time on stderr: flat is the point
+    const trace = setInterval(() => {
+      const t = Math.round((performance.now() - started) / 1000);
+      process.stderr.write(`t=${t}s rss=${Math.round(process.memoryUsage().rss / 2 ** 20)}MB\n`);
+    }, 30_000);
+    const rssBeforeMB = process.memoryUsage().rss / 2 ** 20;
     const res = await postFile(`${target.url}/v1/datasets/${dataset.id}/archive`, target.apiKey, ARCHIVE);
     const seconds = (performance.now() - started) / 1000;
     clearInterval(sampler);
+    clearInterval(trace);
     if (res.status >= 300) throw new Error(`upload failed: ${res.status} ${JSON.stringify(res.body)}`);
     const images = res.body.added as number;
     const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;

@@ -1,14 +1,15 @@
 // Training-step benchmark of the engine's Trainer (augmentation + both views forward and backward +
 // SGD update) on random uint8 images. Prints ONE JSON line; one image = both of its views.
 //   npm run bench:train -- --backbone resnet-tiny --image-size 28 --channels 1 --batch-size 128 --steps 20 [--backend wasm|cpu]
-// --kernels builtin keeps wasm's own Conv2DBackpropInput (the "before" figure; the filter gradient
-// must still be ours: wasm has none).
+// --kernels filter-only is the "before" figure: wasm's own kernels everywhere except the filter
+// gradient, which wasm lacks (ours, or conv nets cannot train at all).
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { resolveTrainingConfig } from '../src/domain/trainingConfig.ts';
 import { type BackendName, Prng, Trainer, initBackend, twoViews } from '../src/engine/index.ts';
+import { wasmTrainingKernels } from '../src/engine/kernels/index.ts';
 import { median } from './stats.ts';
 
 const { values: args } = parseArgs({
@@ -40,12 +41,14 @@ const resolved = resolveTrainingConfig({
 if ('issues' in resolved) throw new Error(`invalid config: ${JSON.stringify(resolved.issues)}`);
 const { config } = resolved;
 
-const builtinBackpropInput = tf.getKernel(tf.Conv2DBackpropInput, 'wasm');
+const builtins = wasmTrainingKernels.map((k) => tf.getKernel(k.kernelName, 'wasm')).filter((k) => k && k.kernelName !== tf.Conv2DBackpropFilter);
 const { backend, threads } = await initBackend(args.backend as BackendName);
-if (args.kernels === 'builtin') {
-  tf.unregisterKernel(tf.Conv2DBackpropInput, 'wasm');
-  tf.registerKernel(builtinBackpropInput);
-} else if (args.kernels !== 'ours') throw new Error('--kernels must be ours|builtin');
+if (args.kernels === 'filter-only') {
+  for (const builtin of builtins) {
+    tf.unregisterKernel(builtin.kernelName, 'wasm');
+    tf.registerKernel(builtin);
+  }
+} else if (args.kernels !== 'ours') throw new Error('--kernels must be ours|filter-only');
 
 const { batchSize, imageSize, channels } = config;
 const shape: [number, number, number, number] = [batchSize, imageSize, imageSize, channels];
