@@ -9,7 +9,7 @@ import { healthRoutes } from './api/health.ts';
 import { openapiPlugin } from './api/openapi.ts';
 import { datasetRoutes } from './api/datasets.ts';
 import { jobRoutes } from './api/jobs.ts';
-import { checkpointRoutes } from './api/checkpoints.ts';
+import { artifactRoutes } from './api/artifacts.ts';
 import { graphqlPlugin } from './graphql/index.ts';
 
 export interface AppOptions {
@@ -37,7 +37,7 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   await app.register(authPlugin, { db: services.db });
   await app.register(datasetRoutes, { prefix: '/v1', services });
   await app.register(jobRoutes, { prefix: '/v1', services });
-  await app.register(checkpointRoutes, { prefix: '/v1', services });
+  await app.register(artifactRoutes, { prefix: '/v1', services });
   await app.register(graphqlPlugin, { services });
   return app;
 }

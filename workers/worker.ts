@@ -9,6 +9,7 @@ import { DecodedImageCache } from '../src/data/cache.ts';
 import type { BackendName } from '../src/engine/index.ts';
 import { JobFailure, jobRecord } from './training/jobRecord.ts';
 import { runTraining } from './training/runTraining.ts';
+import { startTaskQueues } from './embedding/queues.ts';
 
 export interface WorkerOptions {
   backend?: BackendName;
@@ -58,6 +59,7 @@ export async function startWorker(services: Services, log: Logger, opts: WorkerO
       throw err;
     }
   });
+  const stopTasks = await startTaskQueues({ services, log, cache, backend: opts.backend });
   log.info({ workerId: id }, 'worker started');
 
   return {
@@ -66,6 +68,7 @@ export async function startWorker(services: Services, log: Logger, opts: WorkerO
       stopping = true;
       // waits for the running handler, which sees `stopping`, checkpoints and re-enqueues
       await services.boss.offWork(QUEUES.train, { wait: true });
+      await stopTasks();
     },
   };
 }

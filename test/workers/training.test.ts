@@ -7,6 +7,10 @@ import request from 'supertest';
 import { createTestEnv, type TestEnv } from '../helpers/harness.ts';
 import { seedLabeledDataset } from '../helpers/images.ts';
 import { startWorker, type WorkerHandle } from '../../workers/worker.ts';
+import * as tf from '@tensorflow/tfjs';
+import { Trainer, evalView } from '../../src/engine/index.ts';
+import { toUnitRange } from '../../src/engine/augment.ts';
+import { decodeImage } from '../../src/data/decode.ts';
 
 const TINY = { backbone: 'resnet-tiny', imageSize: 16, channels: 1, batchSize: 16, projectorDim: 64 };
 
@@ -39,6 +43,13 @@ describe('training worker', () => {
   after(async () => {
     await worker?.stop();
     await env.close();
+  });
+
+  it('the model of an unfinished job is not ready', async () => {
+    const job = await postJob({ ...TINY, epochs: 1 });
+    const res = await api().get(`/v1/jobs/${job.id}/model/model.json`).set(env.auth).expect(404);
+    assert.equal(res.body.error.code, 'MODEL_NOT_READY');
+    await api().post(`/v1/jobs/${job.id}/cancel`).set(env.auth).expect(200);
   });
 
   it('a cancelled queued job never starts', async () => {
@@ -102,6 +113,27 @@ describe('training worker', () => {
     assert.equal(download.body.subarray(0, 8).toString(), 'SIMSIAM1');
     await api().get(`/v1/jobs/${job.id}/checkpoints/${final.id}/download`).set(env.otherAuth).expect(404);
     await api().get(`/v1/jobs/${job.id}/checkpoints/ckpt_nope/download`).set(env.auth).expect(404);
+
+    // the exported backbone loads with tf.loadLayersModel over HTTP and equals the engine's features
+    const address = await env.app.listen({ port: 0, host: '127.0.0.1' });
+    const model = await tf.loadLayersModel(`${address}/v1/jobs/${job.id}/model/model.json`, {
+      requestInit: { headers: env.auth },
+    });
+    const trainer = Trainer.restore(download.body);
+    const images = await env.services.db.image.findMany({ where: { datasetId }, take: 4, orderBy: { id: 'asc' } });
+    const pixels = new Uint8Array(images.length * 18 * 18);
+    for (const [i, img] of images.entries()) {
+      pixels.set(await decodeImage(await env.services.blobs.get(img.s3Key), { size: 18, channels: 1 }), i * 18 * 18);
+    }
+    const batch = { data: pixels, shape: [images.length, 18, 18, 1] as [number, number, number, number] };
+    const expected = trainer.features(batch);
+    const actual = tf.tidy(() => (model.predict(evalView(toUnitRange(batch), 16)) as tf.Tensor).dataSync());
+    assert.equal(actual.length, expected.length);
+    for (let i = 0; i < expected.length; i++) assert.ok(Math.abs(actual[i] - expected[i]) < 1e-4, `feature ${i}`);
+    trainer.dispose();
+    model.dispose();
+    const foreign = await api().get(`/v1/jobs/${job.id}/model/model.json`).set(env.otherAuth);
+    assert.equal(foreign.status, 404);
   });
 
   it('cancelling a running job stops it within seconds', async () => {

@@ -3,7 +3,7 @@
 import { Worker } from 'node:worker_threads';
 import type { EngineOps, OpName, Reply } from './protocol.ts';
 
-type Result<K extends OpName> = ReturnType<EngineOps[K]>;
+type Result<K extends OpName> = Awaited<ReturnType<EngineOps[K]>>;
 
 export class EngineClient {
   private nextId = 1;

@@ -3,6 +3,7 @@
 // a training step.
 import type { BackendInfo, BackendName, NamedArray, StepResult } from '../../src/engine/index.ts';
 import type { TrainingConfig } from '../../src/domain/trainingConfig.ts';
+import type { LayersModelBundle } from '../../src/engine/layersExport.ts';
 
 export interface Pixels {
   data: Uint8Array;
@@ -21,6 +22,8 @@ export interface EngineOps {
   features(args: { pixels: Pixels }): Float32Array;
   knnAccuracy(args: { bank: Float32Array; bankLabels: Int32Array; queries: Float32Array; queryLabels: Int32Array; dim: number; numClasses: number }): number;
   exportBackbone(args: Record<string, never>): NamedArray[];
+  /** the backbone as a tfjs-layers model (model.json + weights.bin) */
+  exportLayersModel(args: Record<string, never>): Promise<LayersModelBundle>;
   dispose(args: Record<string, never>): void;
 }
 

@@ -2,6 +2,7 @@
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { Trainer, initBackend, knnAccuracy } from '../../src/engine/index.ts';
+import { exportLayersModel } from '../../src/engine/layersExport.ts';
 import type { EngineOps, OpName, Reply, Request } from './protocol.ts';
 
 let trainer: Trainer | undefined;
@@ -34,6 +35,10 @@ const ops: EngineOps = {
     );
   },
   exportBackbone: () => need().exportBackbone(),
+  exportLayersModel() {
+    const t = need();
+    return exportLayersModel(t.model.spec, t.config.channels, t.exportBackbone(), t.config.imageSize);
+  },
   dispose() {
     trainer?.dispose();
     trainer = undefined;
@@ -47,7 +52,7 @@ parentPort!.on('message', async (req: Request) => {
   const transfer: ArrayBuffer[] = [];
   try {
     if (req.op === 'init' && !currentInfo) currentInfo = await initBackend((req as Request<'init'>).args.backend);
-    const value = (ops[req.op as OpName] as (a: unknown) => unknown)(req.args);
+    const value = await (ops[req.op as OpName] as (a: unknown) => unknown)(req.args);
     if (ArrayBuffer.isView(value)) transfer.push(value.buffer as ArrayBuffer);
     reply = { id: req.id, ok: true, value };
   } catch (err) {

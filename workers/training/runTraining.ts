@@ -11,6 +11,7 @@ import { ImageLoader } from '../../src/data/loader.ts';
 import type { DecodedImageCache } from '../../src/data/cache.ts';
 import { trainingDecodeSize } from '../../src/data/decode.ts';
 import { datasetImages } from '../../src/data/manifest.ts';
+import { keys } from '../../src/storage/keys.ts';
 import { EngineClient } from '../engine/client.ts';
 import { JobFailure, jobRecord } from './jobRecord.ts';
 import { checkpointStore } from './checkpointStore.ts';
@@ -40,6 +41,13 @@ function validConfig(raw: unknown): TrainingConfig {
     throw new JobFailure('INVALID_JOB_CONFIG', resolved.issues.map((i) => `${i.field}: ${i.message}`).join('; '));
   }
   return resolved.config;
+}
+
+/** Stores the trained backbone where GET /v1/jobs/:id/model/model.json serves it. */
+async function exportModel(engine: EngineClient, services: Services, jobId: string) {
+  const bundle = await engine.call('exportLayersModel', {});
+  await services.blobs.put(keys.modelExport(jobId, 'weights.bin'), bundle.weights, 'application/octet-stream');
+  await services.blobs.put(keys.modelExport(jobId, 'model.json'), JSON.stringify(bundle.modelJson), 'application/json');
 }
 
 export async function runTraining(ctx: TrainingContext, jobId: string, claimSignal: AbortSignal): Promise<void> {
@@ -178,6 +186,7 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
         return;
       default:
         await saveCheckpoint(true);
+        await exportModel(engine, services, jobId);
         await record.succeed(progress());
         log.info({ jobId, step }, 'training succeeded');
     }

@@ -1,0 +1,61 @@
+// Frozen features of a dataset's images, batch by batch in the given order. Images that do not
+// decode are left out (the loader counts them), so every yielded row has a vector.
+import type { ImageLoader } from '../../src/data/loader.ts';
+import type { FrozenModel } from '../../src/eval/frozenModel.ts';
+import type { Matrix } from '../../src/eval/linearProbe.ts';
+
+export const FEATURE_BATCH = 128;
+
+export interface FeatureBatch {
+  /** image indices of the rows, in order */
+  indices: number[];
+  /** [indices.length, featureDim] */
+  features: Float32Array;
+  /** the decoded images, when asked for (the raw-pixel baseline) */
+  pixels?: Uint8Array;
+}
+
+export async function* featureBatches(model: FrozenModel, loader: ImageLoader, order: number[], opts: { keepPixels?: boolean } = {}): AsyncGenerator<FeatureBatch> {
+  for await (const batch of loader.batches(order, FEATURE_BATCH, { dropLast: false })) {
+    if (!batch.indices.length) continue;
+    const pixels = opts.keepPixels ? batch.pixels.slice() : undefined;
+    const features = await model.features(batch.pixels, batch.indices.length);
+    yield { indices: batch.indices, features, pixels };
+  }
+}
+
+export interface LabeledFeatures {
+  x: Matrix;
+  labels: Int32Array;
+  /** decoded images scaled to [0, 1], one flattened image per row (with `keepPixels`) */
+  pixels?: Matrix;
+}
+
+/** All features (and optionally pixels) of `loader`'s images in memory, with class indices. */
+export async function collectFeatures(model: FrozenModel, loader: ImageLoader, classOf: (index: number) => number, opts: { keepPixels?: boolean } = {}): Promise<LabeledFeatures> {
+  const features: Float32Array[] = [];
+  const pixels: Uint8Array[] = [];
+  const labels: number[] = [];
+  for await (const batch of featureBatches(model, loader, loader.images.map((_, i) => i), opts)) {
+    features.push(batch.features);
+    if (batch.pixels) pixels.push(batch.pixels);
+    for (const i of batch.indices) labels.push(classOf(i));
+  }
+  const rows = labels.length;
+  const pixelDim = loader.spec.size * loader.spec.size * loader.spec.channels;
+  return {
+    x: { data: concat(features), rows, dim: model.featureDim },
+    labels: Int32Array.from(labels),
+    pixels: opts.keepPixels ? { data: Float32Array.from(Buffer.concat(pixels), (v) => v / 255), rows, dim: pixelDim } : undefined,
+  };
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}

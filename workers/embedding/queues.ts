@@ -1,0 +1,27 @@
+// The embed and probe queues of a worker: one task at a time per queue, failures recorded on the
+// task's row (final) or retried by the queue (transient).
+import { QUEUES, type QueueMessage } from '../../src/queue/boss.ts';
+import { runEvaluation } from '../evaluation/runEvaluation.ts';
+import { runEmbedding } from './runEmbedding.ts';
+import type { TaskContext } from './context.ts';
+import { runTask, taskRecord, type TaskTable } from './taskRecord.ts';
+
+const TASKS: Array<{ queue: string; table: TaskTable; run: (ctx: TaskContext, id: string) => Promise<void> }> = [
+  { queue: QUEUES.embed, table: 'embedding_sets', run: runEmbedding },
+  { queue: QUEUES.probe, table: 'evaluations', run: runEvaluation },
+];
+
+/** Starts consuming; the returned function stops, waiting for running tasks. */
+export async function startTaskQueues(ctx: TaskContext): Promise<() => Promise<void>> {
+  const { boss, pool } = ctx.services;
+  for (const { queue, table, run } of TASKS) {
+    await boss.work<QueueMessage>(queue, { batchSize: 1, pollingIntervalSeconds: 1 }, ([job]) =>
+      runTask(taskRecord(pool, table, job.data.id), job.retryCount, () => run(ctx, job.data.id), (err, final) =>
+        ctx.log[final ? 'warn' : 'error']({ err, queue, id: job.data.id, retry: job.retryCount }, final ? 'task failed' : 'task attempt failed, will retry'),
+      ),
+    );
+  }
+  return async () => {
+    for (const { queue } of TASKS) await boss.offWork(queue, { wait: true });
+  };
+}
