@@ -56,7 +56,7 @@ const metricsSchema = {
   querystring: {
     type: 'object',
     properties: {
-      since: { type: 'integer', minimum: -1 },
+      since: { type: 'integer', minimum: 0 },
       limit: { type: 'integer', minimum: 1, maximum: 5000, default: 1000 },
     },
   },
