@@ -8,6 +8,8 @@ import { createTestEnv, type TestEnv } from '../helpers/harness.ts';
 import { seedLabeledDataset } from '../helpers/images.ts';
 import { startWorker, type WorkerHandle } from '../../workers/worker.ts';
 import * as tf from '@tensorflow/tfjs';
+import WebSocket from 'ws';
+import { createClient } from 'graphql-ws';
 import { Trainer, evalView } from '../../src/engine/index.ts';
 import { toUnitRange } from '../../src/engine/augment.ts';
 import { decodeImage } from '../../src/data/decode.ts';
@@ -64,9 +66,20 @@ describe('training worker', () => {
     assert.equal(after.startedAt, null);
   });
 
-  it('trains a queued job to success: checkpoints in S3, metrics series, progress', async () => {
-    await ensureWorker();
+  it('trains a queued job to success: checkpoints in S3, metrics series, progress, live GraphQL events', async () => {
+    const address = await env.app.listen({ port: 0, host: '127.0.0.1' });
     const job = await postJob({ ...TINY, epochs: 3 });
+    const subscriber = createClient({ url: `${address.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: env.auth, retryAttempts: 0 });
+    const events: Array<{ status: string; progress: { step?: number } | null }> = [];
+    const subscription = (async () => {
+      for await (const msg of subscriber.iterate<{ jobUpdated: { status: string; progress: { step?: number } | null } }>({
+        query: 'subscription($id: ID!) { jobUpdated(id: $id) { status progress } }',
+        variables: { id: job.id },
+      })) {
+        events.push(msg.data!.jobUpdated);
+      }
+    })();
+    await ensureWorker();
     const done = await waitFor('job to finish', async () => {
       const j = await getJob(job.id);
       return ['succeeded', 'failed', 'cancelled'].includes(j.status) ? j : undefined;
@@ -82,6 +95,14 @@ describe('training worker', () => {
     assert.equal(done.progress.healthyStd, 1 / 8);
     assert.ok(done.progress.knnTop1 >= 0 && done.progress.knnTop1 <= 1);
     assert.equal(done.progress.collapsed, false);
+
+    // the subscription completes once the job is finished, after pushing its progress live
+    await subscription;
+    await subscriber.dispose();
+    assert.equal(events.at(-1)?.status, 'succeeded');
+    const liveSteps = events.filter((e) => e.status === 'running').map((e) => e.progress?.step ?? 0);
+    assert.ok(new Set(liveSteps).size >= 3, `several progress events while running, got steps ${liveSteps}`);
+    assert.deepEqual(liveSteps, [...liveSteps].sort((a, b) => a - b), 'progress only moves forward');
 
     const { items: checkpoints } = (await api().get(`/v1/jobs/${job.id}/checkpoints`).set(env.auth).expect(200)).body;
     assert.deepEqual(checkpoints.map((c: { epoch: number; isFinal: boolean }) => [c.epoch, c.isFinal]), [[1, false], [2, false], [3, true]]);
@@ -115,7 +136,6 @@ describe('training worker', () => {
     await api().get(`/v1/jobs/${job.id}/checkpoints/ckpt_nope/download`).set(env.auth).expect(404);
 
     // the exported backbone loads with tf.loadLayersModel over HTTP and equals the engine's features
-    const address = await env.app.listen({ port: 0, host: '127.0.0.1' });
     const model = await tf.loadLayersModel(`${address}/v1/jobs/${job.id}/model/model.json`, {
       requestInit: { headers: env.auth },
     });
