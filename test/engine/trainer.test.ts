@@ -40,7 +40,7 @@ test('fixPredictorLr: the predictor keeps the initial lr while the rest decays',
     const before = w.dataSync().slice();
     const lr = t.lr;
     t.step(randomImages(4, 9, 1, 2));
-    const moved = w.dataSync().reduce((acc, v, i) => acc + Math.abs(v - before[i]), 0);
+    const moved = Array.from(w.dataSync()).reduce((acc, v, i) => acc + Math.abs(v - before[i]), 0);
     t.dispose();
     return { moved, lr };
   };
