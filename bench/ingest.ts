@@ -17,7 +17,7 @@ import sharp from 'sharp';
 import tar from 'tar-stream';
 
 const OUT = fileURLToPath(new URL('./out/', import.meta.url));
-const ARCHIVE = path.join(OUT, 'fashion-mnist-png.tar.gz');
+const ARCHIVE = process.env.BENCH_ARCHIVE ?? path.join(OUT, 'fashion-mnist-png.tar.gz');
 const SOURCE = process.env.FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist';
 const CLASSES = ['tshirt_top', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle_boot'];
 
@@ -126,8 +126,10 @@ async function main() {
     // RSS over time on stderr: flat is the point
     const trace = setInterval(() => {
       const t = Math.round((performance.now() - started) / 1000);
-      process.stderr.write(`t=${t}s rss=${Math.round(process.memoryUsage().rss / 2 ** 20)}MB\n`);
-    }, 30_000);
+      const m = process.memoryUsage();
+      const mb = (x: number) => Math.round(x / 2 ** 20);
+      process.stderr.write(`t=${t}s rss=${mb(m.rss)}MB heapUsed=${mb(m.heapUsed)}MB external=${mb(m.external)}MB\n`);
+    }, Number(process.env.BENCH_TRACE_MS ?? 30_000));
     const rssBeforeMB = process.memoryUsage().rss / 2 ** 20;
     const res = await postFile(`${target.url}/v1/datasets/${dataset.id}/archive`, target.apiKey, ARCHIVE);
     const seconds = (performance.now() - started) / 1000;
