@@ -1,6 +1,7 @@
 // Feasibility spike: oneDNN convolutions (src/engine/kernels/native, built by hand) against our
-// wasm kernels at the tiny ResNet's layer shapes, batch 128. Checks oneDNN's results against wasm,
-// prints one JSON line per layer with median ms (wall) of each of the three convolutions.
+// wasm kernels at the tiny ResNet's layer shapes, batch 128. Checks oneDNN's results against wasm
+// and prints one JSON line per layer with the median CPU ms of each of the three convolutions (CPU
+// time, not wall: the machines are shared; with OMP_NUM_THREADS=1 both sides run one thread).
 //   node /usr/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js rebuild --nodedir=/usr -C src/engine/kernels/native
 //   OMP_NUM_THREADS=1 node --import tsx bench/native.ts
 import * as tf from '@tensorflow/tfjs';
