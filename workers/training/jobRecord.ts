@@ -22,13 +22,18 @@ export function jobRecord(services: Services, jobId: string) {
   };
   return {
     load: () => db.job.findUnique({ where: { id: jobId } }),
-    async start(workerId: string, backend: string, resumedFromEpoch: number | null) {
-      await pool.query(
+    /** Marks the claim running; false when the job was cancelled in the meantime (then it must not run). */
+    async start(workerId: string, backend: string, resumedFromEpoch: number | null): Promise<boolean> {
+      // timestamps are UTC wall-clock (Prisma's convention for timestamp(3) columns)
+      const { rowCount } = await pool.query(
         `UPDATE jobs SET status = 'running', worker_id = $2, backend = $3, attempts = attempts + 1,
-           resumed_from_epoch = $4, started_at = COALESCE(started_at, now()), updated_at = now() WHERE id = $1`,
+           resumed_from_epoch = $4, started_at = COALESCE(started_at, now() AT TIME ZONE 'UTC'),
+           updated_at = now() AT TIME ZONE 'UTC'
+         WHERE id = $1 AND status IN ('queued', 'running') AND cancel_requested_at IS NULL`,
         [jobId, workerId, backend, resumedFromEpoch],
       );
       await events.notify(jobId);
+      return rowCount === 1;
     },
     progress: (progress: Prisma.InputJsonValue) => write({ progress }),
     succeed: (progress: Prisma.InputJsonValue) => write({ status: 'succeeded', progress, finishedAt: new Date() }),
@@ -44,7 +49,7 @@ export function jobRecord(services: Services, jobId: string) {
       try {
         await client.query('BEGIN');
         const queueJobId = await enqueue(boss, QUEUES.train, { id: jobId }, client);
-        await client.query(`UPDATE jobs SET status = 'queued', worker_id = NULL, queue_job_id = $2, updated_at = now() WHERE id = $1`, [jobId, queueJobId]);
+        await client.query(`UPDATE jobs SET status = 'queued', worker_id = NULL, queue_job_id = $2, updated_at = now() AT TIME ZONE 'UTC' WHERE id = $1`, [jobId, queueJobId]);
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK');

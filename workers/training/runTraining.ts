@@ -75,7 +75,7 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
     const init = await engine.call('init', { backend: ctx.backend, config, stepsPerEpoch, checkpoint: resume?.bytes });
     let step = init.completedSteps;
     await dropMetricsAfter(services.pool, jobId, step);
-    await record.start(ctx.workerId, init.info.backend, resume ? resume.epoch : null);
+    if (!(await record.start(ctx.workerId, init.info.backend, resume ? resume.epoch : null))) return record.cancelled();
     log.info({ jobId, backend: init.info.backend, resumeStep: resume?.step ?? 0, images: images.length }, 'training started');
 
     const previous = (job.progress ?? {}) as Record<string, unknown>;
