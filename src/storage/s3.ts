@@ -30,6 +30,8 @@ export interface BlobStore {
   putStream(key: string, body: Readable, contentType?: string): Promise<void>;
   get(key: string): Promise<Buffer>;
   getStream(key: string): Promise<{ body: Readable; size?: number; contentType?: string }>;
+  /** Bytes `start`..`end` (inclusive; to the end of the object when omitted) as a stream. */
+  getRange(key: string, start: number, end?: number): Promise<Readable>;
   head(key: string): Promise<ObjectInfo | undefined>;
   list(prefix: string): AsyncGenerator<ObjectInfo>;
   deletePrefix(prefix: string): Promise<number>;
@@ -102,6 +104,10 @@ export function createBlobStore(config: S3Config): BlobStore {
     async getStream(key) {
       const res = await client.send(new GetObjectCommand({ Bucket, Key: key }));
       return { body: res.Body as Readable, size: res.ContentLength, contentType: res.ContentType };
+    },
+    async getRange(key, start, end) {
+      const res = await client.send(new GetObjectCommand({ Bucket, Key: key, Range: `bytes=${start}-${end ?? ''}` }));
+      return res.Body as Readable;
     },
     async head(key) {
       try {

@@ -1,0 +1,126 @@
+// Linear-probe evaluations of a job's checkpoint: on a train and a test dataset, or on one labeled
+// dataset split by a seeded shuffle. The row and its queue entry commit together; a worker fills in
+// the results. Every image must carry a label (422 DATASET_UNLABELED otherwise).
+import type { Db } from '../db/client.ts';
+import { NOW_UTC, withTransaction } from '../db/transaction.ts';
+import type { Evaluation } from '../generated/prisma/client.ts';
+import { enqueue, QUEUES } from '../queue/boss.ts';
+import type { Services } from '../services.ts';
+import { modelCheckpoint, requireDataset, type TaskStatus } from './embeddings.ts';
+import { AppError, badRequest } from './errors.ts';
+import { newId } from './ids.ts';
+
+export const BASELINES = ['random-init', 'raw-pixels'] as const;
+export type Baseline = (typeof BASELINES)[number];
+
+export interface LinearProbeRequest {
+  trainDatasetId?: string;
+  testDatasetId?: string;
+  datasetId?: string;
+  splitFraction?: number;
+  seed?: number;
+  checkpoint?: string;
+  baselines?: Baseline[];
+}
+
+/** What a worker needs, with every default filled (stored as the row's `request`). */
+export interface ProbeSpec {
+  trainDatasetId: string;
+  /** null: split trainDatasetId by splitFraction */
+  testDatasetId: string | null;
+  splitFraction: number | null;
+  seed: number;
+  baselines: Baseline[];
+}
+
+export const DEFAULT_SPLIT_FRACTION = 0.8;
+
+function probeSpec(request: LinearProbeRequest): ProbeSpec {
+  const baselines = [...new Set(request.baselines ?? [])];
+  const seed = request.seed ?? 0;
+  if (request.datasetId !== undefined) {
+    if (request.trainDatasetId !== undefined || request.testDatasetId !== undefined) {
+      throw badRequest('INVALID_PROBE_REQUEST', 'give either datasetId (+ splitFraction, seed) or trainDatasetId + testDatasetId, not both');
+    }
+    return { trainDatasetId: request.datasetId, testDatasetId: null, splitFraction: request.splitFraction ?? DEFAULT_SPLIT_FRACTION, seed, baselines };
+  }
+  if (request.trainDatasetId === undefined || request.testDatasetId === undefined) {
+    throw badRequest('INVALID_PROBE_REQUEST', 'give trainDatasetId and testDatasetId, or datasetId with splitFraction and seed');
+  }
+  if (request.splitFraction !== undefined) throw badRequest('INVALID_PROBE_REQUEST', 'splitFraction applies only with datasetId');
+  return { trainDatasetId: request.trainDatasetId, testDatasetId: request.testDatasetId, splitFraction: null, seed, baselines };
+}
+
+interface ProbeScores {
+  top1: number;
+  top5: number;
+  knnTop1: number | null;
+}
+
+/** What a worker writes into `results`. */
+export interface EvaluationResults extends ProbeScores {
+  trainTop1: number;
+  numClasses: number;
+  trainCount: number;
+  testCount: number;
+  featureDim: number;
+  baselines: Partial<Record<Baseline, ProbeScores & { featureDim: number }>>;
+  recipe: Record<string, unknown>;
+  timings: Record<string, number>;
+}
+
+export function evaluationView(evaluation: Evaluation) {
+  const spec = evaluation.request as unknown as ProbeSpec;
+  const results = evaluation.results as unknown as EvaluationResults | null;
+  return {
+    id: evaluation.id,
+    status: evaluation.status as TaskStatus,
+    jobId: evaluation.jobId,
+    checkpointId: evaluation.checkpointId,
+    trainDatasetId: evaluation.trainDatasetId,
+    testDatasetId: evaluation.testDatasetId,
+    splitFraction: spec.splitFraction,
+    seed: spec.seed,
+    top1: results?.top1 ?? null,
+    top5: results?.top5 ?? null,
+    knnTop1: results?.knnTop1 ?? null,
+    baselines: results?.baselines ?? null,
+    details: results ? { trainTop1: results.trainTop1, numClasses: results.numClasses, trainCount: results.trainCount, testCount: results.testCount, featureDim: results.featureDim } : null,
+    recipe: results?.recipe ?? null,
+    timings: results?.timings ?? null,
+    error: evaluation.error as { code: string; message: string } | null,
+    createdAt: evaluation.createdAt,
+    startedAt: evaluation.startedAt,
+    finishedAt: evaluation.finishedAt,
+  };
+}
+
+export async function requestLinearProbe(deps: Pick<Services, 'db' | 'pool' | 'boss'>, tenantId: string, jobId: string, request: LinearProbeRequest) {
+  const spec = probeSpec(request);
+  const { checkpoint } = await modelCheckpoint(deps.db, tenantId, jobId, request.checkpoint);
+  const train = await requireDataset(deps.db, tenantId, spec.trainDatasetId, { labeled: true });
+  if (spec.testDatasetId) await requireDataset(deps.db, tenantId, spec.testDatasetId, { labeled: true });
+  else if (train.imageCount < 2) throw new AppError(422, 'DATASET_TOO_SMALL', 'splitting needs at least two images');
+  const id = newId('eval');
+  await withTransaction(deps.pool, async (client) => {
+    await client.query(
+      `INSERT INTO evaluations (id, tenant_id, job_id, checkpoint_id, train_dataset_id, test_dataset_id, request, status, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', ${NOW_UTC})`,
+      [id, tenantId, jobId, checkpoint.id, spec.trainDatasetId, spec.testDatasetId, JSON.stringify(spec)],
+    );
+    await enqueue(deps.boss, QUEUES.probe, { id }, client);
+  });
+  return getEvaluation(deps.db, tenantId, id);
+}
+
+export async function getEvaluation(db: Db, tenantId: string, id: string): Promise<Evaluation> {
+  const evaluation = await db.evaluation.findFirst({ where: { id, tenantId } });
+  if (!evaluation) throw new AppError(404, 'EVALUATION_NOT_FOUND', `evaluation ${id} not found`);
+  return evaluation;
+}
+
+/** Evaluations of a job the caller already holds, newest first. */
+export async function jobEvaluations(db: Db, jobId: string) {
+  const rows = await db.evaluation.findMany({ where: { jobId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+  return rows.map(evaluationView);
+}

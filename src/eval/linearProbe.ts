@@ -1,0 +1,172 @@
+// The linear probe: a softmax-regression classifier trained on frozen features, as in the SimSiam
+// paper's linear evaluation, sized for a CPU. Plain JS (no tensors): the problem is convex and small
+// (N x D x C), runs the same on every backend and is bit-for-bit reproducible from its seed.
+import { Prng } from '../engine/index.ts';
+import { shuffleInPlace } from './split.ts';
+
+/** The exact recipe, reported with every result. */
+export const PROBE_RECIPE = {
+  features: 'standardised per dimension with the train split mean and std (std < 1e-6 -> 1); test uses the train statistics',
+  classifier: 'linear softmax regression (weights [D, C] + bias), zero-initialised',
+  loss: 'cross-entropy, mean over the batch, no weight decay',
+  optimizer: 'SGD, momentum 0.9',
+  learningRate: 0.1,
+  schedule: 'cosine decay to 0 over all steps',
+  batchSize: 256,
+  epochs: 100,
+  shuffle: 'every epoch, seeded PRNG (evaluation seed)',
+} as const;
+
+export interface Matrix {
+  /** row-major [rows, dim] */
+  data: Float32Array;
+  rows: number;
+  dim: number;
+}
+
+export interface ProbeResult {
+  top1: number;
+  top5: number;
+  trainTop1: number;
+  finalLoss: number;
+}
+
+/** Per-dimension mean and std of `train`, applied in place to every matrix given. */
+export function standardise(train: Matrix, ...others: Matrix[]): void {
+  const { dim } = train;
+  const mean = new Float64Array(dim);
+  const sq = new Float64Array(dim);
+  for (let r = 0; r < train.rows; r++) {
+    for (let j = 0; j < dim; j++) {
+      const v = train.data[r * dim + j];
+      mean[j] += v;
+      sq[j] += v * v;
+    }
+  }
+  const std = new Float64Array(dim);
+  for (let j = 0; j < dim; j++) {
+    mean[j] /= train.rows;
+    const s = Math.sqrt(Math.max(sq[j] / train.rows - mean[j] * mean[j], 0));
+    std[j] = s < 1e-6 ? 1 : s;
+  }
+  for (const m of [train, ...others]) {
+    for (let r = 0; r < m.rows; r++) for (let j = 0; j < dim; j++) m.data[r * dim + j] = (m.data[r * dim + j] - mean[j]) / std[j];
+  }
+}
+
+class SoftmaxRegression {
+  readonly w: Float64Array;
+  readonly b: Float64Array;
+  constructor(
+    readonly dim: number,
+    readonly classes: number,
+  ) {
+    this.w = new Float64Array(dim * classes);
+    this.b = new Float64Array(classes);
+  }
+
+  /** Class probabilities of row r of `x` into `out`. */
+  probabilities(x: Float32Array, r: number, out: Float64Array): void {
+    const { dim, classes, w, b } = this;
+    out.set(b);
+    const base = r * dim;
+    for (let j = 0; j < dim; j++) {
+      const v = x[base + j];
+      if (v === 0) continue;
+      const wj = j * classes;
+      for (let c = 0; c < classes; c++) out[c] += v * w[wj + c];
+    }
+    let max = -Infinity;
+    for (let c = 0; c < classes; c++) max = Math.max(max, out[c]);
+    let sum = 0;
+    for (let c = 0; c < classes; c++) sum += out[c] = Math.exp(out[c] - max);
+    for (let c = 0; c < classes; c++) out[c] /= sum;
+  }
+}
+
+/** Fraction of rows whose label is among the `k` most probable classes. */
+function topK(model: SoftmaxRegression, x: Matrix, labels: Int32Array, k: number): number {
+  if (!x.rows) return 0;
+  const p = new Float64Array(model.classes);
+  let hits = 0;
+  for (let r = 0; r < x.rows; r++) {
+    model.probabilities(x.data, r, p);
+    const own = p[labels[r]];
+    let above = 0;
+    for (let c = 0; c < model.classes; c++) if (p[c] > own || (p[c] === own && c < labels[r])) above++;
+    if (above < k) hits++;
+  }
+  return hits / x.rows;
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Trains on standardised `train` features and scores `test`. Async only to yield to the event loop
+ * once per epoch, so a worker's queue heartbeats keep flowing during a long probe.
+ */
+export async function linearProbe(
+  train: Matrix,
+  trainLabels: Int32Array,
+  test: Matrix,
+  testLabels: Int32Array,
+  numClasses: number,
+  seed: number,
+  recipe: { epochs: number; batchSize: number; learningRate: number } = PROBE_RECIPE,
+): Promise<ProbeResult> {
+  const { dim } = train;
+  const model = new SoftmaxRegression(dim, numClasses);
+  const velocityW = new Float64Array(model.w.length);
+  const velocityB = new Float64Array(numClasses);
+  const gradW = new Float64Array(model.w.length);
+  const gradB = new Float64Array(numClasses);
+  const p = new Float64Array(numClasses);
+  const rng = new Prng(seed);
+  const order = Int32Array.from({ length: train.rows }, (_, i) => i);
+  const stepsPerEpoch = Math.ceil(train.rows / recipe.batchSize);
+  const totalSteps = stepsPerEpoch * recipe.epochs;
+  let step = 0;
+  let finalLoss = NaN;
+  for (let epoch = 0; epoch < recipe.epochs; epoch++) {
+    shuffleInPlace(order, rng);
+    let lossSum = 0;
+    for (let start = 0; start < order.length; start += recipe.batchSize) {
+      const end = Math.min(start + recipe.batchSize, order.length);
+      gradW.fill(0);
+      gradB.fill(0);
+      for (let k = start; k < end; k++) {
+        const r = order[k];
+        model.probabilities(train.data, r, p);
+        lossSum -= Math.log(Math.max(p[trainLabels[r]], 1e-12));
+        p[trainLabels[r]] -= 1;
+        const base = r * dim;
+        for (let j = 0; j < dim; j++) {
+          const v = train.data[base + j];
+          if (v === 0) continue;
+          const gj = j * numClasses;
+          for (let c = 0; c < numClasses; c++) gradW[gj + c] += v * p[c];
+        }
+        for (let c = 0; c < numClasses; c++) gradB[c] += p[c];
+      }
+      const lr = 0.5 * recipe.learningRate * (1 + Math.cos((Math.PI * step) / totalSteps));
+      const scale = 1 / (end - start);
+      for (let i = 0; i < gradW.length; i++) {
+        velocityW[i] = 0.9 * velocityW[i] + gradW[i] * scale;
+        model.w[i] -= lr * velocityW[i];
+      }
+      for (let c = 0; c < numClasses; c++) {
+        velocityB[c] = 0.9 * velocityB[c] + gradB[c] * scale;
+        model.b[c] -= lr * velocityB[c];
+      }
+      step++;
+    }
+    finalLoss = lossSum / Math.max(train.rows, 1);
+    await nextTurn();
+  }
+  return {
+    top1: topK(model, test, testLabels, 1),
+    top5: topK(model, test, testLabels, Math.min(5, numClasses)),
+    trainTop1: topK(model, train, trainLabels, 1),
+    finalLoss,
+  };
+}
