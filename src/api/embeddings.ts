@@ -1,0 +1,164 @@
+// REST for embeddings: request a set for (job, checkpoint, dataset), read its status, fetch its
+// vectors (.npy streamed from S3, JSON pages, CSV), nearest neighbours within a set, and synchronous
+// embedding of a few uploaded images with a cached model. Every call is scoped by tenantOf().
+import { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../services.ts';
+import { tenantOf } from './auth.ts';
+import { AppError, badRequest } from '../domain/errors.ts';
+import { embeddingSetView, getEmbeddingSet, modelCheckpoint, readyEmbeddingSet, requestEmbeddings } from '../domain/embeddings.ts';
+import { decodeImage } from '../data/decode.ts';
+import { readAll } from '../ingest/streams.ts';
+import { findRow, readEmbeddings, START, type RowPosition } from '../eval/embeddingReader.ts';
+import { nearestRows } from '../eval/neighbors.ts';
+import { ModelCache } from '../eval/modelCache.ts';
+import { decodeSpecOf, jobTrainingConfig, openFrozenModel } from '../eval/frozenModel.ts';
+
+const id = { type: 'string', minLength: 1, maxLength: 200 } as const;
+const idParams = { type: 'object', required: ['id'], properties: { id } } as const;
+
+/** Images per synchronous embed request: a few, not a dataset (that is what embedding sets are for). */
+export const MAX_EMBED_IMAGES = 16;
+
+const encodeCursor = (p: RowPosition) => Buffer.from(JSON.stringify([p.row, p.offset])).toString('base64url');
+function decodeCursor(cursor: string): RowPosition {
+  try {
+    const [row, offset] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (Number.isSafeInteger(row) && Number.isSafeInteger(offset) && (row as number) >= 0 && (offset as number) >= START.offset) {
+      return { row: row as number, offset: offset as number };
+    }
+  } catch {
+    // fall through: any undecodable cursor is the client's error
+  }
+  throw badRequest('INVALID_CURSOR', 'cursor is not one this API returned');
+}
+
+export async function embeddingRoutes(app: FastifyInstance, { services }: { services: Services }) {
+  const { db, blobs } = services;
+  const models = new ModelCache(Number(process.env.EMBED_MODEL_CACHE_SIZE) || 2);
+  app.addHook('onClose', () => models.close());
+
+  app.post<{ Params: { id: string }; Body: { datasetId: string; checkpoint?: string } }>(
+    '/jobs/:id/embeddings',
+    {
+      schema: {
+        params: idParams,
+        body: { type: 'object', required: ['datasetId'], additionalProperties: false, properties: { datasetId: id, checkpoint: id } },
+      },
+    },
+    async (request, reply) => {
+      const { set, created } = await requestEmbeddings(services, tenantOf(request), request.params.id, request.body);
+      // 202: a new set is being computed; 200: the set for this (job, checkpoint, dataset) already exists
+      return reply.status(created ? 202 : 200).header('Location', `/v1/embeddings/${set.id}`).send(embeddingSetView(set));
+    },
+  );
+
+  app.get<{ Params: { id: string } }>('/embeddings/:id', { schema: { params: idParams } }, async (request) =>
+    embeddingSetView(await getEmbeddingSet(db, tenantOf(request), request.params.id)),
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { format: 'npy' | 'json' | 'csv'; cursor?: string; limit: number } }>(
+    '/embeddings/:id/vectors',
+    {
+      schema: {
+        params: idParams,
+        querystring: {
+          type: 'object',
+          properties: {
+            format: { enum: ['npy', 'json', 'csv'], default: 'npy' },
+            cursor: { type: 'string', minLength: 1 },
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const set = await readyEmbeddingSet(db, tenantOf(request), request.params.id);
+      const { format } = request.query;
+      if (format === 'npy') {
+        const object = await blobs.getStream(set.vectorsKey);
+        if (object.size !== undefined) reply.header('Content-Length', object.size);
+        return reply
+          .type('application/octet-stream')
+          .header('Content-Disposition', `attachment; filename="${set.id}.npy"`)
+          .send(object.body);
+      }
+      if (format === 'csv') {
+        const header = ['imageId', 'label', ...Array.from({ length: set.dim }, (_, j) => `f${j}`)].join(',');
+        const csvField = (s: string | null) => (s === null ? '' : /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
+        const lines = async function* () {
+          yield `${header}\n`;
+          for await (const r of readEmbeddings(blobs, set, START)) yield `${csvField(r.imageId)},${csvField(r.label)},${Array.from(r.vector).join(',')}\n`;
+        };
+        return reply.type('text/csv').header('Content-Disposition', `attachment; filename="${set.id}.csv"`).send(Readable.from(lines()));
+      }
+      const from = request.query.cursor ? decodeCursor(request.query.cursor) : START;
+      const items: Array<{ imageId: string; label: string | null; vector: number[] }> = [];
+      let next: RowPosition | undefined;
+      for await (const r of readEmbeddings(blobs, set, from, request.query.limit)) {
+        items.push({ imageId: r.imageId, label: r.label, vector: Array.from(r.vector) });
+        next = r.next;
+      }
+      return { items, nextCursor: next && next.row < set.count ? encodeCursor(next) : null };
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { imageId: string; k: number } }>(
+    '/embeddings/:id/neighbors',
+    {
+      schema: {
+        params: idParams,
+        querystring: { type: 'object', required: ['imageId'], properties: { imageId: id, k: { type: 'integer', minimum: 1, maximum: 100, default: 10 } } },
+      },
+    },
+    async (request) => {
+      const set = await readyEmbeddingSet(db, tenantOf(request), request.params.id);
+      const row = await findRow(blobs, set, request.query.imageId);
+      if (row === undefined) throw new AppError(404, 'IMAGE_NOT_IN_SET', `image ${request.query.imageId} is not in embedding set ${set.id}`);
+      const neighbors = await nearestRows(blobs, set, row, Math.min(request.query.k, set.count));
+      return { embeddingSetId: set.id, imageId: request.query.imageId, items: neighbors.map(({ imageId, label, similarity }) => ({ imageId, label, similarity })) };
+    },
+  );
+
+  app.post<{ Params: { id: string }; Querystring: { checkpoint?: string } }>(
+    '/jobs/:id/embed',
+    { schema: { params: idParams, querystring: { type: 'object', properties: { checkpoint: id } } } },
+    async (request) => {
+      if (!request.isMultipart()) throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send images as multipart/form-data');
+      const { job, checkpoint } = await modelCheckpoint(db, tenantOf(request), request.params.id, request.query.checkpoint);
+      const uploads: Array<{ name: string; bytes: Buffer }> = [];
+      for await (const part of request.files()) {
+        const bytes = await readAll(part.file);
+        if (part.file.truncated) throw new AppError(413, 'FILE_TOO_LARGE', `${part.filename} is larger than the upload limit`);
+        if (uploads.length === MAX_EMBED_IMAGES) throw new AppError(413, 'TOO_MANY_IMAGES', `at most ${MAX_EMBED_IMAGES} images per request; use an embedding set for more`);
+        uploads.push({ name: part.filename, bytes });
+      }
+      if (!uploads.length) throw badRequest('NO_IMAGES', 'send at least one image as a multipart file part');
+      const config = jobTrainingConfig(job.config);
+      // decoded before any model is loaded: a bad image costs no engine time
+      const spec = decodeSpecOf(config);
+      const size = spec.size * spec.size * spec.channels;
+      const pixels = new Uint8Array(uploads.length * size);
+      for (const [i, upload] of uploads.entries()) {
+        try {
+          pixels.set(await decodeImage(upload.bytes, spec), i * size);
+        } catch (err) {
+          throw new AppError(422, 'INVALID_IMAGE', `${upload.name} is not a decodable image: ${(err as Error).message}`, [{ field: upload.name, message: 'not a decodable image' }]);
+        }
+      }
+      return models.with(
+        `${job.id}:${checkpoint.id}`,
+        () => openFrozenModel(blobs, { config, checkpointKey: checkpoint.s3Key }),
+        async (model) => {
+          const vectors = await model.features(pixels, uploads.length);
+          return {
+            jobId: job.id,
+            checkpointId: checkpoint.id,
+            dim: model.featureDim,
+            items: uploads.map((u, i) => ({ name: u.name, vector: Array.from(vectors.subarray(i * model.featureDim, (i + 1) * model.featureDim)) })),
+          };
+        },
+      );
+    },
+  );
+}
