@@ -11,49 +11,8 @@ import time
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
-
-class BasicBlock(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.shortcut = nn.Sequential()
-        if stride != 1 or cin != cout:
-            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return F.relu(out + self.shortcut(x))
-
-
-def tiny_resnet(channels):
-    """CIFAR stem (3x3 conv, no max-pool), widths 16/32/64, one basic block per stage."""
-    layers = [nn.Conv2d(channels, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU(inplace=True)]
-    cin = 16
-    for width, stride in ((16, 1), (32, 2), (64, 2)):
-        layers.append(BasicBlock(cin, width, stride))
-        cin = width
-    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
-    return nn.Sequential(*layers), cin
-
-
-def projector(features, dim, n_layers):
-    """The paper's projection MLP: BN on every layer, no ReLU (and no affine BN) at the output."""
-    layers, cin = [], features
-    for _ in range(n_layers - 1):
-        layers += [nn.Linear(cin, dim, bias=False), nn.BatchNorm1d(dim), nn.ReLU(inplace=True)]
-        cin = dim
-    layers += [nn.Linear(cin, dim, bias=False), nn.BatchNorm1d(dim, affine=False)]
-    return nn.Sequential(*layers)
-
-
-def predictor(dim, hidden):
-    return nn.Sequential(nn.Linear(dim, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU(inplace=True), nn.Linear(hidden, dim))
+from simsiam_model import RESNET_TINY, predictor, projector, resnet, simsiam_loss
 
 
 def main():
@@ -71,7 +30,7 @@ def main():
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    backbone, features = tiny_resnet(args.channels)
+    backbone, features = resnet(RESNET_TINY, args.channels)
     encoder = nn.Sequential(backbone, projector(features, args.projector_dim, args.projector_layers))
     head = predictor(args.projector_dim, args.predictor_hidden_dim)
     lr = 0.05 * args.batch_size / 256
@@ -82,7 +41,7 @@ def main():
     def step():
         z1, z2 = encoder(x1), encoder(x2)
         p1, p2 = head(z1), head(z2)
-        loss = -(F.cosine_similarity(p1, z2.detach()).mean() + F.cosine_similarity(p2, z1.detach()).mean()) / 2
+        loss = simsiam_loss(z1, z2, p1, p2)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
