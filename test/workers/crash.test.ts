@@ -9,22 +9,16 @@ import path from 'node:path';
 import request from 'supertest';
 import { createTestEnv, type TestEnv } from '../helpers/harness.ts';
 import { seedLabeledDataset } from '../helpers/images.ts';
+import { waitFor as poll } from '../helpers/waitFor.ts';
 
 // pg-boss reads the heartbeat when it creates the queues; 10 s is its minimum
 process.env.QUEUE_HEARTBEAT_SECONDS = '10';
 
 const CONFIG = { backbone: 'resnet-tiny', imageSize: 16, channels: 1, batchSize: 16, projectorDim: 64, knnEveryEpochs: 0 };
 const STEPS_PER_EPOCH = 4;
+// two worker start-ups and a lapsed heartbeat fit in these waits
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined>) => poll(what, fn, 240_000, 100);
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 180_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('worker crash and preemption', () => {
   let env: TestEnv;

@@ -7,6 +7,7 @@ import request from 'supertest';
 import { createTestEnv, type TestEnv } from '../helpers/harness.ts';
 import { seedLabeledDataset } from '../helpers/images.ts';
 import { startWorker, type WorkerHandle } from '../../workers/worker.ts';
+import { waitFor } from '../helpers/waitFor.ts';
 import * as tf from '@tensorflow/tfjs';
 import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
@@ -16,15 +17,6 @@ import { decodeImage } from '../../src/data/decode.ts';
 
 const TINY = { backbone: 'resnet-tiny', imageSize: 16, channels: 1, batchSize: 16, projectorDim: 64 };
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe('training worker', () => {
   let env: TestEnv;
