@@ -64,9 +64,11 @@ export async function startTestS3(): Promise<EmbeddedS3Handle & { dir: string }>
 export async function createTestEnv(env: Record<string, string> = {}): Promise<TestEnv> {
   const database = await createTestDatabase();
   const s3 = await startTestS3();
+  // the worker's decoded-image cache and anything else a test writes to disk
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'simsiam-data-'));
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const config: Config = {
-    ...loadConfig({ DATABASE_URL: database.url, IN_PROCESS_WORKER: 'false', LOG_LEVEL: 'silent', ...env }),
+    ...loadConfig({ DATABASE_URL: database.url, DATA_DIR: dataDir, IN_PROCESS_WORKER: 'false', LOG_LEVEL: 'silent', ...env }),
     s3: s3.s3,
   };
   const services = await startServices(config, log);
@@ -88,6 +90,7 @@ export async function createTestEnv(env: Record<string, string> = {}): Promise<T
       await services.close();
       await s3.stop();
       await database.drop();
+      await fs.rm(dataDir, { recursive: true, force: true });
     },
   };
 }
