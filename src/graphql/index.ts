@@ -7,6 +7,7 @@ import type { Services } from '../services.ts';
 import { authorizationIn, type AuthContext } from './auth.ts';
 import { createResolvers } from './resolvers.ts';
 import { typeDefs } from './schema.ts';
+import { evaluationResolvers, evaluationTypeDefs } from './evaluations.ts';
 
 async function graphql(app: FastifyInstance, { services }: { services: Services }) {
   await app.register(mercurius, {
@@ -23,6 +24,8 @@ async function graphql(app: FastifyInstance, { services }: { services: Services 
       },
     },
   });
+  app.graphql.extendSchema(evaluationTypeDefs);
+  app.graphql.defineResolvers(evaluationResolvers(services));
 }
 
 export const graphqlPlugin = fp(graphql, { name: 'graphql' });
