@@ -42,8 +42,6 @@ function createSink(deps: IngestDeps, datasetId: string) {
   const result: IngestResult = { added: 0, duplicates: 0, skipped: [], skippedCount: 0 };
   const slots = new Limiter(MAX_TASKS, MAX_BYTES);
   const inFlight = new Set<Promise<void>>();
-  // same bytes twice in one request: count once, upload once
-  const seen = new Set<string>();
   let rows: Prisma.ImageCreateManyInput[] = [];
   let failure: unknown;
 
@@ -56,7 +54,8 @@ function createSink(deps: IngestDeps, datasetId: string) {
     if (!rows.length) return;
     const batch = rows;
     rows = [];
-    // the (datasetId, sha256) unique key turns files already in the dataset into duplicates
+    // the (datasetId, sha256) unique key turns files already in the dataset, or earlier in this
+    // batch, into duplicates
     const { count } = await deps.db.image.createMany({ data: batch, skipDuplicates: true });
     result.added += count;
     result.duplicates += batch.length - count;
@@ -66,13 +65,9 @@ function createSink(deps: IngestDeps, datasetId: string) {
     const probe = await probeImage(data, deps.limits);
     if (!probe.ok) return skip(image.name, probe.reason);
     const sha256 = createHash('sha256').update(data).digest('hex');
-    if (seen.has(sha256)) {
-      result.duplicates += 1;
-      return;
-    }
-    seen.add(sha256);
     const s3Key = keys.image(sha256);
-    // identical bytes have identical keys, so re-putting an existing blob is harmless
+    // identical bytes have identical keys, so re-putting an existing blob is harmless; duplicates
+    // are found by the insert, not by remembering hashes, so memory stays flat however long the feed
     await deps.blobs.put(s3Key, data, CONTENT_TYPES[probe.format]);
     rows.push({
       id: newId('img'),

@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import type { IngestLimits } from '../config.ts';
 import { AppError } from '../domain/errors.ts';
-import { placeImagePath } from './imagePath.ts';
+import { placeImagePath, type PlacedImage } from './imagePath.ts';
 import type { ImageSink } from './store.ts';
 import type { SkipReason } from './skips.ts';
 import { byteLimit, peek, readAll } from './streams.ts';
@@ -14,11 +14,14 @@ import { byteLimit, peek, readAll } from './streams.ts';
 const archiveTooLarge = (max: number) =>
   new AppError(413, 'ARCHIVE_TOO_LARGE', `the archive exceeds ${max} bytes`, { maxArchiveBytes: max });
 
-function entryProblem(header: tar.Header, limits: IngestLimits): SkipReason | undefined {
+/** Where a tar entry goes in the dataset, or why it is skipped. */
+function placeEntry(header: tar.Header, limits: IngestLimits): PlacedImage | SkipReason {
   if (header.type === 'symlink' || header.type === 'link') return 'SYMLINK';
   if (header.type !== 'file' && header.type !== 'contiguous-file') return 'NOT_A_FILE';
+  const placed = placeImagePath(header.name);
+  if (!placed.ok) return placed.reason;
   if ((header.size ?? 0) > limits.maxImageBytes) return 'FILE_TOO_LARGE';
-  return undefined;
+  return placed;
 }
 
 export async function ingestTar(body: Readable, sink: ImageSink, limits: IngestLimits): Promise<void> {
@@ -51,10 +54,9 @@ export async function ingestTar(body: Readable, sink: ImageSink, limits: IngestL
         entry.resume();
         continue;
       }
-      const placed = placeImagePath(header.name);
-      const problem = entryProblem(header, limits) ?? (placed.ok ? undefined : placed.reason);
-      if (problem || !placed.ok) {
-        sink.skip(header.name, problem ?? 'PATH_TRAVERSAL');
+      const placed = placeEntry(header, limits);
+      if (typeof placed === 'string') {
+        sink.skip(header.name, placed);
         entry.resume();
         continue;
       }
