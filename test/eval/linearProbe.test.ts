@@ -1,0 +1,65 @@
+// The linear probe on synthetic features: separable classes are learned, standardisation uses train
+// statistics only, results are reproducible from the seed, and a split is a seeded partition.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Prng } from '../../src/engine/index.ts';
+import { linearProbe, standardise, type Matrix } from '../../src/eval/linearProbe.ts';
+import { splitIndices } from '../../src/eval/split.ts';
+
+/** `perClass` points around a random centre per class, plus noise dimensions of larger scale. */
+function blobs(classes: number, perClass: number, dim: number, seed: number, spread = 0.5) {
+  const rng = new Prng(seed);
+  const centres = Array.from({ length: classes }, () => Array.from({ length: dim }, () => rng.uniform(-2, 2)));
+  const data = new Float32Array(classes * perClass * dim);
+  const labels = new Int32Array(classes * perClass);
+  for (let c = 0; c < classes; c++) {
+    for (let i = 0; i < perClass; i++) {
+      const r = c * perClass + i;
+      labels[r] = c;
+      for (let j = 0; j < dim; j++) data[r * dim + j] = centres[c][j] * 10 + 100 + rng.uniform(-spread, spread) * 10;
+    }
+  }
+  return { x: { data, rows: classes * perClass, dim } as Matrix, labels };
+}
+
+describe('linear probe', () => {
+  it('learns separable classes; top-5 >= top-1; same seed, same result', async () => {
+    const train = blobs(10, 40, 32, 1);
+    const test = blobs(10, 10, 32, 1);
+    standardise(train.x, test.x);
+    const recipe = { epochs: 30, batchSize: 64, learningRate: 0.1 };
+    const a = await linearProbe(train.x, train.labels, test.x, test.labels, 10, 3, recipe);
+    assert.ok(a.top1 >= 0.95, `top1 ${a.top1}`);
+    assert.ok(a.top5 >= a.top1);
+    assert.ok(a.trainTop1 >= 0.95);
+    const b = await linearProbe(train.x, train.labels, test.x, test.labels, 10, 3, recipe);
+    assert.deepEqual(a, b);
+  });
+
+  it('is at chance on labels unrelated to the features', async () => {
+    const train = blobs(1, 400, 16, 2);
+    const test = blobs(1, 400, 16, 3);
+    const rng = new Prng(9);
+    const random = (n: number) => Int32Array.from({ length: n }, () => rng.int(0, 3));
+    standardise(train.x, test.x);
+    const r = await linearProbe(train.x, random(400), test.x, random(400), 4, 1, { epochs: 20, batchSize: 64, learningRate: 0.1 });
+    assert.ok(r.top1 < 0.4, `top1 ${r.top1}`);
+  });
+
+  it('standardises with the train statistics only', () => {
+    const train: Matrix = { data: Float32Array.from([1, 5, 3, 5]), rows: 2, dim: 2 };
+    const test: Matrix = { data: Float32Array.from([2, 7]), rows: 1, dim: 2 };
+    standardise(train, test);
+    assert.deepEqual(Array.from(train.data), [-1, 0, 1, 0]);
+    // mean 2, std 1 in column 0; column 1 is constant (std -> 1)
+    assert.deepEqual(Array.from(test.data), [0, 2]);
+  });
+
+  it('splits reproducibly into a partition', () => {
+    const a = splitIndices(100, 0.8, 5);
+    assert.deepEqual(a, splitIndices(100, 0.8, 5));
+    assert.notDeepEqual(a, splitIndices(100, 0.8, 6));
+    assert.equal(a.train.length, 80);
+    assert.deepEqual([...a.train, ...a.test].sort((x, y) => x - y), Array.from({ length: 100 }, (_, i) => i));
+  });
+});
