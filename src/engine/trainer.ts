@@ -113,7 +113,8 @@ export class Trainer {
    */
   exportBackbone(): NamedArray[] {
     const prefix = 'backbone.';
-    return this.model.store.list(prefix).map((p) => ({ name: p.name.slice(prefix.length), shape: p.variable.shape, data: p.variable.dataSync() as Float32Array }));
+    // copy: dataSync may hand out the backend's own storage
+    return this.model.store.list(prefix).map((p) => ({ name: p.name.slice(prefix.length), shape: p.variable.shape, data: (p.variable.dataSync() as Float32Array).slice() }));
   }
 
   /** Everything needed to resume: weights, BN statistics, momentum, step, PRNG state, config. */

@@ -65,3 +65,16 @@ test('restore rejects a checkpoint that does not fit its model', () => {
   const broken = encodeCheckpoint({ meta, tensors: tensors.slice(1) });
   assert.throws(() => Trainer.restore(broken), /tensors/);
 });
+
+test('exportBackbone: backbone weights and BN statistics only, torchvision-style names, copies', () => {
+  const t = new Trainer(tinyConfig({ channels: 1 }), 1);
+  const exported = t.exportBackbone();
+  const names = exported.map((e) => e.name);
+  assert.ok(names.includes('stem.conv.weight') && names.includes('layer3.0.downsample.bn.running_var'));
+  assert.ok(!names.some((n) => n.startsWith('projector') || n.startsWith('predictor') || n.startsWith('backbone.')));
+  assert.deepEqual(exported.find((e) => e.name === 'stem.conv.weight')!.shape, [3, 3, 1, 16]);
+  for (const e of exported) assert.equal(e.data.length, e.shape.reduce((a, b) => a * b, 1));
+  exported[0].data.fill(123);
+  assert.notEqual(t.model.store.get('backbone.stem.conv.weight').dataSync()[0], 123);
+  t.dispose();
+});
