@@ -1,0 +1,164 @@
+// Fetching an embedding set as .npy through the API vs a raw S3 GET of the same object: a synthetic
+// 70 000 x D float32 set (D = BENCH_DIM, default 512, ResNet-18's feature size) is written straight to
+// S3 + PostgreSQL, then each path downloads it BENCH_RUNS times (alternating) from a child process.
+// The API runs in this process (local PostgreSQL + s3rver child) and samples its own RSS meanwhile.
+// Prints one JSON line.
+//
+//   node --import tsx bench/embeddings-fetch.ts
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+
+const ROWS = Number(process.env.BENCH_ROWS ?? 70_000);
+const DIM = Number(process.env.BENCH_DIM ?? 512);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+
+const mb = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
+const vmHwm = () => Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) * 1024;
+
+interface FetchResult {
+  bytes: number;
+  seconds: number;
+  /** the downloading child's own high-water mark */
+  clientPeakRss: number;
+}
+
+/** Child: download one URL or S3 object, discard the bytes, report time and own peak RSS. */
+async function fetchChild(mode: string, target: string) {
+  const started = performance.now();
+  let bytes = 0;
+  if (mode === 'api') {
+    const { url, apiKey } = JSON.parse(target);
+    const res = await fetch(url, { headers: { Authorization: `Bearer ${apiKey}` } });
+    if (!res.ok) throw new Error(`${url}: ${res.status}`);
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) bytes += chunk.length;
+  } else {
+    const { s3, key } = JSON.parse(target);
+    const client = new S3Client({
+      endpoint: s3.endpoint, region: s3.region, forcePathStyle: true,
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+      requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+    const res = await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
+    for await (const chunk of res.Body as Readable) bytes += (chunk as Buffer).length;
+  }
+  const result: FetchResult = { bytes, seconds: (performance.now() - started) / 1000, clientPeakRss: vmHwm() };
+  process.stdout.write(JSON.stringify(result));
+}
+
+function runChild(mode: 'api' | 's3', target: object): Promise<FetchResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'fetch', mode, JSON.stringify(target)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`fetch ${mode} exited ${code}`))));
+  });
+}
+
+/** 70 000 x DIM little-endian float32 rows after the header, generated a chunk at a time. */
+function syntheticNpy(npyHeader: Buffer): Readable {
+  return Readable.from((function* () {
+    yield npyHeader;
+    let seed = 1;
+    for (let start = 0; start < ROWS; start += 1000) {
+      const chunk = new Float32Array(Math.min(1000, ROWS - start) * DIM);
+      for (let i = 0; i < chunk.length; i++) chunk[i] = ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+      yield Buffer.from(chunk.buffer);
+    }
+  })());
+}
+
+async function main() {
+  const pino = (await import('pino')).default;
+  const { loadConfig } = await import('../src/config.ts');
+  const { startServices } = await import('../src/services.ts');
+  const { buildApp } = await import('../src/app.ts');
+  const { createTenant } = await import('../src/domain/tenants.ts');
+  const { newId } = await import('../src/domain/ids.ts');
+  const { keys } = await import('../src/storage/keys.ts');
+  const { npyHeader } = await import('../src/data/npy.ts');
+  const { rowLine, rowsClosing, rowsOpening } = await import('../src/eval/rowsFile.ts');
+  const { createTestDatabase, startTestS3 } = await import('../test/helpers/harness.ts');
+
+  const database = await createTestDatabase();
+  const s3 = await startTestS3();
+  const config = { ...loadConfig({ ...process.env, DATABASE_URL: database.url, IN_PROCESS_WORKER: 'false' }), s3: s3.s3 };
+  const services = await startServices(config, pino({ level: 'warn' }));
+  const app = await buildApp(services, { logger: false });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  try {
+    const { apiKey, tenantId } = await createTenant(services.db, 'bench');
+    const { db, blobs } = services;
+    const datasetId = newId('ds');
+    await db.dataset.create({ data: { id: datasetId, tenantId, name: 'bench' } });
+    const jobId = newId('job');
+    await db.job.create({ data: { id: jobId, tenantId, datasetId, config: {}, status: 'succeeded' } });
+    const checkpointId = newId('ckpt');
+    await db.checkpoint.create({ data: { id: checkpointId, jobId, epoch: 1, step: 1, s3Key: 'unused', sizeBytes: 0n, isFinal: true } });
+    const setId = newId('emb');
+    const vectorsKey = keys.embeddingVectors(setId);
+    const rowsKey = keys.embeddingRows(setId);
+    await blobs.putStream(vectorsKey, syntheticNpy(npyHeader([ROWS, DIM])), 'application/octet-stream');
+    await blobs.putStream(rowsKey, Readable.from((function* () {
+      yield rowsOpening;
+      for (let i = 0; i < ROWS; i++) yield rowLine({ imageId: `img_${String(i).padStart(16, '0')}`, label: `class-${i % 10}` }, i);
+      yield rowsClosing;
+    })()), 'application/json');
+    await db.embeddingSet.create({
+      data: { id: setId, tenantId, jobId, checkpointId, datasetId, status: 'succeeded', count: ROWS, dim: DIM, vectorsKey, rowsKey, finishedAt: new Date() },
+    });
+    const objectBytes = (await blobs.head(vectorsKey))!.size;
+
+    const { port } = app.server.address() as { port: number };
+    const apiTarget = { url: `http://127.0.0.1:${port}/v1/embeddings/${setId}/vectors?format=npy`, apiKey };
+    const s3Target = { s3: s3.s3, key: vectorsKey };
+    global.gc?.();
+    const apiRssIdle = process.memoryUsage().rss;
+    let apiRssPeak = apiRssIdle;
+    const sampler = setInterval(() => (apiRssPeak = Math.max(apiRssPeak, process.memoryUsage().rss)), 10);
+    const api: FetchResult[] = [];
+    const raw: FetchResult[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      raw.push(await runChild('s3', s3Target));
+      api.push(await runChild('api', apiTarget));
+    }
+    clearInterval(sampler);
+    for (const r of [...api, ...raw]) if (r.bytes !== objectBytes) throw new Error(`short download: ${r.bytes} of ${objectBytes}`);
+
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const apiSeconds = median(api.map((r) => r.seconds));
+    const rawSeconds = median(raw.map((r) => r.seconds));
+    const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+    console.log(JSON.stringify({
+      rows: ROWS,
+      dim: DIM,
+      objectMB: mb(objectBytes),
+      runs: RUNS,
+      apiSeconds: round(apiSeconds),
+      rawS3Seconds: round(rawSeconds),
+      timeRatio: round(apiSeconds / rawSeconds, 2),
+      apiMBps: round(objectBytes / 2 ** 20 / apiSeconds, 1),
+      rawS3MBps: round(objectBytes / 2 ** 20 / rawSeconds, 1),
+      // the API process (Fastify + Prisma + pg-boss): idle RSS before the downloads, the peak sampled every 10 ms during them
+      apiRssIdleMB: mb(apiRssIdle),
+      apiRssPeakMB: mb(apiRssPeak),
+      apiRssGrowthMB: mb(apiRssPeak - apiRssIdle),
+      // the downloading child processes' own high-water marks (a raw S3 GET vs an HTTP GET of the API)
+      rawS3ClientPeakRssMB: mb(Math.max(...raw.map((r) => r.clientPeakRss))),
+      apiClientPeakRssMB: mb(Math.max(...api.map((r) => r.clientPeakRss))),
+      apiRunsSeconds: api.map((r) => round(r.seconds)),
+      rawS3RunsSeconds: raw.map((r) => round(r.seconds)),
+    }));
+  } finally {
+    await app.close();
+    await services.close();
+    await s3.stop();
+    await database.drop();
+  }
+}
+
+if (process.argv[2] === 'fetch') await fetchChild(process.argv[3], process.argv[4]);
+else await main();
