@@ -1,0 +1,35 @@
+// The service's HTTP API as the benchmark sees it: JSON requests with the API key, and archives
+// streamed from disk (never held in memory: the full training set is ~30 MB, the budget is the API's).
+import fs from 'node:fs';
+import http from 'node:http';
+
+export async function requestJson<T = Record<string, unknown>>(url: string, apiKey: string, method: string, body?: unknown): Promise<T> {
+  const res = await fetch(url, {
+    method,
+    headers: { Authorization: `Bearer ${apiKey}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
+  return res.json() as Promise<T>;
+}
+
+/** Streams `file` as a gzip request body; resolves with the status and parsed response. */
+export function postFile(url: string, apiKey: string, file: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/gzip', 'Content-Length': fs.statSync(file).size },
+    });
+    req.on('response', async (res) => {
+      const chunks: Buffer[] = [];
+      for await (const c of res) chunks.push(c as Buffer);
+      try {
+        resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) });
+      } catch (err) {
+        reject(err);
+      }
+    });
+    req.on('error', reject);
+    fs.createReadStream(file).pipe(req);
+  });
+}

@@ -1,0 +1,191 @@
+// Issue #6 end to end, through the service's public HTTP API only: Fashion-MNIST archives (unlabeled
+// pretraining set, labeled probe train/test sets) → upload → the SimSiam runs one after another (2
+// cores: parallel runs would only share them) with a live progress board → a linear probe per run
+// (raw-pixel and random-init baselines on the first) → the PyTorch reference on the same pixels →
+// results.json (the issue's schema), details.json, results.md and PNG plots in --out.
+//
+//   node --import tsx bench/fashion-mnist/run.ts [--smoke] [--runs simsiam,no-stop-grad,...]
+//       [--epochs N] [--pretrain-images N] [--backbone resnet-tiny] [--image-size 28] ...
+//       [--url http://host:8080 --api-key ssk_...]   (default: start `npm start` on a temp DATA_DIR)
+//
+// `--help` lists every option.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { BACKBONE_SPECS } from '../../src/engine/backbones/specs.ts';
+import { BACKBONES, type BackboneName } from '../../src/domain/trainingConfig.ts';
+import { Prng } from '../../src/engine/prng.ts';
+import { ensureArchive } from './archive.ts';
+import { readSplit } from './idx.ts';
+import { followJob, linearProbe, startJob } from './jobs.ts';
+import { writePixels } from './pixels.ts';
+import { ProgressBoard } from './progress.ts';
+import { PYTHON, REFERENCE_SCRIPT, runReference } from './reference.ts';
+import { collectResults, markdownTable, writePlots, writeReport, type ReferenceResult, type RunRecord } from './report.ts';
+import { jobConfig, parseRuns, RUN_NAMES, type Recipe } from './runs.ts';
+import { connectService } from './service.ts';
+import { uploadDataset } from './upload.ts';
+
+const OPTIONS = {
+  smoke: { type: 'boolean', default: false },
+  runs: { type: 'string', default: RUN_NAMES.join(',') },
+  epochs: { type: 'string' },
+  'pretrain-images': { type: 'string' },
+  // the first N pretraining images keep their class folder: SimSiam never reads labels, but the
+  // service's per-epoch kNN monitor needs some (it scores a labeled subset of the training set)
+  'monitor-labels': { type: 'string' },
+  'probe-train-images': { type: 'string' },
+  'probe-test-images': { type: 'string' },
+  backbone: { type: 'string', default: 'resnet-tiny' },
+  'image-size': { type: 'string', default: '28' },
+  'batch-size': { type: 'string', default: '128' },
+  'base-lr': { type: 'string', default: '0.05' },
+  'weight-decay': { type: 'string', default: '0.0005' },
+  'projector-dim': { type: 'string', default: '2048' },
+  'projector-layers': { type: 'string', default: '2' },
+  seed: { type: 'string', default: '0' },
+  'no-reference': { type: 'boolean', default: false },
+  'reference-max-seconds': { type: 'string', default: '0' },
+  out: { type: 'string' },
+  url: { type: 'string', default: process.env.SIMSIAM_URL },
+  'api-key': { type: 'string', default: process.env.SIMSIAM_API_KEY },
+  help: { type: 'boolean', default: false },
+} as const;
+
+// a few minutes end to end on 2 shared cores: every step runs, nothing is meant to be accurate
+const SMOKE = { epochs: 1, 'pretrain-images': 2000, 'monitor-labels': 400, 'probe-train-images': 1000, 'probe-test-images': 500 };
+const FULL = { epochs: 20, 'pretrain-images': 60000, 'monitor-labels': 4000, 'probe-train-images': 60000, 'probe-test-images': 10000 };
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+function positiveInt(name: string, value: string | undefined): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got ${value}`);
+  return n;
+}
+
+/** The first `count` of a seeded permutation of 0..n-1, so subsets are class-balanced in expectation. */
+function sample(n: number, count: number, seed: number): number[] {
+  if (count >= n) return Array.from({ length: n }, (_, i) => i);
+  const order = Array.from({ length: n }, (_, i) => i);
+  const rng = new Prng(seed);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order.slice(0, count);
+}
+
+async function main() {
+  const { values: v } = parseArgs({ options: OPTIONS, strict: true });
+  if (v.help) {
+    process.stdout.write(`options (defaults; --smoke changes ${Object.keys(SMOKE).join(', ')}):\n${JSON.stringify(OPTIONS, null, 1)}\n`);
+    return;
+  }
+  const budget = v.smoke ? SMOKE : FULL;
+  const num = (name: keyof typeof FULL) => positiveInt(name, (v[name] as string | undefined) ?? String(budget[name]));
+  if (!(BACKBONES as readonly string[]).includes(v.backbone)) throw new Error(`--backbone must be one of ${BACKBONES.join(', ')}`);
+  const recipe: Recipe = {
+    backbone: v.backbone as BackboneName,
+    imageSize: positiveInt('image-size', v['image-size']),
+    epochs: num('epochs'),
+    batchSize: positiveInt('batch-size', v['batch-size']),
+    baseLr: Number(v['base-lr']),
+    weightDecay: Number(v['weight-decay']),
+    projectorDim: positiveInt('projector-dim', v['projector-dim']),
+    projectorLayers: Number(v['projector-layers']) as 2 | 3,
+    seed: positiveInt('seed', v.seed),
+  };
+  const runs = parseRuns(v.runs);
+  const out = path.resolve(v.out ?? path.join(ROOT, 'bench/out', v.smoke ? 'fashion-mnist-smoke' : 'fashion-mnist'));
+  const cache = path.join(ROOT, 'bench/out/fashion-mnist-cache');
+  fs.mkdirSync(out, { recursive: true });
+  const board = new ProgressBoard();
+  const commands = [`node --import tsx bench/fashion-mnist/run.ts ${process.argv.slice(2).join(' ')}`.trim()];
+
+  // data: index subsets are a function of (count, seed), so cached archives are named by them
+  const train = readSplit('train');
+  const test = readSplit('t10k');
+  const pretrainIdx = sample(train.count, num('pretrain-images'), recipe.seed);
+  const probeTrainIdx = sample(train.count, num('probe-train-images'), recipe.seed + 1);
+  const probeTestIdx = sample(test.count, num('probe-test-images'), recipe.seed + 2);
+  const monitorLabels = Math.min(num('monitor-labels'), pretrainIdx.length);
+  board.note(`writing archives under ${cache}`);
+  const archives = {
+    pretrain: await ensureArchive(path.join(cache, `pretrain-${pretrainIdx.length}-labels${monitorLabels}-seed${recipe.seed}.tar.gz`), [
+      { split: train, indices: pretrainIdx, labeled: monitorLabels },
+    ]),
+    probeTrain: await ensureArchive(path.join(cache, `probe-train-${probeTrainIdx.length}-seed${recipe.seed + 1}.tar.gz`), [{ split: train, indices: probeTrainIdx }]),
+    probeTest: await ensureArchive(path.join(cache, `probe-test-${probeTestIdx.length}-seed${recipe.seed + 2}.tar.gz`), [{ split: test, indices: probeTestIdx }]),
+  };
+
+  const service = await connectService({ url: v.url, apiKey: v['api-key'], logFile: path.join(out, 'service.log') });
+  const records: RunRecord[] = [];
+  let reference: ReferenceResult | null = null;
+  const details: Record<string, unknown> = { recipe, runs: {}, service: service.url };
+  const save = () => fs.writeFileSync(path.join(out, 'details.json'), `${JSON.stringify(details, null, 2)}\n`);
+  try {
+    board.note(`service ${service.url}; uploading`);
+    const datasets = {
+      pretrain: await uploadDataset(service, 'fashion-mnist-pretrain', archives.pretrain),
+      probeTrain: await uploadDataset(service, 'fashion-mnist-probe-train', archives.probeTrain),
+      probeTest: await uploadDataset(service, 'fashion-mnist-probe-test', archives.probeTest),
+    };
+    details.datasets = datasets;
+    board.note(Object.entries(datasets).map(([k, d]) => `${k}: ${d.added} images (${d.seconds.toFixed(1)} s)`).join(', '));
+    save();
+
+    for (const [i, name] of runs.entries()) {
+      const config = jobConfig(recipe, name);
+      const job = await startJob(service, datasets.pretrain.id, config);
+      const finished = await followJob(service, job.id, name, board);
+      board.note(`${name}: trained in ${finished.wallSeconds.toFixed(0)} s; linear probe...`);
+      // baselines are the same for every run (same architecture and seed): computed once
+      const probe = await linearProbe(service, job.id, {
+        trainDatasetId: datasets.probeTrain.id,
+        testDatasetId: datasets.probeTest.id,
+        baselines: i === 0 ? ['raw-pixels', 'random-init'] : [],
+      });
+      board.note(`${name}: linear top-1 ${probe.top1}, kNN ${probe.knnTop1}${i === 0 ? `, baselines ${JSON.stringify(probe.baselines)}` : ''}`);
+      records.push({ name, finished, probe });
+      (details.runs as Record<string, unknown>)[name] = { jobId: job.id, config: finished.job.config, progress: finished.job.progress, wallSeconds: finished.wallSeconds, evaluation: probe, metrics: finished.metrics };
+      save();
+    }
+
+    if (!v['no-reference']) {
+      board.note('PyTorch reference: decoding its pixels with the service decoder');
+      const pixels = path.join(cache, `pixels-${recipe.imageSize}`);
+      const args = [
+        '--pretrain', await writePixels(path.join(pixels, `pretrain-${pretrainIdx.length}-seed${recipe.seed}`), train, pretrainIdx, recipe.imageSize, false),
+        '--train', await writePixels(path.join(pixels, `probe-train-${probeTrainIdx.length}-seed${recipe.seed + 1}`), train, probeTrainIdx, recipe.imageSize, true),
+        '--test', await writePixels(path.join(pixels, `probe-test-${probeTestIdx.length}-seed${recipe.seed + 2}`), test, probeTestIdx, recipe.imageSize, true),
+        '--spec', JSON.stringify(BACKBONE_SPECS[recipe.backbone]),
+        '--image-size', String(recipe.imageSize),
+        '--epochs', String(recipe.epochs),
+        '--max-seconds', String(Number(v['reference-max-seconds'])),
+        '--batch-size', String(recipe.batchSize),
+        '--base-lr', String(recipe.baseLr),
+        '--weight-decay', String(recipe.weightDecay),
+        '--projector-dim', String(recipe.projectorDim),
+        '--projector-layers', String(recipe.projectorLayers),
+        '--seed', String(recipe.seed),
+      ];
+      commands.push([PYTHON, path.relative(ROOT, REFERENCE_SCRIPT), ...args.map((a) => (a.startsWith('{') ? `'${a}'` : path.isAbsolute(a) ? path.relative(ROOT, a) : a))].join(' '));
+      reference = await runReference(args, path.join(out, 'reference.log'), (line) => board.note(`reference ${line}`));
+      board.note(`reference: ${JSON.stringify(reference)}`);
+      details.reference = reference;
+      save();
+    }
+
+    const results = collectResults(records, reference, commands);
+    const files = [...writeReport(out, results, reference), ...(await writePlots(out, records, recipe.projectorDim))];
+    process.stdout.write(`${markdownTable(results, reference)}\n${JSON.stringify(results)}\nwrote ${files.map((f) => path.relative(ROOT, f)).join(', ')}\n`);
+  } finally {
+    await service.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
