@@ -47,8 +47,8 @@ function sendIngest(reply: FastifyReply, result: IngestResult) {
 }
 
 export async function datasetRoutes(app: FastifyInstance, opts: { services: Services }) {
-  const { db, blobs, config } = opts.services;
-  const deps: IngestDeps = { db, blobs, limits: config.ingest };
+  const { db, pool, blobs, config } = opts.services;
+  const deps: IngestDeps = { db, pool, blobs, limits: config.ingest };
 
   /** Checks the dataset is the caller's, then feeds the pipeline. */
   async function ingestInto(request: IdRequest, feed: (sink: ImageSink) => Promise<void>) {

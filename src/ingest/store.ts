@@ -3,13 +3,15 @@
 // at most MAX_TASKS files / MAX_BYTES bytes are in flight whatever the source's speed.
 import { createHash } from 'node:crypto';
 import type { IngestLimits } from '../config.ts';
-import type { Db, Prisma } from '../db/client.ts';
+import type pg from 'pg';
+import type { Db } from '../db/client.ts';
 import { AppError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import type { BlobStore } from '../storage/s3.ts';
 import { keys } from '../storage/keys.ts';
 import { CONTENT_TYPES, probeImage } from './imageProbe.ts';
 import type { PlacedImage } from './imagePath.ts';
+import { insertImageRows, type ImageRow } from './imageRows.ts';
 import { Limiter } from './limiter.ts';
 import { SkipError, type SkipReason } from './skips.ts';
 
@@ -21,6 +23,7 @@ export const MAX_SKIPPED_LISTED = 1000;
 
 export interface IngestDeps {
   db: Db;
+  pool: pg.Pool;
   blobs: BlobStore;
   limits: IngestLimits;
 }
@@ -42,7 +45,7 @@ function createSink(deps: IngestDeps, datasetId: string) {
   const result: IngestResult = { added: 0, duplicates: 0, skipped: [], skippedCount: 0 };
   const slots = new Limiter(MAX_TASKS, MAX_BYTES);
   const inFlight = new Set<Promise<void>>();
-  let rows: Prisma.ImageCreateManyInput[] = [];
+  let rows: ImageRow[] = [];
   let failure: unknown;
 
   const skip = (name: string, reason: SkipReason) => {
@@ -56,7 +59,7 @@ function createSink(deps: IngestDeps, datasetId: string) {
     rows = [];
     // the (datasetId, sha256) unique key turns files already in the dataset, or earlier in this
     // batch, into duplicates
-    const { count } = await deps.db.image.createMany({ data: batch, skipDuplicates: true });
+    const count = await insertImageRows(deps.pool, datasetId, batch);
     result.added += count;
     result.duplicates += batch.length - count;
   }
@@ -71,7 +74,6 @@ function createSink(deps: IngestDeps, datasetId: string) {
     await deps.blobs.put(s3Key, data, CONTENT_TYPES[probe.format]);
     rows.push({
       id: newId('img'),
-      datasetId,
       s3Key,
       sha256,
       format: probe.format,
