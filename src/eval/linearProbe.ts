@@ -55,6 +55,7 @@ export function standardise(train: Matrix, ...others: Matrix[]): void {
 }
 
 class SoftmaxRegression {
+  /** [classes, dim]: each class's weights contiguous, so the inner loops run over dim */
   readonly w: Float64Array;
   readonly b: Float64Array;
   constructor(
@@ -68,16 +69,15 @@ class SoftmaxRegression {
   /** Class probabilities of row r of `x` into `out`. */
   probabilities(x: Float32Array, r: number, out: Float64Array): void {
     const { dim, classes, w, b } = this;
-    out.set(b);
     const base = r * dim;
-    for (let j = 0; j < dim; j++) {
-      const v = x[base + j];
-      if (v === 0) continue;
-      const wj = j * classes;
-      for (let c = 0; c < classes; c++) out[c] += v * w[wj + c];
-    }
     let max = -Infinity;
-    for (let c = 0; c < classes; c++) max = Math.max(max, out[c]);
+    for (let c = 0; c < classes; c++) {
+      let z = b[c];
+      const wc = c * dim;
+      for (let j = 0; j < dim; j++) z += x[base + j] * w[wc + j];
+      out[c] = z;
+      if (z > max) max = z;
+    }
     let sum = 0;
     for (let c = 0; c < classes; c++) sum += out[c] = Math.exp(out[c] - max);
     for (let c = 0; c < classes; c++) out[c] /= sum;
@@ -140,13 +140,12 @@ export async function linearProbe(
         lossSum -= Math.log(Math.max(p[trainLabels[r]], 1e-12));
         p[trainLabels[r]] -= 1;
         const base = r * dim;
-        for (let j = 0; j < dim; j++) {
-          const v = train.data[base + j];
-          if (v === 0) continue;
-          const gj = j * numClasses;
-          for (let c = 0; c < numClasses; c++) gradW[gj + c] += v * p[c];
+        for (let c = 0; c < numClasses; c++) {
+          const g = p[c];
+          const gc = c * dim;
+          for (let j = 0; j < dim; j++) gradW[gc + j] += g * train.data[base + j];
+          gradB[c] += g;
         }
-        for (let c = 0; c < numClasses; c++) gradB[c] += p[c];
       }
       const lr = 0.5 * recipe.learningRate * (1 + Math.cos((Math.PI * step) / totalSteps));
       const scale = 1 / (end - start);
