@@ -2,7 +2,8 @@
 // SGD update) on random uint8 images. Prints ONE JSON line; one image = both of its views.
 //   npm run bench:train -- --backbone resnet-tiny --image-size 28 --channels 1 --batch-size 128 --steps 20 [--backend wasm|cpu]
 // --kernels filter-only is the "before" figure: wasm's own kernels everywhere except the filter
-// gradient, which wasm lacks (ours, or conv nets cannot train at all).
+// gradient, which wasm lacks (ours, or conv nets cannot train at all). --kernels native (spike) runs
+// the convolutions on oneDNN (src/engine/kernels/native, built by hand; threads: OMP_NUM_THREADS).
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
@@ -10,6 +11,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { resolveTrainingConfig } from '../src/domain/trainingConfig.ts';
 import { type BackendName, Prng, Trainer, initBackend, twoViews } from '../src/engine/index.ts';
 import { wasmTrainingKernels } from '../src/engine/kernels/index.ts';
+import { nativeConvKernels } from '../src/engine/kernels/native/wasmKernels.ts';
 import { median } from './stats.ts';
 
 const { values: args } = parseArgs({
@@ -43,12 +45,14 @@ const { config } = resolved;
 
 const builtins = wasmTrainingKernels.map((k) => tf.getKernel(k.kernelName, 'wasm')).filter((k) => k && k.kernelName !== tf.Conv2DBackpropFilter);
 const { backend, threads } = await initBackend(args.backend as BackendName);
-if (args.kernels === 'filter-only') {
-  for (const builtin of builtins) {
-    tf.unregisterKernel(builtin.kernelName, 'wasm');
-    tf.registerKernel(builtin);
-  }
-} else if (args.kernels !== 'ours') throw new Error('--kernels must be ours|filter-only');
+const replacements = { ours: [], 'filter-only': builtins, native: nativeConvKernels() }[args.kernels as string];
+if (!replacements) throw new Error('--kernels must be ours|filter-only|native (native needs the addon built)');
+for (const config of replacements) {
+  tf.unregisterKernel(config.kernelName, 'wasm');
+  tf.registerKernel(config);
+  // a built-in replaced before the backend initialised never ran its setup (binding its wasm function)
+  config.setupFunc?.(tf.backend());
+}
 
 const { batchSize, imageSize, channels } = config;
 const shape: [number, number, number, number] = [batchSize, imageSize, imageSize, channels];
@@ -94,6 +98,7 @@ console.log(JSON.stringify({
   backend,
   threads,
   kernels: backend === 'wasm' ? args.kernels : undefined,
+  nativeThreads: args.kernels === 'native' ? Number(process.env.OMP_NUM_THREADS ?? os.availableParallelism()) : undefined,
   backbone: config.backbone,
   imageSize,
   channels,
