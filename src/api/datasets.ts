@@ -21,7 +21,7 @@ import { completeDirectUpload, createDirectUpload, type UploadFileRequest } from
 import { importPrefix, normalizePrefix } from '../ingest/prefixImport.ts';
 import { CONTENT_TYPES } from '../ingest/imageProbe.ts';
 
-export const ARCHIVE_CONTENT_TYPES = ['application/x-tar', 'application/gzip', 'application/x-gzip', 'application/octet-stream'];
+const ARCHIVE_CONTENT_TYPES = ['application/x-tar', 'application/gzip', 'application/x-gzip', 'application/octet-stream'];
 
 const idParams = {
   type: 'object',

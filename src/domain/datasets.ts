@@ -103,7 +103,7 @@ export async function listImages(db: Db, tenantId: string, datasetId: string, pa
   return { items, nextCursor: rows.length > page.limit && last ? encodeCursor(last.id) : null };
 }
 
-export const ACTIVE_JOB_STATUSES = ['queued', 'running'];
+const ACTIVE_JOB_STATUSES = ['queued', 'running'];
 
 /**
  * Deletes the dataset, its image rows and uploads (cascade). Refused while a queued or running job
