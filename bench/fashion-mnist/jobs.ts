@@ -1,5 +1,8 @@
-// A training job and its linear probe through the public API: start, poll until finished (feeding
-// the progress board), read the metric series; request a probe and poll its evaluation.
+// A training job and what follows it, through the public API: start, poll until finished (feeding
+// the progress board), read the metric series; a linear probe; embeddings downloaded as .npy.
+import fs from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { requestJson } from './http.ts';
 import { progressLine, type JobProgress, type ProgressBoard } from './progress.ts';
 import type { Service } from './service.ts';
@@ -82,16 +85,40 @@ export interface EvaluationView extends Partial<ProbeScores> {
   error: { code: string; message: string } | null;
 }
 
+/** Polls a probe or embedding task until it finishes; throws unless it succeeded. */
+async function untilDone<T extends { id: string; status: string; error: unknown }>(service: Service, first: T, path: string, what: string): Promise<T> {
+  let task = first;
+  while (task.status === 'queued' || task.status === 'running') {
+    await sleep(POLL_MS);
+    task = await requestJson<T>(`${service.url}/v1/${path}/${task.id}`, service.apiKey, 'GET');
+  }
+  if (task.status !== 'succeeded') throw new Error(`${what} ${task.id} ${task.status}: ${JSON.stringify(task.error)}`);
+  return task;
+}
+
 export async function linearProbe(
   service: Service,
   jobId: string,
   body: { trainDatasetId: string; testDatasetId: string; baselines: string[] },
 ): Promise<EvaluationView> {
-  let evaluation = await requestJson<EvaluationView>(`${service.url}/v1/jobs/${jobId}/linear-probe`, service.apiKey, 'POST', body);
-  while (evaluation.status === 'queued' || evaluation.status === 'running') {
-    await sleep(POLL_MS);
-    evaluation = await requestJson<EvaluationView>(`${service.url}/v1/evaluations/${evaluation.id}`, service.apiKey, 'GET');
-  }
-  if (evaluation.status !== 'succeeded') throw new Error(`linear probe ${evaluation.id} of job ${jobId} ${evaluation.status}: ${JSON.stringify(evaluation.error)}`);
-  return evaluation;
+  const first = await requestJson<EvaluationView>(`${service.url}/v1/jobs/${jobId}/linear-probe`, service.apiKey, 'POST', body);
+  return untilDone(service, first, 'evaluations', `linear probe of job ${jobId}`);
+}
+
+export interface EmbeddingSetView {
+  id: string;
+  status: string;
+  count: number | null;
+  dim: number | null;
+  error: { code: string; message: string } | null;
+}
+
+/** Frozen-backbone embeddings of `datasetId`, downloaded as .npy to `file`. */
+export async function downloadEmbeddings(service: Service, jobId: string, datasetId: string, file: string): Promise<EmbeddingSetView> {
+  const first = await requestJson<EmbeddingSetView>(`${service.url}/v1/jobs/${jobId}/embeddings`, service.apiKey, 'POST', { datasetId });
+  const set = await untilDone(service, first, 'embeddings', `embeddings of job ${jobId}`);
+  const res = await fetch(`${service.url}/v1/embeddings/${set.id}/vectors?format=npy`, { headers: { Authorization: `Bearer ${service.apiKey}` } });
+  if (!res.ok || !res.body) throw new Error(`GET embeddings ${set.id} vectors: ${res.status} ${await res.text()}`);
+  await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), fs.createWriteStream(file));
+  return set;
 }

@@ -28,7 +28,8 @@ function ticks(lo: number, hi: number, count = 6): number[] {
   const raw = (hi - lo) / count;
   const step = [1, 2, 5, 10].map((m) => m * 10 ** Math.floor(Math.log10(raw))).find((s) => s >= raw)!;
   const out: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  // integer multiples of the step: accumulating it would print 0 as -5.551e-17
+  for (let k = Math.ceil(lo / step); k * step <= hi + step * 1e-9; k++) out.push(Number((k * step).toPrecision(12)));
   return out;
 }
 

@@ -1,7 +1,7 @@
 // Issue #6 end to end, through the service's public HTTP API only: Fashion-MNIST archives (unlabeled
 // pretraining set, labeled probe train/test sets) → upload → the SimSiam runs one after another (2
 // cores: parallel runs would only share them) with a live progress board → a linear probe per run
-// (raw-pixel and random-init baselines on the first) → the PyTorch reference on the same pixels →
+// (raw-pixel and random-init baselines on the first, whose test-set embeddings are downloaded too) → the PyTorch reference on the same pixels →
 // results.json (the issue's schema), details.json, results.md and PNG plots in --out.
 //
 //   node --import tsx bench/fashion-mnist/run.ts [--smoke] [--runs simsiam,no-stop-grad,...]
@@ -17,7 +17,7 @@ import { BACKBONES, type BackboneName } from '../../src/domain/trainingConfig.ts
 import { Prng } from '../../src/engine/prng.ts';
 import { ensureArchive } from './archive.ts';
 import { readSplit } from './idx.ts';
-import { followJob, linearProbe, startJob } from './jobs.ts';
+import { downloadEmbeddings, followJob, linearProbe, startJob } from './jobs.ts';
 import { writePixels } from './pixels.ts';
 import { ProgressBoard } from './progress.ts';
 import { PYTHON, REFERENCE_SCRIPT, runReference } from './reference.ts';
@@ -120,6 +120,10 @@ async function main() {
   };
 
   const service = await connectService({ url: v.url, apiKey: v['api-key'], logFile: path.join(out, 'service.log') });
+  // an interrupted run must not leave the service it started (and its PostgreSQL) behind
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void service.stop().finally(() => process.exit(130)));
+  }
   const records: RunRecord[] = [];
   let reference: ReferenceResult | null = null;
   const details: Record<string, unknown> = { recipe, runs: {}, service: service.url };
@@ -147,6 +151,12 @@ async function main() {
         baselines: i === 0 ? ['raw-pixels', 'random-init'] : [],
       });
       board.note(`${name}: linear top-1 ${probe.top1}, kNN ${probe.knnTop1}${i === 0 ? `, baselines ${JSON.stringify(probe.baselines)}` : ''}`);
+      if (i === 0) {
+        // the embeddings endpoint, exercised once: the first run's test-set features for offline use
+        const file = path.join(out, `embeddings-${name}-probe-test.npy`);
+        details.embeddings = { file: path.relative(ROOT, file), ...(await downloadEmbeddings(service, job.id, datasets.probeTest.id, file)) };
+        board.note(`${name}: embeddings of the probe-test set -> ${path.relative(ROOT, file)}`);
+      }
       records.push({ name, finished, probe });
       (details.runs as Record<string, unknown>)[name] = { jobId: job.id, config: finished.job.config, progress: finished.job.progress, wallSeconds: finished.wallSeconds, evaluation: probe, metrics: finished.metrics };
       save();
