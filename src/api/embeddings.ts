@@ -95,9 +95,15 @@ export async function embeddingRoutes(app: FastifyInstance, { services }: { serv
       const from = request.query.cursor ? decodeCursor(request.query.cursor) : START;
       const items: Array<{ imageId: string; label: string | null; vector: number[] }> = [];
       let next: RowPosition | undefined;
-      for await (const r of readEmbeddings(blobs, set, from, request.query.limit)) {
-        items.push({ imageId: r.imageId, label: r.label, vector: Array.from(r.vector) });
-        next = r.next;
+      try {
+        for await (const r of readEmbeddings(blobs, set, from, request.query.limit)) {
+          items.push({ imageId: r.imageId, label: r.label, vector: Array.from(r.vector) });
+          next = r.next;
+        }
+      } catch (err) {
+        // a forged offset lands mid-line in rows.json
+        if (err instanceof SyntaxError && request.query.cursor) throw badRequest('INVALID_CURSOR', 'cursor is not one this API returned');
+        throw err;
       }
       return { items, nextCursor: next && next.row < set.count ? encodeCursor(next) : null };
     },

@@ -68,6 +68,9 @@ describe('embeddings API', () => {
       pages++;
     } while (cursor);
     assert.equal(pages, 3);
+    const forged = Buffer.from(JSON.stringify([1, 5])).toString('base64url');
+    const bad = await t.api().get(`/v1/embeddings/${setId}/vectors`).query({ format: 'json', cursor: forged }).set(t.env.auth).expect(400);
+    assert.equal(bad.body.error.code, 'INVALID_CURSOR');
     const images = await t.env.services.db.image.findMany({ where: { datasetId: t.datasetId }, orderBy: { id: 'asc' } });
     assert.deepEqual(items.map((i) => i.imageId), images.map((i) => i.id), 'rows in image-id order');
     assert.deepEqual(items.map((i) => i.label), images.map((i) => i.label));

@@ -17,7 +17,7 @@ describe('evaluations API', () => {
     await t?.close();
   });
 
-  it('probes a split labeled dataset to high accuracy and reports baselines, recipe and timings', async () => {
+  it('probes a split labeled dataset to high accuracy and reports baselines, recipe and timings', async (ctx) => {
     const res = await t.api().post(`/v1/jobs/${t.jobId}/linear-probe`).set(t.env.auth)
       .send({ datasetId: t.datasetId, splitFraction: 0.75, seed: 7, baselines: ['random-init', 'raw-pixels'] }).expect(202);
     evaluationId = res.body.id;
@@ -25,6 +25,7 @@ describe('evaluations API', () => {
     assert.equal(res.body.status, 'queued');
     const done = await t.settle(`/v1/evaluations/${evaluationId}`) as Record<string, any>;
     assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+    ctx.diagnostic(JSON.stringify({ top1: done.top1, top5: done.top5, knnTop1: done.knnTop1, baselines: done.baselines, timings: done.timings }));
     assert.equal(done.testDatasetId, null);
     assert.equal(done.splitFraction, 0.75);
     assert.equal(done.details.trainCount, 48);
