@@ -47,6 +47,8 @@ const OPTIONS = {
   'no-reference': { type: 'boolean', default: false },
   'reference-max-seconds': { type: 'string', default: '0' },
   out: { type: 'string' },
+  // copy results.json, results.md and the plots to bench/results/fashion-mnist* (full runs only)
+  publish: { type: 'boolean', default: false },
   url: { type: 'string', default: process.env.SIMSIAM_URL },
   'api-key': { type: 'string', default: process.env.SIMSIAM_API_KEY },
   help: { type: 'boolean', default: false },
@@ -76,6 +78,20 @@ function sample(n: number, count: number, seed: number): number[] {
   return order.slice(0, count);
 }
 
+/** The committed copy README links to: bench/results/fashion-mnist.json, .md and -<plot>.png. */
+function publish(out: string, dir: string): string[] {
+  fs.mkdirSync(dir, { recursive: true });
+  const copies: Array<[string, string]> = [
+    ['results.json', 'fashion-mnist.json'],
+    ['results.md', 'fashion-mnist.md'],
+    ...['loss', 'collapse-std', 'knn'].map((p): [string, string] => [`${p}.png`, `fashion-mnist-${p}.png`]),
+  ];
+  return copies.map(([from, to]) => {
+    fs.copyFileSync(path.join(out, from), path.join(dir, to));
+    return path.join(dir, to);
+  });
+}
+
 async function main() {
   const { values: v } = parseArgs({ options: OPTIONS, strict: true });
   if (v.help) {
@@ -97,6 +113,9 @@ async function main() {
     seed: positiveInt('seed', v.seed),
   };
   const runs = parseRuns(v.runs);
+  if (v.publish && (v.smoke || runs.length !== RUN_NAMES.length || v['no-reference'])) {
+    throw new Error('--publish is for the full reproduction: every run, the reference, no --smoke');
+  }
   const out = path.resolve(v.out ?? path.join(ROOT, 'bench/out', v.smoke ? 'fashion-mnist-smoke' : 'fashion-mnist'));
   const cache = path.join(ROOT, 'bench/out/fashion-mnist-cache');
   fs.mkdirSync(out, { recursive: true });
@@ -189,6 +208,7 @@ async function main() {
 
     const results = collectResults(records, reference, commands);
     const files = [...writeReport(out, results, reference), ...(await writePlots(out, records, recipe.projectorDim))];
+    if (v.publish) files.push(...publish(out, path.join(ROOT, 'bench/results')));
     process.stdout.write(`${markdownTable(results, reference)}\n${JSON.stringify(results)}\nwrote ${files.map((f) => path.relative(ROOT, f)).join(', ')}\n`);
   } finally {
     await service.stop();
