@@ -18,7 +18,7 @@ const id = { type: 'string', minLength: 1, maxLength: 200 } as const;
 const idParams = { type: 'object', required: ['id'], properties: { id } } as const;
 
 /** Images per synchronous embed request: a few, not a dataset (that is what embedding sets are for). */
-export const MAX_EMBED_IMAGES = 16;
+const MAX_EMBED_IMAGES = 16;
 
 const encodeCursor = (p: RowPosition) => Buffer.from(JSON.stringify([p.row, p.offset])).toString('base64url');
 function decodeCursor(cursor: string): RowPosition {

@@ -7,7 +7,7 @@ const MAGIC = Buffer.from([0x93, ...Buffer.from('NUMPY')]);
 const PREAMBLE = 10;
 const ALIGN = 64;
 
-export const FLOAT32 = '<f4';
+const FLOAT32 = '<f4';
 
 /** The header of a `<f4` C-order array of `shape`; its length is a multiple of 64, as numpy writes it. */
 export function npyHeader(shape: number[]): Buffer {

@@ -12,7 +12,7 @@ import { newId } from './ids.ts';
 import { getJob } from './jobs.ts';
 
 /** Lifecycle of embedding sets and evaluations (a job's, minus cancellation). */
-export const TASK_STATUSES = ['queued', 'running', 'succeeded', 'failed'] as const;
+const TASK_STATUSES = ['queued', 'running', 'succeeded', 'failed'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 type Deps = Pick<Services, 'db' | 'pool' | 'boss'>;

@@ -33,7 +33,7 @@ export interface ProbeSpec {
   baselines: Baseline[];
 }
 
-export const DEFAULT_SPLIT_FRACTION = 0.8;
+const DEFAULT_SPLIT_FRACTION = 0.8;
 
 function probeSpec(request: LinearProbeRequest): ProbeSpec {
   const baselines = [...new Set(request.baselines ?? [])];

@@ -30,7 +30,7 @@ export interface EmbeddingRow extends Row {
 
 const ROW_CHUNK = 512;
 
-export const dataOffset = (set: StoredSet) => npyHeader([set.count, set.dim]).length;
+const dataOffset = (set: StoredSet) => npyHeader([set.count, set.dim]).length;
 
 async function readFully(stream: Readable, bytes: number): Promise<Buffer> {
   const out = Buffer.allocUnsafe(bytes);

@@ -4,7 +4,7 @@ import type { ImageLoader } from '../../src/data/loader.ts';
 import type { FrozenModel } from '../../src/eval/frozenModel.ts';
 import type { Matrix } from '../../src/eval/linearProbe.ts';
 
-export const FEATURE_BATCH = 128;
+const FEATURE_BATCH = 128;
 
 export interface FeatureBatch {
   /** image indices of the rows, in order */

@@ -19,7 +19,7 @@ export function taskRecord(pool: pg.Pool, table: TaskTable, id: string) {
   };
 }
 
-export type TaskRecord = ReturnType<typeof taskRecord>;
+type TaskRecord = ReturnType<typeof taskRecord>;
 
 /**
  * Runs one queue delivery of a task: a JobFailure ends it `failed`; anything else is transient and

@@ -15,7 +15,7 @@ import { collectFeatures, type LabeledFeatures } from '../embedding/featureBatch
 import { taskModelSource, type TaskContext } from '../embedding/context.ts';
 import { taskRecord } from '../embedding/taskRecord.ts';
 
-export const KNN_RECIPE = { k: 200, metric: 'cosine', temperature: 0.1, bank: 'train features', queries: 'test features' } as const;
+const KNN_RECIPE = { k: 200, metric: 'cosine', temperature: 0.1, bank: 'train features', queries: 'test features' } as const;
 
 async function probeImages({ db }: Services, spec: ProbeSpec): Promise<{ train: ImageRef[]; test: ImageRef[] }> {
   const first = await datasetImages(db, spec.trainDatasetId);
