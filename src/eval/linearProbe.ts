@@ -100,10 +100,12 @@ function topK(model: SoftmaxRegression, x: Matrix, labels: Int32Array, k: number
 }
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+// an epoch of a large set takes seconds; the worker's queue heartbeats must not wait that long
+const YIELD_EVERY_MS = 50;
 
 /**
  * Trains on standardised `train` features and scores `test`. Async only to yield to the event loop
- * once per epoch, so a worker's queue heartbeats keep flowing during a long probe.
+ * every few batches, so a worker's queue heartbeats keep flowing during a long probe.
  */
 export async function linearProbe(
   train: Matrix,
@@ -127,6 +129,7 @@ export async function linearProbe(
   const totalSteps = stepsPerEpoch * recipe.epochs;
   let step = 0;
   let finalLoss = NaN;
+  let lastYield = performance.now();
   for (let epoch = 0; epoch < recipe.epochs; epoch++) {
     shuffleInPlace(order, rng);
     let lossSum = 0;
@@ -158,9 +161,12 @@ export async function linearProbe(
         model.b[c] -= lr * velocityB[c];
       }
       step++;
+      if (performance.now() - lastYield > YIELD_EVERY_MS) {
+        await nextTurn();
+        lastYield = performance.now();
+      }
     }
     finalLoss = lossSum / Math.max(train.rows, 1);
-    await nextTurn();
   }
   return {
     top1: topK(model, test, testLabels, 1),
