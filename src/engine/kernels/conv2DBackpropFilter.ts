@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { callWasm, release, transpose } from './wasmCall.ts';
 
-function conv2DBackpropFilter({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: object; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+const conv2DBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const wasm = backend as BackendWasm;
   const x = inputs.x as tf.TensorInfo;
   const dy = inputs.dy as tf.TensorInfo;
@@ -36,7 +36,7 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: { inputs: tf.NamedTens
   const dW = transpose(wasm, conv, [1, 2, 0, 3]);
   release(wasm, xT, dyT, conv);
   return dW;
-}
+};
 
 export const conv2DBackpropFilterConfig: tf.KernelConfig = {
   kernelName: tf.Conv2DBackpropFilter,

@@ -19,7 +19,7 @@ function zeroInsert(wasm: BackendWasm, dy: tf.TensorInfo, sh: number, sw: number
   return out;
 }
 
-function conv2DBackpropInput({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: object; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+const conv2DBackpropInput: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const wasm = backend as BackendWasm;
   const dy = inputs.dy as tf.TensorInfo;
   const filter = inputs.filter as tf.TensorInfo;
@@ -50,7 +50,7 @@ function conv2DBackpropInput({ inputs, backend, attrs }: { inputs: tf.NamedTenso
   });
   release(wasm, grid, flipped, kernel);
   return dx;
-}
+};
 
 export const conv2DBackpropInputConfig: tf.KernelConfig = {
   kernelName: tf.Conv2DBackpropInput,

@@ -1,4 +1,5 @@
-// Training kernels the wasm backend lacks or gets wrong; see each file for the math.
+// Kernels that let the wasm backend train conv nets: the ones it lacks or gets wrong, and the ones
+// whose wasm version made a training step several times slower. Each file explains its math.
 import * as tf from '@tensorflow/tfjs';
 import { conv2DBackpropFilterConfig } from './conv2DBackpropFilter.ts';
 import { conv2DBackpropInputConfig } from './conv2DBackpropInput.ts';
@@ -16,7 +17,10 @@ export const wasmTrainingKernels: readonly tf.KernelConfig[] = [
   meanConfig,
 ];
 
-/** Registers (or re-registers, silently) the training kernels for the 'wasm' backend; idempotent. */
+/**
+ * Registers the training kernels for the 'wasm' backend, silently replacing built-ins; idempotent.
+ * Works before or after tf.setBackend('wasm') (wrapped built-ins keep their setup).
+ */
 export function registerWasmTrainingKernels(): void {
   for (const config of wasmTrainingKernels) {
     if (tf.getKernel(config.kernelName, 'wasm') === config) continue;

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
-function maxPoolGrad({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: object; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+const maxPoolGrad: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const wasm = backend as BackendWasm;
   const input = inputs.input as tf.TensorInfo;
   const dyInfo = inputs.dy as tf.TensorInfo;
@@ -47,7 +47,7 @@ function maxPoolGrad({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap
     }
   }
   return out;
-}
+};
 
 export const maxPoolGradConfig: tf.KernelConfig = {
   kernelName: tf.MaxPoolGrad,

@@ -4,9 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
-type Attrs = tf.NamedAttrMap;
-
-export function callWasm(backend: BackendWasm, kernelName: string, inputs: tf.NamedTensorInfoMap, attrs: Attrs = {}): tf.TensorInfo {
+export function callWasm(backend: BackendWasm, kernelName: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap = {}): tf.TensorInfo {
   const config = tf.getKernel(kernelName, 'wasm');
   if (!config) throw new Error(`wasm kernel ${kernelName} is not registered`);
   return config.kernelFunc({ inputs, attrs, backend }) as tf.TensorInfo;
