@@ -4,19 +4,10 @@ import pino from 'pino';
 import request from 'supertest';
 import { createTestEnv, type TestEnv } from '../helpers/harness.ts';
 import { seedLabeledDataset } from '../helpers/images.ts';
+import { waitFor } from '../helpers/waitFor.ts';
 import { startWorker, type WorkerHandle } from '../../workers/worker.ts';
 
 export const TINY = { backbone: 'resnet-tiny', imageSize: 16, channels: 1, batchSize: 16, projectorDim: 64, epochs: 1 };
-
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 export interface TrainedEnv {
   env: TestEnv;
