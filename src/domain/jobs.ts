@@ -2,7 +2,6 @@
 // Every query takes the tenant id, so another tenant's job is indistinguishable from a missing one.
 // Writes go through the raw pg pool because pg-boss must join the same transaction; reads use Prisma.
 import { createHash } from 'node:crypto';
-import type pg from 'pg';
 import type { Db } from '../db/client.ts';
 import type { Checkpoint, Job, MetricPoint } from '../generated/prisma/client.ts';
 import { enqueue, inTransaction, QUEUES } from '../queue/boss.ts';
@@ -11,6 +10,7 @@ import { afterCursor, PAGE_ORDER, toPage } from './cursor.ts';
 import { AppError, badRequest, conflict, notFound } from './errors.ts';
 import { newId } from './ids.ts';
 import { resolveTrainingConfig } from './trainingConfig.ts';
+import { NOW_UTC, withTransaction } from '../db/transaction.ts';
 
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
@@ -18,8 +18,6 @@ const FINISHED: ReadonlySet<string> = new Set<JobStatus>(['succeeded', 'failed',
 
 type JobDeps = Pick<Services, 'db' | 'pool' | 'boss' | 'events'>;
 
-// `jobs` columns are TIMESTAMP without zone holding UTC (Prisma's convention); raw writes must match
-const NOW_UTC = `(now() AT TIME ZONE 'UTC')`;
 
 export interface CreateJobRequest {
   datasetId: string;
@@ -129,21 +127,6 @@ async function requireTrainableDataset(db: Db, tenantId: string, datasetId: stri
   // 422, not 400: the request is well-formed, the dataset just has nothing to train on (yet)
   if (dataset._count.images === 0) {
     throw new AppError(422, 'DATASET_EMPTY', `dataset ${datasetId} has no images to train on`);
-  }
-}
-
-async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
   }
 }
 

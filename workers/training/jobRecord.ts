@@ -3,6 +3,7 @@
 import type { Services } from '../../src/services.ts';
 import type { Prisma } from '../../src/db/client.ts';
 import { enqueue, QUEUES } from '../../src/queue/boss.ts';
+import { NOW_UTC, withTransaction } from '../../src/db/transaction.ts';
 
 /** A failure that retrying cannot fix: the job ends `failed` with this code. */
 export class JobFailure extends Error {
@@ -24,11 +25,9 @@ export function jobRecord(services: Services, jobId: string) {
     load: () => db.job.findUnique({ where: { id: jobId } }),
     /** Marks the claim running; false when the job was cancelled in the meantime (then it must not run). */
     async start(workerId: string, backend: string, resumedFromEpoch: number | null): Promise<boolean> {
-      // timestamps are UTC wall-clock (Prisma's convention for timestamp(3) columns)
       const { rowCount } = await pool.query(
         `UPDATE jobs SET status = 'running', worker_id = $2, backend = $3, attempts = attempts + 1,
-           resumed_from_epoch = $4, started_at = COALESCE(started_at, now() AT TIME ZONE 'UTC'),
-           updated_at = now() AT TIME ZONE 'UTC'
+           resumed_from_epoch = $4, started_at = COALESCE(started_at, ${NOW_UTC}), updated_at = ${NOW_UTC}
          WHERE id = $1 AND status IN ('queued', 'running') AND cancel_requested_at IS NULL`,
         [jobId, workerId, backend, resumedFromEpoch],
       );
@@ -45,18 +44,10 @@ export function jobRecord(services: Services, jobId: string) {
     },
     /** Hands the job back to the queue (preemption, or the queue's 24 h claim cap). */
     async requeue() {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
+      await withTransaction(pool, async (client) => {
         const queueJobId = await enqueue(boss, QUEUES.train, { id: jobId }, client);
-        await client.query(`UPDATE jobs SET status = 'queued', worker_id = NULL, queue_job_id = $2, updated_at = now() AT TIME ZONE 'UTC' WHERE id = $1`, [jobId, queueJobId]);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK');
-        throw err;
-      } finally {
-        client.release();
-      }
+        await client.query(`UPDATE jobs SET status = 'queued', worker_id = NULL, queue_job_id = $2, updated_at = ${NOW_UTC} WHERE id = $1`, [jobId, queueJobId]);
+      });
       await events.notify(jobId);
     },
   };
