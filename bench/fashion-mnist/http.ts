@@ -3,8 +3,29 @@
 import fs from 'node:fs';
 import http from 'node:http';
 
+const RETRY_MS = 3000;
+const RETRY_FOR_MS = 5 * 60_000;
+
+const refused = (err: unknown) => (err as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
+
+/**
+ * A refused connection is retried for a few minutes (a restarting service: see service.ts). Only a
+ * refused one: the request never reached the server, so even a POST cannot have happened twice.
+ */
+async function fetchRetrying(url: string, init: RequestInit): Promise<Response> {
+  const deadline = Date.now() + RETRY_FOR_MS;
+  for (;;) {
+    try {
+      return await fetch(url, init);
+    } catch (err) {
+      if (!refused(err) || Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+    }
+  }
+}
+
 export async function requestJson<T = Record<string, unknown>>(url: string, apiKey: string, method: string, body?: unknown): Promise<T> {
-  const res = await fetch(url, {
+  const res = await fetchRetrying(url, {
     method,
     headers: { Authorization: `Bearer ${apiKey}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,

@@ -1,7 +1,7 @@
 // The service the benchmark drives: an existing one (--url + --api-key), or `npm start` on a fresh
-// temporary DATA_DIR and a free port, its key read from what it prints, stopped (whole process group:
-// npm, node, embedded PostgreSQL and S3) at the end.
-import { spawn } from 'node:child_process';
+// temporary DATA_DIR and a free port, its key read from what it prints, restarted if it dies, stopped
+// (whole process group: npm, node, embedded PostgreSQL and S3) at the end.
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -16,6 +16,7 @@ export interface Service {
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const START_TIMEOUT_MS = 5 * 60_000;
+const MAX_RESTARTS = 3;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -28,14 +29,9 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Starts `npm start`; its output goes to `logFile`. */
-export async function startService(logFile: string): Promise<Service> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'simsiam-bench-'));
-  // mkdtemp makes it 0700: as root, embedded PostgreSQL runs initdb as its own user, who must get in
-  fs.chmodSync(dataDir, 0o755);
-  const port = await freePort();
+/** One `npm start` in its own process group (so a stop reaches npm, node and embedded PostgreSQL). */
+function spawnService(dataDir: string, port: number, logFile: string): ChildProcess {
   const log = fs.openSync(logFile, 'a');
-  // detached: its own process group, so stop() reaches the grandchildren npm starts
   const child = spawn('npm', ['start'], {
     cwd: ROOT,
     // warn: the benchmark polls every 2 s, request logs would only bury errors
@@ -43,35 +39,66 @@ export async function startService(logFile: string): Promise<Service> {
     stdio: ['ignore', 'pipe', log],
     detached: true,
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  fs.closeSync(log);
+  child.stdout!.on('data', (chunk: Buffer) => fs.appendFileSync(logFile, chunk));
+  return child;
+}
+
+/** Resolves with the API key the service prints, rejects if it exits or hangs first. */
+function printedKey(child: ChildProcess, logFile: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`service did not start within ${START_TIMEOUT_MS / 1000}s (see ${logFile})`)), START_TIMEOUT_MS);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const key = /API key\s+(\S+)/.exec(out)?.[1];
+      if (key) {
+        clearTimeout(timer);
+        resolve(key);
+      }
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`service exited (${signal ?? code}) before printing its API key (see ${logFile})`));
+    });
+  });
+}
+
+/**
+ * Starts `npm start` on a temporary DATA_DIR and a free port; its output goes to `logFile`. If it
+ * dies unexpectedly (seen on a shared machine: killed from outside), it is restarted on the same
+ * DATA_DIR and port, with the same key: the running job resumes from its last checkpoint.
+ */
+export async function startService(logFile: string): Promise<Service> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'simsiam-bench-'));
+  // mkdtemp makes it 0700: as root, embedded PostgreSQL runs initdb as its own user, who must get in
+  fs.chmodSync(dataDir, 0o755);
+  const port = await freePort();
+  let stopping = false;
+  let restarts = 0;
+  let child = spawnService(dataDir, port, logFile);
+  const watch = (c: ChildProcess) =>
+    c.once('exit', (code, signal) => {
+      if (stopping) return;
+      fs.appendFileSync(logFile, `\n[bench] service exited unexpectedly (${signal ?? `code ${code}`})${restarts < MAX_RESTARTS ? ', restarting' : ''}\n`);
+      if (restarts++ >= MAX_RESTARTS) return;
+      child = spawnService(dataDir, port, logFile);
+      watch(child);
+    });
   const stop = async () => {
+    stopping = true;
     if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
       process.kill(-child.pid!, 'SIGTERM');
       const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 60_000);
       await exited;
       clearTimeout(timer);
     }
-    fs.closeSync(log);
     fs.rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    const apiKey = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new Error(`service did not start within ${START_TIMEOUT_MS / 1000}s (see ${logFile})`)), START_TIMEOUT_MS);
-      child.stdout!.on('data', (chunk: Buffer) => {
-        fs.appendFileSync(logFile, chunk);
-        out += chunk.toString();
-        const key = /API key\s+(\S+)/.exec(out)?.[1];
-        if (key) {
-          clearTimeout(timer);
-          resolve(key);
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`service exited with ${code} before printing its API key (see ${logFile})`));
-      });
-    });
+    const apiKey = await printedKey(child, logFile);
+    watch(child);
     return { url: `http://127.0.0.1:${port}`, apiKey, stop };
   } catch (err) {
     await stop();
