@@ -6,19 +6,23 @@ import http from 'node:http';
 const RETRY_MS = 3000;
 const RETRY_FOR_MS = 5 * 60_000;
 
-const refused = (err: unknown) => (err as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
-
 /**
- * A refused connection is retried for a few minutes (a restarting service: see service.ts). Only a
- * refused one: the request never reached the server, so even a POST cannot have happened twice.
+ * Network failures are retried for a few minutes (a restarting service: see service.ts): a refused
+ * connection for any method, since the request never reached the server and even a POST cannot
+ * happen twice; anything else (a reset keep-alive socket) only for a GET.
  */
-async function fetchRetrying(url: string, init: RequestInit): Promise<Response> {
+function retryable(err: unknown, method: string): boolean {
+  if (!(err instanceof TypeError)) return false; // fetch's network failure; HTTP errors are answers
+  return (err as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED' || method === 'GET';
+}
+
+async function fetchRetrying(url: string, init: RequestInit & { method: string }): Promise<Response> {
   const deadline = Date.now() + RETRY_FOR_MS;
   for (;;) {
     try {
       return await fetch(url, init);
     } catch (err) {
-      if (!refused(err) || Date.now() > deadline) throw err;
+      if (!retryable(err, init.method) || Date.now() > deadline) throw err;
       await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
     }
   }

@@ -82,8 +82,17 @@ export async function startService(logFile: string): Promise<Service> {
       if (stopping) return;
       fs.appendFileSync(logFile, `\n[bench] service exited unexpectedly (${signal ?? `code ${code}`})${restarts < MAX_RESTARTS ? ', restarting' : ''}\n`);
       if (restarts++ >= MAX_RESTARTS) return;
-      child = spawnService(dataDir, port, logFile);
-      watch(child);
+      // whatever of its group outlived it (embedded PostgreSQL holds DATA_DIR) goes first
+      try {
+        process.kill(-c.pid!, 'SIGKILL');
+      } catch {
+        // the group is already gone
+      }
+      setTimeout(() => {
+        if (stopping) return;
+        child = spawnService(dataDir, port, logFile);
+        watch(child);
+      }, 2000);
     });
   const stop = async () => {
     stopping = true;
