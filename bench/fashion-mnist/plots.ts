@@ -15,6 +15,8 @@ export interface Chart {
   series: Series[];
   /** horizontal reference lines */
   marks?: Array<{ label: string; y: number }>;
+  /** lowest y shown even when no value goes that low (0 for the collapse std: collapse is the fall to 0) */
+  yMin?: number;
 }
 
 export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
@@ -43,7 +45,7 @@ export function chartSvg(chart: Chart): string {
   let [y0, y1] = ys.length ? [Math.min(...ys), Math.max(...ys)] : [0, 1];
   if (x1 === x0) [x0, x1] = [x0 - 0.5, x1 + 0.5];
   const pad = (y1 - y0) * 0.05 || 0.5;
-  [y0, y1] = [y0 - pad, y1 + pad];
+  [y0, y1] = [chart.yMin !== undefined ? Math.min(chart.yMin, y0) : y0 - pad, y1 + pad];
   const px = (x: number) => M.left + ((x - x0) / (x1 - x0)) * (W - M.left - M.right);
   const py = (y: number) => H - M.bottom - ((y - y0) / (y1 - y0)) * (H - M.top - M.bottom);
   const parts: string[] = [

@@ -109,6 +109,7 @@ export async function writePlots(dir: string, runs: RunRecord[], projectorDim: n
     yLabel: 'std per channel',
     series: runs.flatMap((r, i) => [series(r, 'zStd', color(i), { label: `${r.name} z` }), series(r, 'pStd', color(i), { label: `${r.name} p`, dashed: true })]),
     marks: [{ label: `1/√d = ${(1 / Math.sqrt(projectorDim)).toFixed(4)}`, y: 1 / Math.sqrt(projectorDim) }],
+    yMin: 0,
   });
   await writeChartPng(files[2], {
     title: 'kNN top-1 (monitor subset) at the end of each epoch',
