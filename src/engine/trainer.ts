@@ -108,7 +108,7 @@ export class Trainer {
   }
 
   /**
-   * Backbone weights and BN running statistics, named like torchvision's modules. Conv kernels are
+   * Backbone weights and BN running statistics (names: see README.md). Conv kernels are
    * HWIO (tfjs layout; PyTorch wants OIHW) and linear weights [in, out].
    */
   exportBackbone(): NamedArray[] {

@@ -66,7 +66,7 @@ test('restore rejects a checkpoint that does not fit its model', () => {
   assert.throws(() => Trainer.restore(broken), /tensors/);
 });
 
-test('exportBackbone: backbone weights and BN statistics only, torchvision-style names, copies', () => {
+test('exportBackbone: backbone weights and BN statistics only, prefix stripped, copies', () => {
   const t = new Trainer(tinyConfig({ channels: 1 }), 1);
   const exported = t.exportBackbone();
   const names = exported.map((e) => e.name);
