@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmTrainingKernels } from '../src/engine/kernels/index.ts';
 import { median } from './stats.ts';
+import { TINY_RESNET_CONV_LAYERS } from './tinyResnetLayers.ts';
 
 const { values } = parseArgs({ options: { 'batch-size': { type: 'string', default: '128' }, runs: { type: 'string', default: '5' } } });
 const n = Number(values['batch-size']);
@@ -16,15 +17,7 @@ await tf.setBackend('wasm');
 const builtinBackpropInput = tf.getKernel(tf.Conv2DBackpropInput, 'wasm');
 registerWasmTrainingKernels();
 
-const layers = [
-  { name: 'stem', hw: 28, ci: 1, co: 16, k: 3, s: 1 },
-  { name: 'layer1', hw: 28, ci: 16, co: 16, k: 3, s: 1 },
-  { name: 'layer2.down', hw: 28, ci: 16, co: 32, k: 3, s: 2 },
-  { name: 'layer2.short', hw: 28, ci: 16, co: 32, k: 1, s: 2 },
-  { name: 'layer2', hw: 14, ci: 32, co: 32, k: 3, s: 1 },
-  { name: 'layer3.down', hw: 14, ci: 32, co: 64, k: 3, s: 2 },
-  { name: 'layer3', hw: 7, ci: 64, co: 64, k: 3, s: 1 },
-];
+const layers = TINY_RESNET_CONV_LAYERS;
 
 function time(run: () => tf.Tensor): number {
   const samples: number[] = [];

@@ -9,6 +9,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmTrainingKernels } from '../src/engine/kernels/index.ts';
 import { ConvKind, type ConvGeometry, loadNativeConv, runConv } from '../src/engine/kernels/native/index.ts';
 import { median } from './stats.ts';
+import { TINY_RESNET_CONV_LAYERS } from './tinyResnetLayers.ts';
 
 const native = loadNativeConv();
 if (!native) throw new Error('native oneDNN module not built (see the header of this file)');
@@ -16,15 +17,7 @@ registerWasmTrainingKernels();
 await tf.setBackend('wasm');
 
 const n = 128;
-const layers = [
-  { name: 'stem', hw: 28, ci: 1, co: 16, k: 3, s: 1 },
-  { name: 'layer1', hw: 28, ci: 16, co: 16, k: 3, s: 1 },
-  { name: 'layer2.down', hw: 28, ci: 16, co: 32, k: 3, s: 2 },
-  { name: 'layer2.short', hw: 28, ci: 16, co: 32, k: 1, s: 2 },
-  { name: 'layer2', hw: 14, ci: 32, co: 32, k: 3, s: 1 },
-  { name: 'layer3.down', hw: 14, ci: 32, co: 64, k: 3, s: 2 },
-  { name: 'layer3', hw: 7, ci: 64, co: 64, k: 3, s: 1 },
-];
+const layers = TINY_RESNET_CONV_LAYERS;
 
 function time(run: () => void): number {
   const samples: number[] = [];
