@@ -72,25 +72,15 @@ function syntheticNpy(npyHeader: Buffer): Readable {
 }
 
 async function main() {
-  const pino = (await import('pino')).default;
-  const { loadConfig } = await import('../src/config.ts');
-  const { startServices } = await import('../src/services.ts');
-  const { buildApp } = await import('../src/app.ts');
-  const { createTenant } = await import('../src/domain/tenants.ts');
+  const { startInProcessService } = await import('./inProcessService.ts');
   const { newId } = await import('../src/domain/ids.ts');
   const { keys } = await import('../src/storage/keys.ts');
   const { npyHeader } = await import('../src/data/npy.ts');
   const { rowLine, rowsClosing, rowsOpening } = await import('../src/eval/rowsFile.ts');
-  const { createTestDatabase, startTestS3 } = await import('../test/helpers/harness.ts');
 
-  const database = await createTestDatabase();
-  const s3 = await startTestS3();
-  const config = { ...loadConfig({ ...process.env, DATABASE_URL: database.url, IN_PROCESS_WORKER: 'false' }), s3: s3.s3 };
-  const services = await startServices(config, pino({ level: 'warn' }));
-  const app = await buildApp(services, { logger: false });
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  const service = await startInProcessService();
   try {
-    const { apiKey, tenantId } = await createTenant(services.db, 'bench');
+    const { apiKey, tenantId, services } = service;
     const { db, blobs } = services;
     const datasetId = newId('ds');
     await db.dataset.create({ data: { id: datasetId, tenantId, name: 'bench' } });
@@ -112,9 +102,8 @@ async function main() {
     });
     const objectBytes = (await blobs.head(vectorsKey))!.size;
 
-    const { port } = app.server.address() as { port: number };
-    const apiTarget = { url: `http://127.0.0.1:${port}/v1/embeddings/${setId}/vectors?format=npy`, apiKey };
-    const s3Target = { s3: s3.s3, key: vectorsKey };
+    const apiTarget = { url: `${service.url}/v1/embeddings/${setId}/vectors?format=npy`, apiKey };
+    const s3Target = { s3: service.s3, key: vectorsKey };
     global.gc?.();
     const apiRssIdle = process.memoryUsage().rss;
     let apiRssPeak = apiRssIdle;
@@ -153,10 +142,7 @@ async function main() {
       rawS3RunsSeconds: raw.map((r) => round(r.seconds)),
     }));
   } finally {
-    await app.close();
-    await services.close();
-    await s3.stop();
-    await database.drop();
+    await service.close();
   }
 }
 

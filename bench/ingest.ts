@@ -8,13 +8,14 @@
 // The archive is built in a child process so the builder's memory never shows in the API's peak RSS.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync, createGzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import sharp from 'sharp';
 import tar from 'tar-stream';
+import { postFile, requestJson } from './fashion-mnist/http.ts';
+import { startInProcessService } from './inProcessService.ts';
 
 const OUT = fileURLToPath(new URL('./out/', import.meta.url));
 const ARCHIVE = process.env.BENCH_ARCHIVE ?? path.join(OUT, 'fashion-mnist-png.tar.gz');
@@ -56,69 +57,18 @@ function ensureArchive() {
   if (built.status !== 0) throw new Error('building the archive failed');
 }
 
-async function json(url: string, apiKey: string, method: string, body?: unknown) {
-  const res = await fetch(url, {
-    method,
-    headers: { Authorization: `Bearer ${apiKey}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
-  return res.json() as Promise<Record<string, unknown>>;
-}
 
-/** Streams the file as the request body; resolves with the parsed response. */
-function postFile(url: string, apiKey: string, file: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/gzip', 'Content-Length': fs.statSync(file).size },
-    });
-    req.on('response', async (res) => {
-      const chunks: Buffer[] = [];
-      for await (const c of res) chunks.push(c as Buffer);
-      resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) });
-    });
-    req.on('error', reject);
-    fs.createReadStream(file).pipe(req);
-  });
-}
 
 const vmHwmMB = () => Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) / 1024;
 
-async function startInProcess() {
-  const pino = (await import('pino')).default;
-  const { loadConfig } = await import('../src/config.ts');
-  const { startServices } = await import('../src/services.ts');
-  const { buildApp } = await import('../src/app.ts');
-  const { createTenant } = await import('../src/domain/tenants.ts');
-  const { createTestDatabase, startTestS3 } = await import('../test/helpers/harness.ts');
-  const database = await createTestDatabase();
-  const s3 = await startTestS3();
-  const config = { ...loadConfig({ ...process.env, DATABASE_URL: database.url, IN_PROCESS_WORKER: 'false' }), s3: s3.s3 };
-  const services = await startServices(config, pino({ level: 'warn' }));
-  const app = await buildApp(services, { logger: false });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const { apiKey } = await createTenant(services.db, 'bench');
-  const address = app.server.address() as { port: number };
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    apiKey,
-    async close() {
-      await app.close();
-      await services.close();
-      await s3.stop();
-      await database.drop();
-    },
-  };
-}
 
 async function main() {
   ensureArchive();
   const target = process.env.BENCH_URL
     ? { url: process.env.BENCH_URL, apiKey: process.env.BENCH_API_KEY ?? '', close: async () => {} }
-    : await startInProcess();
+    : await startInProcessService();
   try {
-    const dataset = await json(`${target.url}/v1/datasets`, target.apiKey, 'POST', { name: 'fashion-mnist-bench' });
+    const dataset = await requestJson(`${target.url}/v1/datasets`, target.apiKey, 'POST', { name: 'fashion-mnist-bench' });
     const bytes = fs.statSync(ARCHIVE).size;
     let peakRss = 0;
     const started = performance.now();
