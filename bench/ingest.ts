@@ -1,5 +1,5 @@
 // Archive ingest throughput and memory: all 70 000 Fashion-MNIST images as PNG in ImageFolder layout
-// (`<split>/<class>/<n>.png`, tar.gz cached under bench/out/), streamed from disk over real HTTP to
+// (`<split>/<class>/<split>-<n>.png`, tar.gz cached under bench/out/), streamed from disk over real HTTP to
 // POST /v1/datasets/:id/archive. Prints one JSON line.
 //
 //   node --import tsx bench/ingest.ts                  in-process API on the local PostgreSQL + s3rver
@@ -10,49 +10,24 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync, createGzip } from 'node:zlib';
-import { pipeline } from 'node:stream/promises';
-import sharp from 'sharp';
-import tar from 'tar-stream';
+import { writeArchive } from './fashion-mnist/archive.ts';
 import { postFile, requestJson } from './fashion-mnist/http.ts';
+import { FASHION_MNIST_DIR, readSplit } from './fashion-mnist/idx.ts';
 import { startInProcessService } from './inProcessService.ts';
 
 const OUT = fileURLToPath(new URL('./out/', import.meta.url));
 const ARCHIVE = process.env.BENCH_ARCHIVE ?? path.join(OUT, 'fashion-mnist-png.tar.gz');
-const SOURCE = process.env.FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist';
-const CLASSES = ['tshirt_top', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle_boot'];
-
-/** idx3 images / idx1 labels (big-endian header, then one byte per pixel / label). */
-function readIdx(file: string): { count: number; data: Buffer; offset: number } {
-  const raw = gunzipSync(fs.readFileSync(path.join(SOURCE, file)));
-  const dims = raw[3];
-  const count = raw.readUInt32BE(4);
-  return { count, data: raw, offset: 4 + 4 * dims };
-}
 
 async function buildArchive() {
-  fs.mkdirSync(OUT, { recursive: true });
-  const pack = tar.pack();
-  const tmp = `${ARCHIVE}.tmp`;
-  const written = pipeline(pack as unknown as NodeJS.ReadableStream, createGzip(), fs.createWriteStream(tmp));
-  for (const split of ['train', 't10k'] as const) {
-    const images = readIdx(`${split}-images-idx3-ubyte.gz`);
-    const labels = readIdx(`${split}-labels-idx1-ubyte.gz`);
-    for (let i = 0; i < images.count; i++) {
-      const pixels = images.data.subarray(images.offset + i * 784, images.offset + (i + 1) * 784);
-      const png = await sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer();
-      const name = `${split === 't10k' ? 'test' : 'train'}/${CLASSES[labels.data[labels.offset + i]]}/${i}.png`;
-      await new Promise<void>((resolve, reject) => pack.entry({ name }, png, (err) => (err ? reject(err) : resolve())));
-    }
-  }
-  pack.finalize();
-  await written;
-  fs.renameSync(tmp, ARCHIVE);
+  await writeArchive(ARCHIVE, [
+    { split: readSplit('train'), prefix: 'train/' },
+    { split: readSplit('t10k'), prefix: 'test/' },
+  ]);
 }
 
 function ensureArchive() {
   if (fs.existsSync(ARCHIVE)) return;
-  if (!fs.existsSync(SOURCE)) throw new Error(`${SOURCE} missing: apt-get install -y dataset-fashion-mnist`);
+  if (!fs.existsSync(FASHION_MNIST_DIR)) throw new Error(`${FASHION_MNIST_DIR} missing: apt-get install -y dataset-fashion-mnist`);
   const built = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'build'], { stdio: 'inherit' });
   if (built.status !== 0) throw new Error('building the archive failed');
 }
