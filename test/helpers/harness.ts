@@ -18,7 +18,8 @@ export const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgresql://po
 export interface TestEnv {
   services: Services;
   app: FastifyInstance;
-  /** API key of tenant A */
+  /** tenant A, and its API key */
+  tenantId: string;
   apiKey: string;
   /** API key of tenant B (for isolation tests) */
   otherApiKey: string;
@@ -79,6 +80,7 @@ export async function createTestEnv(env: Record<string, string> = {}): Promise<T
   return {
     services,
     app,
+    tenantId: a.tenantId,
     apiKey: a.apiKey,
     otherApiKey: b.apiKey,
     auth: { Authorization: `Bearer ${a.apiKey}` },
