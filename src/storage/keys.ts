@@ -8,7 +8,6 @@ export const keys = {
     `jobs/${jobId}/checkpoints/${final ? 'final' : `epoch-${String(epoch).padStart(4, '0')}-step-${String(step).padStart(8, '0')}`}.ckpt`,
   /** the final backbone as a tfjs-layers model: `model.json` and `weights.bin` */
   modelExport: (jobId: string, file: 'model.json' | 'weights.bin') => `jobs/${jobId}/model/${file}`,
-  checkpointPrefix: (jobId: string) => `jobs/${jobId}/`,
   embeddingVectors: (setId: string) => `embeddings/${setId}/vectors.npy`,
   embeddingRows: (setId: string) => `embeddings/${setId}/rows.json`,
 };

@@ -53,4 +53,3 @@ export function jobRecord(services: Services, jobId: string) {
   };
 }
 
-export type JobRecord = ReturnType<typeof jobRecord>;
