@@ -7,15 +7,20 @@
 
 ARG NODE_VERSION=20
 
-# ---- dependencies (production only) + generated Prisma client
+# ---- dependencies (production only), generated Prisma client, native kernel pack (oneDNN)
 FROM node:${NODE_VERSION}-bookworm-slim AS deps
+RUN apt-get update && apt-get install -y --no-install-recommends libdnnl-dev python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json prisma.config.ts ./
 COPY prisma ./prisma
+COPY scripts ./scripts
+COPY src/engine/kernels/native ./src/engine/kernels/native
 RUN npm ci --omit=dev --no-audit --no-fund
 
 # ---- shared runtime layout
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
+RUN apt-get update && apt-get install -y --no-install-recommends libdnnl2 libgomp1 && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production DATA_DIR=/data
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
@@ -25,6 +30,7 @@ COPY prisma ./prisma
 COPY openapi ./openapi
 COPY src ./src
 COPY workers ./workers
+COPY --from=deps /app/src/engine/kernels/native/build/Release/simsiam_kernels.node ./src/engine/kernels/native/build/Release/
 RUN mkdir -p /data && chown node:node /data
 USER node
 

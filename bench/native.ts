@@ -1,19 +1,19 @@
-// Feasibility spike: oneDNN convolutions (src/engine/kernels/native, built by hand) against our
+// oneDNN convolutions of the native kernel pack (src/engine/kernels/native, npm run build:native) against our
 // wasm kernels at the tiny ResNet's layer shapes, batch 128. Checks oneDNN's results against wasm
 // and prints one JSON line per layer with the median CPU ms of each of the three convolutions (CPU
 // time, not wall: the machines are shared; with OMP_NUM_THREADS=1 both sides run one thread).
-//   node /usr/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js rebuild --nodedir=/usr -C src/engine/kernels/native
+//   npm run build:native
 //   OMP_NUM_THREADS=1 node --import tsx bench/native.ts
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmTrainingKernels } from '../src/engine/kernels/index.ts';
-import { ConvKind, type ConvGeometry, loadNativeConv, runConv } from '../src/engine/kernels/native/index.ts';
+import { ConvKind, type ConvGeometry, loadNativeKernels, runConv } from '../src/engine/kernels/native/index.ts';
 import { median } from './stats.ts';
 import { TINY_RESNET_CONV_LAYERS } from './tinyResnetLayers.ts';
 
-const native = loadNativeConv();
+const native = loadNativeKernels();
 if (!native) throw new Error('native oneDNN module not built (see the header of this file)');
-registerWasmTrainingKernels();
+registerWasmTrainingKernels({ native: false });
 await tf.setBackend('wasm');
 
 const n = 128;

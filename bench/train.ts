@@ -1,17 +1,17 @@
 // Training-step benchmark of the engine's Trainer (augmentation + both views forward and backward +
 // SGD update) on random uint8 images. Prints ONE JSON line; one image = both of its views.
 //   npm run bench:train -- --backbone resnet-tiny --image-size 28 --channels 1 --batch-size 128 --steps 20 [--backend wasm|cpu]
-// --kernels filter-only is the "before" figure: wasm's own kernels everywhere except the filter
-// gradient, which wasm lacks (ours, or conv nets cannot train at all). --kernels native (spike) runs
-// the convolutions on oneDNN (src/engine/kernels/native, built by hand; threads: OMP_NUM_THREADS).
+// --kernels picks the wasm kernel set: native (the default where the native pack is built:
+// oneDNN convolutions and sgemm, fused batch norm and SGD; threads: OMP_NUM_THREADS), wasm (our wasm
+// kernels only), filter-only (the "before" figure: wasm's own kernels everywhere except the filter
+// gradient, which wasm lacks, so conv nets could not train at all).
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { resolveTrainingConfig } from '../src/domain/trainingConfig.ts';
 import { type BackendName, Prng, Trainer, initBackend, twoViews } from '../src/engine/index.ts';
-import { wasmTrainingKernels } from '../src/engine/kernels/index.ts';
-import { nativeConvKernels } from '../src/engine/kernels/native/wasmKernels.ts';
+import { registerWasmTrainingKernels, wasmTrainingKernels } from '../src/engine/kernels/index.ts';
 import { median } from './stats.ts';
 
 const { values: args } = parseArgs({
@@ -23,7 +23,7 @@ const { values: args } = parseArgs({
     steps: { type: 'string', default: '20' },
     warmup: { type: 'string', default: '2' },
     backend: { type: 'string', default: 'wasm' },
-    kernels: { type: 'string', default: 'ours' },
+    kernels: { type: 'string', default: 'native' },
     'projector-dim': { type: 'string' },
     'predictor-hidden-dim': { type: 'string' },
     'projector-layers': { type: 'string' },
@@ -43,11 +43,12 @@ const resolved = resolveTrainingConfig({
 if ('issues' in resolved) throw new Error(`invalid config: ${JSON.stringify(resolved.issues)}`);
 const { config } = resolved;
 
+if (!['native', 'wasm', 'filter-only'].includes(args.kernels as string)) throw new Error('--kernels must be native|wasm|filter-only');
 const builtins = wasmTrainingKernels.map((k) => tf.getKernel(k.kernelName, 'wasm')).filter((k) => k && k.kernelName !== tf.Conv2DBackpropFilter);
+const kernels = registerWasmTrainingKernels({ native: args.kernels === 'native' });
+if (args.backend === 'wasm' && args.kernels === 'native' && kernels !== 'native') throw new Error('--kernels native: the native kernel pack is not built (npm run build:native)');
 const { backend, threads } = await initBackend(args.backend as BackendName);
-const replacements = { ours: [], 'filter-only': builtins, native: nativeConvKernels() }[args.kernels as string];
-if (!replacements) throw new Error('--kernels must be ours|filter-only|native (native needs the addon built)');
-for (const config of replacements) {
+for (const config of args.kernels === 'filter-only' ? builtins : []) {
   tf.unregisterKernel(config.kernelName, 'wasm');
   tf.registerKernel(config);
   // a built-in replaced before the backend initialised never ran its setup (binding its wasm function)
@@ -98,7 +99,6 @@ console.log(JSON.stringify({
   backend,
   threads,
   kernels: backend === 'wasm' ? args.kernels : undefined,
-  nativeThreads: args.kernels === 'native' ? Number(process.env.OMP_NUM_THREADS ?? os.availableParallelism()) : undefined,
   backbone: config.backbone,
   imageSize,
   channels,

@@ -3,13 +3,18 @@
 // Conv2DBackpropFilter) > the pure-JS cpu backend. SIMSIAM_BACKEND overrides the caller's choice.
 import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
+import { type WasmKernelSet, registerWasmTrainingKernels } from './kernels/index.ts';
+import { loadNativeKernels } from './kernels/native/index.ts';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 const NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
 
 export interface BackendInfo {
   backend: BackendName;
+  /** threads of the kernels doing most of the work (the native pack's on wasm when it is built) */
   threads: number;
+  /** on wasm: our wasm kernels alone, or the native kernel pack (oneDNN) on top of them */
+  kernels?: WasmKernelSet;
 }
 
 /** Import a module that may be absent; a variable specifier keeps TypeScript from resolving it. */
@@ -28,11 +33,12 @@ async function tryTensorflow(): Promise<boolean> {
   return false;
 }
 
-/** Registers the wasm backend plus the gradient kernels from ./kernels (if that module provides them). */
+let wasmKernels: WasmKernelSet | undefined;
+
+/** Registers the wasm backend plus the training kernels (./kernels). */
 async function tryWasm(): Promise<boolean> {
   if (!(await tryImport('@tensorflow/tfjs-backend-wasm'))) return false;
-  const kernels = await tryImport(new URL('./kernels/index.ts', import.meta.url).href);
-  if (typeof kernels?.registerWasmTrainingKernels === 'function') await kernels.registerWasmTrainingKernels();
+  wasmKernels = registerWasmTrainingKernels();
   return tf.setBackend('wasm');
 }
 
@@ -44,6 +50,8 @@ export function canTrainConvolutions(): boolean {
 function threadsOf(backend: BackendName): number {
   if (backend === 'tensorflow') return os.availableParallelism();
   if (backend === 'wasm') {
+    const native = wasmKernels === 'native' ? loadNativeKernels() : undefined;
+    if (native) return native.threads();
     const wasm = tf.backend() as unknown as { getThreadsCount?: () => number };
     return wasm.getThreadsCount?.() ?? 1;
   }
@@ -72,5 +80,5 @@ export async function initBackend(preferred?: BackendName): Promise<BackendInfo>
   }
   await tf.ready();
   const backend = tf.getBackend() as BackendName;
-  return { backend, threads: threadsOf(backend) };
+  return { backend, threads: threadsOf(backend), ...(backend === 'wasm' ? { kernels: wasmKernels } : {}) };
 }

@@ -1,10 +1,12 @@
 // Batch normalisation with PyTorch semantics (momentum 0.1, eps 1e-5, unbiased running variance).
 // Training mode normalises with batch statistics through a closed-form backward (tf.customGrad):
-// tfjs's own FusedBatchNorm gradient is built from Tile ops and is much slower. Running statistics
+// tfjs's own FusedBatchNorm gradient is built from Tile ops and is much slower. Where the backend
+// has the fused kernels (./kernels/fused.ts) each direction is one kernel call. Running statistics
 // are updated inside the forward kernel, which runs untaped and tidied, so updates neither enter
 // the gradient nor leak tensors.
 import * as tf from '@tensorflow/tfjs';
 import type { Ctx } from './layers.ts';
+import { FusedKernel, hasFusedKernel, runFused } from './kernels/fused.ts';
 
 type CustomGradientFunc = Parameters<typeof tf.customGrad>[0];
 
@@ -50,25 +52,57 @@ export function batchNorm<T extends tf.Tensor>(ctx: Ctx, name: string, x: T, opt
   const op = tf.customGrad(((...args: unknown[]) => {
     const save = args.pop() as tf.GradSaveFunc;
     const [input, g, b] = args as [tf.Tensor, tf.Tensor?, tf.Tensor?];
-    const { mean, variance } = tf.moments(input, axes);
+    const { value, mean, variance, gradFunc } = hasFusedKernel(FusedKernel.batchNormTrain)
+      ? fusedTrainForward(input, g, b, save)
+      : composedTrainForward(input, g, b, axes, save);
     updateRunning(mean, variance);
-    const invStd = tf.rsqrt(tf.add(variance, BN_EPS));
-    const xhat = tf.mul(tf.sub(input, mean), invStd);
-    save(g ? [xhat, invStd, g] : [xhat, invStd]);
-    return {
-      value: g && b ? tf.add(tf.mul(xhat, g), b) : xhat,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sXhat, sInvStd, sGamma] = saved;
-        const dxhat = sGamma ? tf.mul(dy, sGamma) : dy;
-        // d/dx of (x - mean) * invStd with batch mean and variance
-        const dx = tf.mul(
-          sInvStd,
-          tf.sub(tf.sub(dxhat, tf.mean(dxhat, axes)), tf.mul(sXhat, tf.mean(tf.mul(dxhat, sXhat), axes))),
-        );
-        return sGamma ? [dx, tf.sum(tf.mul(dy, sXhat), axes), tf.sum(dy, axes)] : [dx];
-      },
-    };
+    return { value, gradFunc };
   }) as unknown as CustomGradientFunc);
 
   return (gamma && beta ? op(x, gamma, beta) : op(x)) as T;
+}
+
+interface TrainForward {
+  value: tf.Tensor;
+  mean: tf.Tensor;
+  /** biased batch variance */
+  variance: tf.Tensor;
+  gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
+}
+
+/** Batch statistics and their closed-form backward from tfjs ops. */
+function composedTrainForward(input: tf.Tensor, g: tf.Tensor | undefined, b: tf.Tensor | undefined, axes: number[], save: tf.GradSaveFunc): TrainForward {
+  const { mean, variance } = tf.moments(input, axes);
+  const invStd = tf.rsqrt(tf.add(variance, BN_EPS));
+  const xhat = tf.mul(tf.sub(input, mean), invStd);
+  save(g ? [xhat, invStd, g] : [xhat, invStd]);
+  return {
+    value: g && b ? tf.add(tf.mul(xhat, g), b) : xhat,
+    mean,
+    variance,
+    gradFunc: (dy, [sXhat, sInvStd, sGamma]) => {
+      const dxhat = sGamma ? tf.mul(dy, sGamma) : dy;
+      // d/dx of (x - mean) * invStd with batch mean and variance
+      const dx = tf.mul(
+        sInvStd,
+        tf.sub(tf.sub(dxhat, tf.mean(dxhat, axes)), tf.mul(sXhat, tf.mean(tf.mul(dxhat, sXhat), axes))),
+      );
+      return sGamma ? [dx, tf.sum(tf.mul(dy, sXhat), axes), tf.sum(dy, axes)] : [dx];
+    },
+  };
+}
+
+/** The same math in the backend's fused kernels (one pass each way instead of about ten ops). */
+function fusedTrainForward(input: tf.Tensor, g: tf.Tensor | undefined, b: tf.Tensor | undefined, save: tf.GradSaveFunc): TrainForward {
+  const [value, mean, variance] = runFused(FusedKernel.batchNormTrain, { x: input, gamma: g, beta: b }, { eps: BN_EPS });
+  save(g ? [input, mean, variance, g] : [input, mean, variance]);
+  return {
+    value,
+    mean,
+    variance,
+    gradFunc: (dy, [sx, sMean, sVariance, sGamma]) => {
+      const [dx, dgamma, dbeta] = runFused(FusedKernel.batchNormTrainGrad, { dy, x: sx, mean: sMean, variance: sVariance, gamma: sGamma }, { eps: BN_EPS });
+      return sGamma ? [dx, dgamma, dbeta] : [dx];
+    },
+  };
 }

@@ -5,6 +5,7 @@
 // with fixPredictorLr).
 import * as tf from '@tensorflow/tfjs';
 import { type Param, variableFrom } from './params.ts';
+import { FusedKernel, hasFusedKernel, runFused } from './kernels/fused.ts';
 
 export type LrGroup = 'scheduled' | 'fixed';
 
@@ -42,16 +43,25 @@ export class Sgd {
   /** Applies one update; `grads` is aligned with variables(). Like PyTorch, a parameter without a
    * gradient is left alone (no decay, no momentum). */
   step(grads: Array<tf.Tensor | undefined>, lr: Record<LrGroup, number>): void {
+    const fused = hasFusedKernel(FusedKernel.sgdUpdate);
     tf.tidy(() => {
       this.slots.forEach((slot, i) => {
         if (!grads[i]) return;
         const p = slot.param.variable;
-        const g = this.weightDecay > 0 ? tf.add(grads[i]!, tf.mul(p, this.weightDecay)) : grads[i]!;
-        const buf = tf.add(tf.mul(slot.momentum, this.momentum), g);
+        const [param, buf] = fused
+          ? runFused(FusedKernel.sgdUpdate, { param: p, grad: grads[i], buf: slot.momentum }, { lr: lr[slot.group], momentum: this.momentum, weightDecay: this.weightDecay })
+          : this.composedUpdate(p, grads[i]!, slot.momentum, lr[slot.group]);
         slot.momentum.assign(buf);
-        p.assign(tf.sub(p, tf.mul(buf, lr[slot.group])));
+        p.assign(param);
       });
     });
+  }
+
+  /** The update from tfjs ops, for backends without the fused kernel: [param', buf']. */
+  private composedUpdate(p: tf.Tensor, grad: tf.Tensor, momentumBuf: tf.Tensor, lr: number): [tf.Tensor, tf.Tensor] {
+    const g = this.weightDecay > 0 ? tf.add(grad, tf.mul(p, this.weightDecay)) : grad;
+    const buf = tf.add(tf.mul(momentumBuf, this.momentum), g);
+    return [tf.sub(p, tf.mul(buf, lr)), buf];
   }
 
   dispose(): void {

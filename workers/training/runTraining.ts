@@ -102,6 +102,7 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
       skippedImages: loader.failed.size,
       backend: init.info.backend,
       threads: init.info.threads,
+      kernels: init.info.kernels ?? null,
     });
     const report = async (extra: Record<string, number | boolean | null> = {}) => {
       const p = progress();

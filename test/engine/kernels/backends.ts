@@ -2,12 +2,14 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerWasmTrainingKernels } from '../../../src/engine/kernels/index.ts';
+import { type WasmKernelSet, registerWasmTrainingKernels } from '../../../src/engine/kernels/index.ts';
 
-export async function ready(): Promise<void> {
-  registerWasmTrainingKernels();
+/** Registers the wasm training kernels (ours alone unless `native`) and initialises both backends. */
+export async function ready({ native = false }: { native?: boolean } = {}): Promise<WasmKernelSet> {
+  const kernels = registerWasmTrainingKernels({ native });
   await tf.setBackend('wasm');
   await tf.setBackend('cpu');
+  return kernels;
 }
 
 /** Deterministic values in [-1, 1) so cpu and wasm see identical inputs. */

@@ -2,7 +2,7 @@ import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { assertClose, convCases, convOutShape, describeCase, onBothBackends, randomValues, ready } from './backends.ts';
 
-before(ready);
+before(() => ready());
 
 for (const c of convCases) {
   test(`Conv2DBackpropFilter matches cpu: ${describeCase(c)}`, async () => {

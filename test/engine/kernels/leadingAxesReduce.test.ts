@@ -2,7 +2,7 @@ import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { assertClose, onBothBackends, randomValues, ready } from './backends.ts';
 
-before(ready);
+before(() => ready());
 
 // Leading axes take the average-pool path; the others check that everything else still reaches wasm's own kernel.
 const cases: { shape: number[]; axis: number[]; keepDims: boolean }[] = [

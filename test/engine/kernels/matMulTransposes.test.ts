@@ -2,7 +2,7 @@ import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { assertClose, onBothBackends, randomValues, ready } from './backends.ts';
 
-before(ready);
+before(() => ready());
 
 const operand = (shape: number[], seed: number) => tf.tensor(randomValues(shape, seed), shape);
 const swap = (shape: number[], transposed: boolean) => (transposed ? [...shape.slice(0, -2), shape[shape.length - 1], shape[shape.length - 2]] : shape);

@@ -2,7 +2,7 @@ import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { assertClose, onBothBackends, randomValues, ready } from './backends.ts';
 
-before(ready);
+before(() => ready());
 
 const cases: { x: [number, number, number, number]; size: number; stride: number; pad: 'same' | 'valid' }[] = [
   { x: [2, 8, 8, 3], size: 3, stride: 2, pad: 'same' },

@@ -4,7 +4,7 @@ import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { assertClose, onBothBackends, randomValues, ready } from './backends.ts';
 
-before(ready);
+before(() => ready());
 
 const shapes: Record<string, number[]> = {
   stem: [3, 3, 3, 8], w1: [3, 3, 8, 16], w2: [3, 3, 16, 16], short: [1, 1, 8, 16],

@@ -1,6 +1,22 @@
-// Optional oneDNN convolutions (feasibility spike, not used by the engine): present only when
-// built by hand with node-gyp (see bench/native.ts); every caller must cope with `undefined`.
+// The optional native kernel pack (oneDNN convolutions and sgemm, fused batch norm and SGD; sources
+// in this folder). `npm install` builds it when the host has libdnnl-dev and a compiler
+// (scripts/build-native-kernels.mjs) and never fails without them, so every caller must cope with
+// `undefined`. SIMSIAM_NATIVE_KERNELS=off ignores a built addon.
 import { createRequire } from 'node:module';
+
+type F32 = Float32Array;
+type Optional = Float32Array | null;
+
+/** The addon's exports; outputs are written into the arrays passed in. See addon.cc. */
+export interface NativeKernels {
+  conv(kind: number, a: F32, b: F32, out: F32, ...geometry: number[]): void;
+  matmul(a: F32, b: F32, out: F32, batch: number, aBatch: number, bBatch: number, m: number, n: number, k: number, transA: boolean, transB: boolean): void;
+  batchNormForward(x: F32, gamma: Optional, beta: Optional, y: F32, mean: F32, variance: F32, rows: number, c: number, eps: number): void;
+  batchNormBackward(dy: F32, x: F32, mean: F32, variance: F32, gamma: Optional, dx: F32, dgamma: Optional, dbeta: Optional, rows: number, c: number, eps: number): void;
+  sgdUpdate(param: F32, grad: F32, buf: F32, paramOut: F32, bufOut: F32, size: number, lr: number, momentum: number, weightDecay: number): void;
+  /** OpenMP threads the kernels use (OMP_NUM_THREADS, else one per core) */
+  threads(): number;
+}
 
 export const ConvKind = { forward: 0, backwardData: 1, backwardWeights: 2 } as const;
 
@@ -10,19 +26,19 @@ export interface ConvGeometry {
   strideH: number; strideW: number; padTop: number; padLeft: number; padBottom: number; padRight: number;
 }
 
-export interface NativeConv {
-  /** forward: (x, filter) -> y; backwardData: (dy, filter) -> dx; backwardWeights: (x, dy) -> dW */
-  conv(kind: number, a: Float32Array, b: Float32Array, out: Float32Array, ...geometry: number[]): void;
-}
+let loaded: NativeKernels | null | undefined;
 
-export function loadNativeConv(): NativeConv | undefined {
-  try {
-    return createRequire(import.meta.url)('./build/Release/dnnl_conv.node') as NativeConv;
-  } catch {
-    return undefined;
+export function loadNativeKernels(): NativeKernels | undefined {
+  if (loaded === undefined) {
+    try {
+      loaded = process.env.SIMSIAM_NATIVE_KERNELS === 'off' ? null : (createRequire(import.meta.url)('./build/Release/simsiam_kernels.node') as NativeKernels);
+    } catch {
+      loaded = null;
+    }
   }
+  return loaded ?? undefined;
 }
 
-export function runConv(native: NativeConv, kind: number, a: Float32Array, b: Float32Array, out: Float32Array, g: ConvGeometry): void {
+export function runConv(native: NativeKernels, kind: number, a: F32, b: F32, out: F32, g: ConvGeometry): void {
   native.conv(kind, a, b, out, g.n, g.h, g.w, g.ci, g.kh, g.kw, g.co, g.oh, g.ow, g.strideH, g.strideW, g.padTop, g.padLeft, g.padBottom, g.padRight);
 }

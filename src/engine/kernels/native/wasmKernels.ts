@@ -1,12 +1,30 @@
-// Spike: oneDNN convolutions as wasm-backend kernels. tfjs-wasm tensors live in the wasm heap, an
+// The native kernel pack as wasm-backend kernels. tfjs-wasm tensors live in the wasm heap, an
 // ordinary ArrayBuffer, so the addon reads and writes them in place through heap views: no copies,
-// and every other op stays on wasm. Opt-in only (bench/train.ts --kernels native); dilated or
-// non-NHWC convolutions fall back to the kernels registered before.
+// and every other op stays on wasm. Cases the addon does not cover (dilated or NCHW convolutions,
+// non-float32 matmuls) fall back to the kernel registered before.
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { ConvKind, type ConvGeometry, type NativeConv, loadNativeConv, runConv } from './index.ts';
+import { FusedKernel } from '../fused.ts';
+import { ConvKind, type ConvGeometry, type NativeKernels, loadNativeKernels, runConv } from './index.ts';
 
 type Conv2DInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
+type Shape4 = [number, number, number, number];
+type KernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: tf.NamedAttrMap }) => tf.TensorInfo | tf.TensorInfo[];
+
+/**
+ * Allocates the outputs, then hands heap views of inputs and outputs to `run`. Views are taken
+ * after every allocation: growing the heap detaches earlier views.
+ */
+function withHeapViews(backend: BackendWasm, inputs: Array<tf.TensorInfo | undefined>, outShapes: number[][], run: (ins: Array<Float32Array | null>, outs: Float32Array[]) => void): tf.TensorInfo[] {
+  const outputs = outShapes.map((shape) => backend.makeOutput(shape, 'float32'));
+  const view = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t) as Float32Array;
+  run(inputs.map((t) => (t ? view(t) : null)), outputs.map(view));
+  return outputs;
+}
+
+function kernel(kernelName: string, kernelFunc: KernelFunc): tf.KernelConfig {
+  return { kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc };
+}
 
 function geometry(info: Conv2DInfo): ConvGeometry {
   return {
@@ -17,51 +35,92 @@ function geometry(info: Conv2DInfo): ConvGeometry {
   };
 }
 
-/** One kernel: picks the geometry from its inputs/attrs, runs oneDNN into a fresh heap output. */
-function nativeKernel(
-  native: NativeConv,
+/** One convolution kernel: geometry from its inputs/attrs, oneDNN into a fresh output. */
+function convKernel(
+  native: NativeKernels,
   kernelName: string,
   kind: number,
   describe: (inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap) => { info: Conv2DInfo; a: tf.TensorInfo; b: tf.TensorInfo; outShape: number[] },
 ): tf.KernelConfig {
   const fallback = tf.getKernel(kernelName, 'wasm');
-  return {
-    kernelName,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { info, a, b, outShape } = describe(inputs, attrs ?? {});
-      if (info.dilationHeight !== 1 || info.dilationWidth !== 1 || info.dataFormat !== 'channelsLast') return fallback.kernelFunc({ inputs, backend, attrs });
-      const wasm = backend as BackendWasm;
-      const out = wasm.makeOutput(outShape, 'float32');
-      // views after the allocation: growing the heap detaches earlier views
-      const view = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t) as Float32Array;
-      runConv(native, kind, view(a), view(b), view(out), geometry(info));
-      return out;
-    },
-  };
+  return kernel(kernelName, ({ inputs, backend, attrs }) => {
+    const { info, a, b, outShape } = describe(inputs, attrs ?? {});
+    if (info.dilationHeight !== 1 || info.dilationWidth !== 1 || info.dataFormat !== 'channelsLast') {
+      if (!fallback) throw new Error(`${kernelName}: no wasm kernel for this convolution`);
+      return fallback.kernelFunc({ inputs, backend, attrs }) as tf.TensorInfo;
+    }
+    return withHeapViews(backend, [a, b], [outShape], ([va, vb], [out]) => runConv(native, kind, va!, vb!, out, geometry(info)))[0];
+  });
 }
 
-type Shape4 = [number, number, number, number];
-
-export function nativeConvKernels(): tf.KernelConfig[] | undefined {
-  const native = loadNativeConv();
-  if (!native) return undefined;
+function convKernels(native: NativeKernels): tf.KernelConfig[] {
   return [
-    nativeKernel(native, tf.Conv2D, ConvKind.forward, (inputs, attrs) => {
+    convKernel(native, tf.Conv2D, ConvKind.forward, (inputs, attrs) => {
       const { strides, pad, dilations, dimRoundingMode, dataFormat } = attrs as unknown as tf.Conv2DAttrs;
       const [x, filter] = [inputs.x!, inputs.filter!];
       const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4, strides, dilations, pad, dimRoundingMode, false, tf.backend_util.convertConv2DDataFormat(dataFormat));
       return { info, a: x, b: filter, outShape: info.outShape };
     }),
-    nativeKernel(native, tf.Conv2DBackpropInput, ConvKind.backwardData, (inputs, attrs) => {
+    convKernel(native, tf.Conv2DBackpropInput, ConvKind.backwardData, (inputs, attrs) => {
       const { strides, pad, dimRoundingMode, inputShape } = attrs as unknown as tf.Conv2DBackpropInputAttrs;
       const [dy, filter] = [inputs.dy!, inputs.filter!];
       return { info: tf.backend_util.computeConv2DInfo(inputShape, filter.shape as Shape4, strides, 1, pad, dimRoundingMode), a: dy, b: filter, outShape: inputShape };
     }),
-    nativeKernel(native, tf.Conv2DBackpropFilter, ConvKind.backwardWeights, (inputs, attrs) => {
+    convKernel(native, tf.Conv2DBackpropFilter, ConvKind.backwardWeights, (inputs, attrs) => {
       const { strides, pad, dimRoundingMode, filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
       const [x, dy] = [inputs.x!, inputs.dy!];
       return { info: tf.backend_util.computeConv2DInfo(x.shape as Shape4, filterShape, strides, 1, pad, dimRoundingMode), a: x, b: dy, outShape: filterShape };
     }),
   ];
+}
+
+/** BatchMatMul with tfjs's batch broadcasting restricted to "equal or 1" (all the engine uses). */
+function matMulKernel(native: NativeKernels): tf.KernelConfig {
+  const fallback = tf.getKernel(tf.BatchMatMul, 'wasm');
+  return kernel(tf.BatchMatMul, ({ inputs, backend, attrs }) => {
+    const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const { transposeA, transposeB } = attrs as unknown as tf.BatchMatMulAttrs;
+    const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
+    const [aOuter, bOuter] = [a.shape.slice(0, -2), b.shape.slice(0, -2)];
+    const [aBatch, bBatch] = [size(aOuter), size(bOuter)];
+    const batch = Math.max(aBatch, bBatch);
+    const [m, k] = transposeA ? a.shape.slice(-2).reverse() : a.shape.slice(-2);
+    const n = transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
+    if (a.dtype !== 'float32' || b.dtype !== 'float32' || (aBatch !== batch && aBatch !== 1) || (bBatch !== batch && bBatch !== 1)) {
+      if (!fallback) throw new Error('BatchMatMul: no wasm kernel for these operands');
+      return fallback.kernelFunc({ inputs, backend, attrs }) as tf.TensorInfo;
+    }
+    const outShape = [...tf.broadcast_util.assertAndGetBroadcastShape(aOuter, bOuter), m, n];
+    return withHeapViews(backend, [a, b], [outShape], ([va, vb], [out]) => native.matmul(va!, vb!, out, batch, aBatch, bBatch, m, n, k, transposeA, transposeB))[0];
+  });
+}
+
+function fusedKernels(native: NativeKernels): tf.KernelConfig[] {
+  const channels = (x: tf.TensorInfo) => x.shape[x.shape.length - 1];
+  return [
+    kernel(FusedKernel.batchNormTrain, ({ inputs, backend, attrs }) => {
+      const { x, gamma, beta } = inputs;
+      const c = channels(x!);
+      return withHeapViews(backend, [x, gamma, beta], [x!.shape, [c], [c]], ([vx, vg, vb], [y, mean, variance]) =>
+        native.batchNormForward(vx!, vg, vb, y, mean, variance, tf.util.sizeFromShape(x!.shape) / c, c, attrs.eps as number));
+    }),
+    kernel(FusedKernel.batchNormTrainGrad, ({ inputs, backend, attrs }) => {
+      const { dy, x, mean, variance, gamma } = inputs;
+      const c = channels(x!);
+      return withHeapViews(backend, [dy, x, mean, variance, gamma], [x!.shape, [c], [c]], ([vdy, vx, vm, vv, vg], [dx, dgamma, dbeta]) =>
+        native.batchNormBackward(vdy!, vx!, vm!, vv!, vg, dx, dgamma, dbeta, tf.util.sizeFromShape(x!.shape) / c, c, attrs.eps as number));
+    }),
+    kernel(FusedKernel.sgdUpdate, ({ inputs, backend, attrs }) => {
+      const { param, grad, buf } = inputs;
+      const { lr, momentum, weightDecay } = attrs as { lr: number; momentum: number; weightDecay: number };
+      return withHeapViews(backend, [param, grad, buf], [param!.shape, param!.shape], ([vp, vg, vb], [paramOut, bufOut]) =>
+        native.sgdUpdate(vp!, vg!, vb!, paramOut, bufOut, tf.util.sizeFromShape(param!.shape), lr, momentum, weightDecay));
+    }),
+  ];
+}
+
+/** Every kernel of the pack for wasm, or undefined when the addon is not built (or switched off). */
+export function nativeWasmKernels(): tf.KernelConfig[] | undefined {
+  const native = loadNativeKernels();
+  return native && [...convKernels(native), matMulKernel(native), ...fusedKernels(native)];
 }

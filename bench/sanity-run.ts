@@ -1,13 +1,14 @@
-// Sanity run (not a test): resnet-tiny SimSiam on Fashion-MNIST (Debian package dataset-fashion-mnist)
-// or, without it, on structured synthetic images; prints loss per epoch, throughput, collapse
-// monitors and kNN accuracy before/after as JSON lines.
-//   node --import tsx test/engine/sanityRun.ts [--backend wasm|cpu] [--images 1024] [--epochs 3] [--batch 128]
+// Sanity run of the engine alone: resnet-tiny SimSiam on Fashion-MNIST (Debian package
+// dataset-fashion-mnist) or, without it, on structured synthetic images; prints loss per epoch,
+// throughput, collapse monitors and kNN accuracy before/after as JSON lines. --stop-gradient false
+// is the paper's collapse ablation (fig. 2).
+//   node --import tsx bench/sanity-run.ts [--backend wasm|cpu] [--images 1024] [--epochs 3] [--batch 128] [--dim 256] [--stop-gradient false]
 import { existsSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { resolveTrainingConfig } from '../../src/domain/trainingConfig.ts';
-import { type BackendName, type ImageBatch, Prng, Trainer, initBackend, knnAccuracy } from '../../src/engine/index.ts';
+import { resolveTrainingConfig } from '../src/domain/trainingConfig.ts';
+import { type BackendName, type ImageBatch, Prng, Trainer, initBackend, knnAccuracy } from '../src/engine/index.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -17,6 +18,7 @@ const { values: args } = parseArgs({
     epochs: { type: 'string', default: '3' },
     batch: { type: 'string', default: '128' },
     dim: { type: 'string', default: '256' },
+    'stop-gradient': { type: 'string', default: 'true' },
   },
 });
 const FMNIST = '/usr/share/datasets/fashion-mnist';
@@ -59,14 +61,14 @@ const train = load('train', Number(args.images));
 const evalSet = load('t10k', Number(args.test));
 const resolved = resolveTrainingConfig({
   backbone: 'resnet-tiny', imageSize: 28, channels: 1, batchSize: Number(args.batch), epochs: Number(args.epochs),
-  projectorDim: Number(args.dim), baseLr: 0.05,
+  projectorDim: Number(args.dim), baseLr: 0.05, stopGradient: args['stop-gradient'] !== 'false',
 });
 if (!('config' in resolved)) throw new Error(JSON.stringify(resolved.issues));
 const cfg = resolved.config;
 const n = train.images.shape[0];
 const stepsPerEpoch = Math.floor(n / cfg.batchSize);
 const trainer = new Trainer(cfg, stepsPerEpoch);
-console.log(JSON.stringify({ ...info, source: train.source, images: n, stepsPerEpoch, config: { batch: cfg.batchSize, d: cfg.projectorDim, epochs: cfg.epochs } }));
+console.log(JSON.stringify({ ...info, source: train.source, images: n, stepsPerEpoch, config: { batch: cfg.batchSize, d: cfg.projectorDim, epochs: cfg.epochs, stopGradient: cfg.stopGradient } }));
 
 const knn = () => {
   const bank = tf.tensor2d(trainer.features(train.images), [n, trainer.model.featureDim]);

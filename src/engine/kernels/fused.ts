@@ -1,0 +1,22 @@
+// Fused training kernels under our own names. A backend may register them (the native kernel pack
+// does, for wasm); where none is registered the engine composes the same math from tfjs ops.
+import * as tf from '@tensorflow/tfjs';
+
+export const FusedKernel = {
+  /** inputs {x, gamma?, beta?} ([rows..., c]), attrs {eps} -> [y, mean, variance (biased)] */
+  batchNormTrain: 'SimSiamBatchNormTrain',
+  /** inputs {dy, x, mean, variance, gamma?}, attrs {eps} -> [dx, dgamma, dbeta] */
+  batchNormTrainGrad: 'SimSiamBatchNormTrainGrad',
+  /** inputs {param, grad, buf}, attrs {lr, momentum, weightDecay} -> [param', buf'] (torch.optim.SGD) */
+  sgdUpdate: 'SimSiamSgdUpdate',
+} as const;
+
+export function hasFusedKernel(name: string): boolean {
+  return tf.getKernel(name, tf.getBackend()) !== undefined;
+}
+
+/** Runs a fused kernel; absent optional inputs are left out of the input map. */
+export function runFused(name: string, inputs: Record<string, tf.Tensor | undefined>, attrs: tf.NamedAttrMap): tf.Tensor[] {
+  const present = Object.fromEntries(Object.entries(inputs).filter(([, t]) => t !== undefined)) as tf.NamedTensorMap;
+  return tf.engine().runKernel(name, present, attrs) as unknown as tf.Tensor[];
+}

@@ -1,0 +1,115 @@
+// The native kernel pack (src/engine/kernels/native) on wasm against the cpu backend: oneDNN
+// convolutions and sgemm, and the engine's batch norm, SGD and a whole training step, which take
+// the fused kernels on wasm and the composed tfjs ops on cpu. Skipped where the addon is not built.
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { assertClose, convCases, convOutShape, describeCase, onBothBackends, randomValues, ready } from './backends.ts';
+import { loadNativeKernels } from '../../../src/engine/kernels/native/index.ts';
+import { FusedKernel } from '../../../src/engine/kernels/fused.ts';
+import { batchNorm } from '../../../src/engine/batchNorm.ts';
+import { ParamStore } from '../../../src/engine/params.ts';
+import { Sgd } from '../../../src/engine/sgd.ts';
+import { Prng, Trainer } from '../../../src/engine/index.ts';
+import { randomImages, tinyConfig } from '../helpers.ts';
+
+const skip = loadNativeKernels() ? false : 'native kernel pack not built (npm run build:native)';
+
+// node --test runs each file in its own process: the registration does not reach other files
+before(async () => {
+  if (!skip) assert.equal(await ready({ native: true }), 'native');
+});
+
+const tensor = (shape: number[], seed: number) => tf.tensor(randomValues(shape, seed), shape);
+
+test('the fused kernels are registered for wasm only', { skip }, () => {
+  for (const name of Object.values(FusedKernel)) {
+    assert.ok(tf.getKernel(name, 'wasm'), name);
+    assert.equal(tf.getKernel(name, 'cpu'), undefined, name);
+  }
+});
+
+for (const c of convCases) {
+  test(`oneDNN convolutions match cpu: ${describeCase(c)}`, { skip }, async () => {
+    const filterShape: [number, number, number, number] = [c.k, c.k, c.x[3], c.outChannels];
+    const dyShape = convOutShape(c);
+    const attrs = { strides: [c.stride, c.stride], pad: c.pad, dataFormat: 'NHWC' };
+    const { cpu, wasm } = await onBothBackends(() => {
+      const x = tensor(c.x, 1) as tf.Tensor4D;
+      const filter = tensor(filterShape, 2) as tf.Tensor4D;
+      const dy = tensor(dyShape, 3);
+      return [
+        tf.conv2d(x, filter, c.stride, c.pad),
+        tf.engine().runKernel(tf.Conv2DBackpropInput, { dy, filter }, { ...attrs, inputShape: c.x }) as tf.Tensor,
+        tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, { ...attrs, filterShape }) as tf.Tensor,
+      ];
+    });
+    ['y', 'dx', 'dW'].forEach((label, i) => assertClose(wasm[i], cpu[i], label));
+  });
+}
+
+const matMulCases: Array<{ a: number[]; b: number[]; transposeA: boolean; transposeB: boolean }> = [
+  { a: [5, 7], b: [7, 3], transposeA: false, transposeB: false },
+  { a: [7, 5], b: [7, 3], transposeA: true, transposeB: false },
+  { a: [5, 7], b: [3, 7], transposeA: false, transposeB: true },
+  { a: [7, 5], b: [3, 7], transposeA: true, transposeB: true },
+  { a: [3, 4, 6], b: [3, 6, 2], transposeA: false, transposeB: false },
+  { a: [3, 4, 6], b: [6, 2], transposeA: false, transposeB: false },
+  { a: [1, 6, 4], b: [2, 3, 6, 5], transposeA: true, transposeB: false },
+];
+
+for (const c of matMulCases) {
+  test(`oneDNN matmul matches cpu: ${c.a.join('x')}${c.transposeA ? 'ᵀ' : ''} · ${c.b.join('x')}${c.transposeB ? 'ᵀ' : ''}`, { skip }, async () => {
+    const { cpu, wasm } = await onBothBackends(() => [tf.matMul(tensor(c.a, 4), tensor(c.b, 5), c.transposeA, c.transposeB)]);
+    assertClose(wasm[0], cpu[0], 'product');
+  });
+}
+
+for (const [shape, affine] of [[[6, 5], true], [[3, 4, 4, 8], true], [[3, 4, 4, 8], false], [[64, 300], false]] as const) {
+  test(`batch norm (train mode, affine ${affine}) forward, gradients and running statistics match cpu: ${shape.join('x')}`, { skip }, async () => {
+    const { cpu, wasm } = await onBothBackends(() => {
+      const store = new ParamStore(new Prng(0));
+      const x = tf.add(tf.mul(tensor([...shape], 6), 3), 1.5);
+      const weights = tensor([...shape], 7);
+      const run = (input: tf.Tensor) => tf.sum(tf.mul(batchNorm({ store, training: true }, 'bn', input, { affine }), weights)) as tf.Scalar;
+      run(x); // creates the parameters (and moves the running statistics once)
+      const params = affine ? [store.get('bn.weight'), store.get('bn.bias')] : [];
+      params.forEach((p, i) => p.assign(tensor(p.shape, 8 + i)));
+      const paramGrads = affine ? Object.values(tf.variableGrads(() => run(x), params as tf.Variable[]).grads) : [];
+      const out = [run(x), tf.grad(run)(x), ...paramGrads, tf.clone(store.get('bn.running_mean')), tf.clone(store.get('bn.running_var'))];
+      store.dispose();
+      return out;
+    });
+    cpu.forEach((expected, i) => assertClose(wasm[i], expected, `output ${i}`));
+  });
+}
+
+test('SGD with momentum and weight decay: the fused update matches the composed one', { skip }, async () => {
+  const { cpu, wasm } = await onBothBackends(() => {
+    const store = new ParamStore(new Prng(0));
+    const [a, b] = [store.getOrCreate('a', [300], { kind: 'constant', value: 0 }), store.getOrCreate('predictor.b', [4, 5], { kind: 'constant', value: 0 })];
+    a.assign(tensor([300], 9));
+    b.assign(tensor([4, 5], 10));
+    const [pa, pb] = store.list();
+    const sgd = new Sgd([{ param: pa, group: 'scheduled' }, { param: pb, group: 'fixed' }], 0.9, 1e-4);
+    for (let step = 0; step < 3; step++) sgd.step([tensor([300], 11 + step), tensor([4, 5], 20 + step)], { scheduled: 0.1 / (step + 1), fixed: 0.05 });
+    const out = [tf.clone(a), tf.clone(b), ...sgd.buffers().map((s) => tf.clone(s.variable))];
+    sgd.dispose();
+    store.dispose();
+    return out;
+  });
+  cpu.forEach((expected, i) => assertClose(wasm[i], expected, `output ${i}`));
+});
+
+test('three training steps on wasm with the native pack track the same steps on cpu', { skip }, async () => {
+  const config = tinyConfig({ imageSize: 16, channels: 1, batchSize: 8, projectorDim: 32 });
+  const images = randomImages(8, 16, 1);
+  const losses: Record<string, number[]> = {};
+  for (const backend of ['cpu', 'wasm']) {
+    await tf.setBackend(backend);
+    const trainer = new Trainer(config, 10);
+    losses[backend] = [0, 1, 2].map(() => trainer.step(images).loss);
+    trainer.dispose();
+  }
+  losses.cpu.forEach((expected, i) => assert.ok(Math.abs(losses.wasm[i] - expected) <= 1e-4 * Math.max(1, Math.abs(expected)), `step ${i}: ${losses.wasm[i]} vs ${expected}`));
+});
