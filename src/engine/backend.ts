@@ -3,8 +3,7 @@
 // Conv2DBackpropFilter) > the pure-JS cpu backend. SIMSIAM_BACKEND overrides the caller's choice.
 import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
-import { type WasmKernelSet, registerWasmTrainingKernels } from './kernels/index.ts';
-import { loadNativeKernels } from './kernels/native/index.ts';
+import type { WasmKernelSet } from './kernels/index.ts';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 const NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
@@ -33,12 +32,18 @@ async function tryTensorflow(): Promise<boolean> {
   return false;
 }
 
-let wasmKernels: WasmKernelSet | undefined;
+let wasmKernels: { set: WasmKernelSet; nativeThreads?: number } | undefined;
 
-/** Registers the wasm backend plus the training kernels (./kernels). */
+/**
+ * Registers the wasm backend plus the training kernels (./kernels). Imported here, not at the top:
+ * importing tfjs-backend-wasm registers a backend that outranks cpu for every tfjs user.
+ */
 async function tryWasm(): Promise<boolean> {
   if (!(await tryImport('@tensorflow/tfjs-backend-wasm'))) return false;
-  wasmKernels = registerWasmTrainingKernels();
+  const { registerWasmTrainingKernels } = await import('./kernels/index.ts');
+  const set = registerWasmTrainingKernels();
+  const { loadNativeKernels } = await import('./kernels/native/index.ts');
+  wasmKernels = { set, nativeThreads: set === 'native' ? loadNativeKernels()?.threads() : undefined };
   return tf.setBackend('wasm');
 }
 
@@ -50,8 +55,7 @@ export function canTrainConvolutions(): boolean {
 function threadsOf(backend: BackendName): number {
   if (backend === 'tensorflow') return os.availableParallelism();
   if (backend === 'wasm') {
-    const native = wasmKernels === 'native' ? loadNativeKernels() : undefined;
-    if (native) return native.threads();
+    if (wasmKernels?.nativeThreads) return wasmKernels.nativeThreads;
     const wasm = tf.backend() as unknown as { getThreadsCount?: () => number };
     return wasm.getThreadsCount?.() ?? 1;
   }
@@ -80,5 +84,5 @@ export async function initBackend(preferred?: BackendName): Promise<BackendInfo>
   }
   await tf.ready();
   const backend = tf.getBackend() as BackendName;
-  return { backend, threads: threadsOf(backend), ...(backend === 'wasm' ? { kernels: wasmKernels } : {}) };
+  return { backend, threads: threadsOf(backend), ...(backend === 'wasm' ? { kernels: wasmKernels?.set } : {}) };
 }

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { canTrainConvolutions, initBackend } from '../../src/engine/index.ts';
+import { loadNativeKernels } from '../../src/engine/kernels/native/index.ts';
 
 // SIMSIAM_BACKEND is read at call time; each case restores it
 async function withEnv<T>(value: string | undefined, run: () => Promise<T>): Promise<T> {
@@ -32,4 +33,6 @@ test('auto: the chosen backend can train convolutions (wasm only with the regist
   assert.equal(tf.getBackend(), info.backend);
   assert.ok(canTrainConvolutions());
   assert.ok(info.threads >= 1);
+  // on wasm the info says which kernels train: the native pack wherever it is built
+  if (info.backend === 'wasm') assert.equal(info.kernels, loadNativeKernels() ? 'native' : 'wasm');
 });
