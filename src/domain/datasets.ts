@@ -1,5 +1,6 @@
 // Tenant-scoped dataset data access. Every query names the tenant, so another tenant's dataset id
 // behaves exactly like an unknown one (404 DATASET_NOT_FOUND).
+import type pg from 'pg';
 import type { Db } from '../db/client.ts';
 import { badRequest, conflict, notFound } from './errors.ts';
 import { newId } from './ids.ts';
@@ -107,13 +108,24 @@ const ACTIVE_JOB_STATUSES = ['queued', 'running'];
 
 /**
  * Deletes the dataset, its image rows and uploads (cascade). Refused while a queued or running job
- * uses it. Content-addressed image blobs stay: other datasets may share them.
+ * uses it. Content-addressed image blobs stay: other datasets may share them. The dataset row is
+ * locked FOR UPDATE while the jobs are counted: job creation locks it FOR SHARE (lockDatasetForJob),
+ * so a job cannot appear between the count and the delete.
  */
 export async function deleteDataset(db: Db, tenantId: string, id: string): Promise<void> {
-  await getDataset(db, tenantId, id);
-  const activeJobs = await db.job.count({ where: { datasetId: id, status: { in: ACTIVE_JOB_STATUSES } } });
-  if (activeJobs > 0) {
-    throw conflict('DATASET_IN_USE', `dataset ${id} is used by ${activeJobs} queued or running job(s)`, { activeJobs });
-  }
-  await db.dataset.deleteMany({ where: { id, tenantId } });
+  await db.$transaction(async (tx) => {
+    const locked = await tx.$queryRaw<unknown[]>`SELECT id FROM datasets WHERE id = ${id} AND tenant_id = ${tenantId} FOR UPDATE`;
+    if (locked.length === 0) throw notFound('dataset', id);
+    const activeJobs = await tx.job.count({ where: { datasetId: id, status: { in: ACTIVE_JOB_STATUSES } } });
+    if (activeJobs > 0) {
+      throw conflict('DATASET_IN_USE', `dataset ${id} is used by ${activeJobs} queued or running job(s)`, { activeJobs });
+    }
+    await tx.dataset.deleteMany({ where: { id, tenantId } });
+  });
+}
+
+/** Inside a job-creating transaction: holds the dataset against a concurrent delete (404 if gone). */
+export async function lockDatasetForJob(client: pg.PoolClient, tenantId: string, id: string): Promise<void> {
+  const { rowCount } = await client.query('SELECT id FROM datasets WHERE id = $1 AND tenant_id = $2 FOR SHARE', [id, tenantId]);
+  if (rowCount === 0) throw notFound('dataset', id);
 }

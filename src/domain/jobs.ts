@@ -10,6 +10,7 @@ import { afterCursor, PAGE_ORDER, toPage } from './cursor.ts';
 import { AppError, badRequest, conflict, notFound } from './errors.ts';
 import { newId } from './ids.ts';
 import { resolveTrainingConfig } from './trainingConfig.ts';
+import { lockDatasetForJob } from './datasets.ts';
 import { NOW_UTC, withTransaction } from '../db/transaction.ts';
 
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
@@ -76,6 +77,7 @@ export async function createJob(
   const id = newId('job');
   try {
     await withTransaction(deps.pool, async (client) => {
+      await lockDatasetForJob(client, tenantId, request.datasetId);
       const queueJobId = await enqueue(deps.boss, QUEUES.train, { id }, client);
       await client.query(
         `INSERT INTO jobs (id, tenant_id, dataset_id, config, status, idempotency_key, request_hash, queue_job_id,

@@ -347,5 +347,60 @@ describe('datasets API', () => {
       // the job keeps its dataset id as history
       assert.equal((await env.services.db.job.findUnique({ where: { id: job.id } }))?.datasetId, id);
     });
+
+    /** A dataset with one image, and a pg transaction started by the test (a concurrent writer). */
+    async function datasetAndTransaction(name: string) {
+      const id = await newDataset(name);
+      await api().post(`/v1/datasets/${id}/archive`).set(env.auth).set('Content-Type', 'application/x-tar')
+        .send(await makeTar([{ name: 'a/1.png', data: await image(501) }])).expect(201);
+      const client = await env.services.pool.connect();
+      await client.query('BEGIN');
+      return { id, client };
+    }
+
+    /** Sends the request now and reports whether it is still waiting after a moment. */
+    async function startAndCheckBlocked(req: request.Test) {
+      let settled = false;
+      const pending = req.then((res) => ((settled = true), res));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return { pending, blocked: !settled };
+    }
+
+    it('a job created while the dataset is being deleted waits for the delete and then gets 404, never a job on a deleted dataset', async () => {
+      const { id, client } = await datasetAndTransaction('deleted-under-job');
+      try {
+        // the delete's critical section, held open: the row lock, then the delete itself
+        await client.query('SELECT id FROM datasets WHERE id = $1 FOR UPDATE', [id]);
+        const { pending, blocked } = await startAndCheckBlocked(api().post('/v1/jobs').set(env.auth).send({ datasetId: id }));
+        assert.ok(blocked, 'job creation must wait for the dataset lock');
+        await client.query('DELETE FROM datasets WHERE id = $1', [id]);
+        await client.query('COMMIT');
+        const res = await pending;
+        assert.equal(res.status, 404);
+        assert.equal(res.body.error.code, 'DATASET_NOT_FOUND');
+        assert.equal(await env.services.db.job.count({ where: { datasetId: id } }), 0);
+      } finally {
+        client.release();
+      }
+    });
+
+    it('a delete while a job on the dataset is being created waits for it and then answers 409', async () => {
+      const { id, client } = await datasetAndTransaction('job-under-delete');
+      try {
+        // job creation's critical section, held open: the shared lock, then the job row
+        await client.query('SELECT id FROM datasets WHERE id = $1 FOR SHARE', [id]);
+        const tenantId = (await env.services.db.dataset.findUniqueOrThrow({ where: { id } })).tenantId;
+        await client.query(`INSERT INTO jobs (id, tenant_id, dataset_id, config, status, created_at, updated_at) VALUES ('job_race_1', $1, $2, '{}', 'queued', now(), now())`, [tenantId, id]);
+        const { pending, blocked } = await startAndCheckBlocked(api().delete(`/v1/datasets/${id}`).set(env.auth));
+        assert.ok(blocked, 'the delete must wait for the job-creating transaction');
+        await client.query('COMMIT');
+        const res = await pending;
+        assert.equal(res.status, 409);
+        assert.equal(res.body.error.code, 'DATASET_IN_USE');
+        await api().get(`/v1/datasets/${id}`).set(env.auth).expect(200);
+      } finally {
+        client.release();
+      }
+    });
   });
 });
