@@ -1,5 +1,6 @@
 """PyTorch reference for bench/train.ts: one SimSiam training step (both views, forward, backward,
-SGD with momentum and weight decay) on the same tiny ResNet and heads, timed on random data.
+SGD with momentum and weight decay) on the same ResNet (a --spec from src/engine/backbones/specs.ts,
+resnet-tiny by default) and heads, timed on random data.
 Prints one JSON line. Run with Debian's torch: /usr/bin/python3 bench/reference/simsiam_step.py
 """
 import argparse
@@ -17,6 +18,8 @@ from simsiam_model import RESNET_TINY, predictor, projector, resnet, simsiam_los
 
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument('--backbone', default='resnet-tiny', help='name reported with the figures')
+    ap.add_argument('--spec', default=json.dumps(RESNET_TINY), help='backbone spec (src/engine/backbones/specs.ts) as JSON')
     ap.add_argument('--image-size', type=int, default=28)
     ap.add_argument('--channels', type=int, default=1)
     ap.add_argument('--batch-size', type=int, default=128)
@@ -30,7 +33,7 @@ def main():
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    backbone, features = resnet(RESNET_TINY, args.channels)
+    backbone, features = resnet(json.loads(args.spec), args.channels)
     encoder = nn.Sequential(backbone, projector(features, args.projector_dim, args.projector_layers))
     head = predictor(args.projector_dim, args.predictor_hidden_dim)
     lr = 0.05 * args.batch_size / 256
@@ -60,7 +63,7 @@ def main():
         'framework': 'pytorch',
         'version': torch.__version__,
         'threads': torch.get_num_threads(),
-        'backbone': 'resnet-tiny',
+        'backbone': args.backbone,
         'imageSize': args.image_size,
         'channels': args.channels,
         'batchSize': args.batch_size,

@@ -150,6 +150,7 @@ def main():
     ap.add_argument('--projector-layers', type=int, default=3)
     ap.add_argument('--crop-scale-min', type=float, default=0.2)
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--no-stop-gradient', action='store_true', help='the collapse ablation: gradients flow into both targets')
     ap.add_argument('--threads', type=int, default=2)
     args = ap.parse_args()
 
@@ -182,7 +183,7 @@ def main():
             x2 = view(batch, args.image_size, gen, (args.crop_scale_min, 1.0))
             z1, z2 = encoder(x1), encoder(x2)
             p1, p2 = head(z1), head(z2)
-            loss = simsiam_loss(z1, z2, p1, p2)
+            loss = simsiam_loss(z1, z2, p1, p2, stop_gradient=not args.no_stop_gradient)
             opt.zero_grad()
             loss.backward()
             opt.step()
