@@ -2,7 +2,8 @@
 // dataset-fashion-mnist) or, without it, on structured synthetic images; prints loss per epoch,
 // throughput, collapse monitors and kNN accuracy before/after as JSON lines. --stop-gradient false
 // is the paper's collapse ablation (fig. 2).
-//   node --import tsx bench/sanity-run.ts [--backend wasm|cpu] [--images 1024] [--epochs 3] [--batch 128] [--dim 256] [--stop-gradient false]
+//   node --import tsx bench/sanity-run.ts [--backend wasm|cpu] [--images 1024] [--epochs 3] [--batch 128] [--dim 256] [--projector-layers 3]
+//       [--weight-decay 0.0001] [--stop-gradient false]
 import { existsSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
@@ -19,6 +20,8 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '128' },
     dim: { type: 'string', default: '256' },
     'stop-gradient': { type: 'string', default: 'true' },
+    'projector-layers': { type: 'string', default: '3' },
+    'weight-decay': { type: 'string', default: '0.0001' },
   },
 });
 const FMNIST = '/usr/share/datasets/fashion-mnist';
@@ -62,13 +65,14 @@ const evalSet = load('t10k', Number(args.test));
 const resolved = resolveTrainingConfig({
   backbone: 'resnet-tiny', imageSize: 28, channels: 1, batchSize: Number(args.batch), epochs: Number(args.epochs),
   projectorDim: Number(args.dim), baseLr: 0.05, stopGradient: args['stop-gradient'] !== 'false',
+  projectorLayers: Number(args['projector-layers']), weightDecay: Number(args['weight-decay']),
 });
 if (!('config' in resolved)) throw new Error(JSON.stringify(resolved.issues));
 const cfg = resolved.config;
 const n = train.images.shape[0];
 const stepsPerEpoch = Math.floor(n / cfg.batchSize);
 const trainer = new Trainer(cfg, stepsPerEpoch);
-console.log(JSON.stringify({ ...info, source: train.source, images: n, stepsPerEpoch, config: { batch: cfg.batchSize, d: cfg.projectorDim, epochs: cfg.epochs, stopGradient: cfg.stopGradient } }));
+console.log(JSON.stringify({ ...info, source: train.source, images: n, stepsPerEpoch, config: { batch: cfg.batchSize, d: cfg.projectorDim, projectorLayers: cfg.projectorLayers, weightDecay: cfg.weightDecay, epochs: cfg.epochs, stopGradient: cfg.stopGradient } }));
 
 const knn = () => {
   const bank = tf.tensor2d(trainer.features(train.images), [n, trainer.model.featureDim]);

@@ -1,7 +1,8 @@
 // Issue #6 end to end, through the service's public HTTP API only: Fashion-MNIST archives (unlabeled
-// pretraining set, labeled probe train/test sets) → upload → the SimSiam runs one after another (2
-// cores: parallel runs would only share them) with a live progress board → a linear probe per run
-// (raw-pixel and random-init baselines on the first, whose test-set embeddings are downloaded too) → the PyTorch reference on the same pixels →
+// pretraining set, labeled probe train/test sets) → upload → the SimSiam runs one after another with
+// a live progress board, and beside them the PyTorch reference on the same pixels (one thread each:
+// give the service OMP_NUM_THREADS=1 on a 2-core machine) → a linear probe per run (raw-pixel and
+// random-init baselines on the first, whose test-set embeddings are downloaded too) →
 // results.json (the issue's schema), details.json, results.md and PNG plots in --out.
 //
 //   node --import tsx bench/fashion-mnist/run.ts [--smoke] [--runs simsiam,no-stop-grad,...]
@@ -46,6 +47,7 @@ const OPTIONS = {
   seed: { type: 'string', default: '0' },
   'no-reference': { type: 'boolean', default: false },
   'reference-max-seconds': { type: 'string', default: '0' },
+  'reference-threads': { type: 'string', default: '1' },
   out: { type: 'string' },
   // copy results.json, results.md and the plots to bench/results/fashion-mnist* (full runs only)
   publish: { type: 'boolean', default: false },
@@ -140,6 +142,29 @@ async function main() {
     probeTest: await ensureArchive(path.join(cache, `probe-test-${probeTestIdx.length}-seed${recipe.seed + 2}.tar.gz`), [{ split: test, indices: probeTestIdx }]),
   };
 
+  const startReference = async (): Promise<ReferenceResult> => {
+    board.note('PyTorch reference: decoding its pixels with the service decoder');
+    const pixels = path.join(cache, `pixels-${recipe.imageSize}`);
+    const args = [
+      '--pretrain', await writePixels(path.join(pixels, `pretrain-${pretrainIdx.length}-seed${recipe.seed}`), train, pretrainIdx, recipe.imageSize, false),
+      '--train', await writePixels(path.join(pixels, `probe-train-${probeTrainIdx.length}-seed${recipe.seed + 1}`), train, probeTrainIdx, recipe.imageSize, true),
+      '--test', await writePixels(path.join(pixels, `probe-test-${probeTestIdx.length}-seed${recipe.seed + 2}`), test, probeTestIdx, recipe.imageSize, true),
+      '--spec', JSON.stringify(BACKBONE_SPECS[recipe.backbone]),
+      '--image-size', String(recipe.imageSize),
+      '--epochs', String(recipe.epochs),
+      '--max-seconds', String(Number(v['reference-max-seconds'])),
+      '--batch-size', String(recipe.batchSize),
+      '--base-lr', String(recipe.baseLr),
+      '--weight-decay', String(recipe.weightDecay),
+      '--projector-dim', String(recipe.projectorDim),
+      '--projector-layers', String(recipe.projectorLayers),
+      '--seed', String(recipe.seed),
+      '--threads', String(positiveInt('reference-threads', v['reference-threads'])),
+    ];
+    commands.push([PYTHON, path.relative(ROOT, REFERENCE_SCRIPT), ...args.map((a) => (a.startsWith('{') ? `'${a}'` : path.isAbsolute(a) ? path.relative(ROOT, a) : a))].join(' '));
+    return runReference(args, path.join(out, 'reference.log'), (line) => board.note(`reference ${line}`));
+  };
+
   const service = await connectService({ url: v.url, apiKey: v['api-key'], logFile: path.join(out, 'service.log') });
   // an interrupted run must not leave the service it started (and its PostgreSQL) behind
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -159,6 +184,10 @@ async function main() {
     details.datasets = datasets;
     board.note(Object.entries(datasets).map(([k, d]) => `${k}: ${d.added} images (${d.seconds.toFixed(1)} s)`).join(', '));
     save();
+
+    // the reference trains beside the service's runs, one thread each: the machine has two cores
+    const referenceRun = v['no-reference'] ? undefined : startReference();
+    referenceRun?.catch(() => {}); // awaited after the runs; this only keeps an early failure from crashing the driver
 
     for (const [i, name] of runs.entries()) {
       const config = jobConfig(recipe, name);
@@ -183,26 +212,9 @@ async function main() {
       save();
     }
 
-    if (!v['no-reference']) {
-      board.note('PyTorch reference: decoding its pixels with the service decoder');
-      const pixels = path.join(cache, `pixels-${recipe.imageSize}`);
-      const args = [
-        '--pretrain', await writePixels(path.join(pixels, `pretrain-${pretrainIdx.length}-seed${recipe.seed}`), train, pretrainIdx, recipe.imageSize, false),
-        '--train', await writePixels(path.join(pixels, `probe-train-${probeTrainIdx.length}-seed${recipe.seed + 1}`), train, probeTrainIdx, recipe.imageSize, true),
-        '--test', await writePixels(path.join(pixels, `probe-test-${probeTestIdx.length}-seed${recipe.seed + 2}`), test, probeTestIdx, recipe.imageSize, true),
-        '--spec', JSON.stringify(BACKBONE_SPECS[recipe.backbone]),
-        '--image-size', String(recipe.imageSize),
-        '--epochs', String(recipe.epochs),
-        '--max-seconds', String(Number(v['reference-max-seconds'])),
-        '--batch-size', String(recipe.batchSize),
-        '--base-lr', String(recipe.baseLr),
-        '--weight-decay', String(recipe.weightDecay),
-        '--projector-dim', String(recipe.projectorDim),
-        '--projector-layers', String(recipe.projectorLayers),
-        '--seed', String(recipe.seed),
-      ];
-      commands.push([PYTHON, path.relative(ROOT, REFERENCE_SCRIPT), ...args.map((a) => (a.startsWith('{') ? `'${a}'` : path.isAbsolute(a) ? path.relative(ROOT, a) : a))].join(' '));
-      reference = await runReference(args, path.join(out, 'reference.log'), (line) => board.note(`reference ${line}`));
+    if (referenceRun) {
+      board.note('waiting for the PyTorch reference');
+      reference = await referenceRun;
       board.note(`reference: ${JSON.stringify(reference)}`);
       details.reference = reference;
       save();
