@@ -2,9 +2,10 @@
 import type { Db } from '../db/client.ts';
 import type { ImageRef } from './loader.ts';
 
-export async function datasetImages(db: Db, datasetId: string): Promise<ImageRef[]> {
+/** `maxSeq`: only images stored up to that point (a job's snapshot of its dataset). */
+export async function datasetImages(db: Db, datasetId: string, maxSeq?: bigint | null): Promise<ImageRef[]> {
   return db.image.findMany({
-    where: { datasetId },
+    where: { datasetId, ...(maxSeq != null ? { seq: { lte: maxSeq } } : {}) },
     orderBy: { id: 'asc' },
     select: { id: true, sha256: true, s3Key: true, label: true },
   });

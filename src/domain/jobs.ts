@@ -80,9 +80,10 @@ export async function createJob(
       await lockDatasetForJob(client, tenantId, request.datasetId);
       const queueJobId = await enqueue(deps.boss, QUEUES.train, { id }, client);
       await client.query(
+        // image_seq_max snapshots the dataset: the FOR SHARE lock above keeps it from being deleted
         `INSERT INTO jobs (id, tenant_id, dataset_id, config, status, idempotency_key, request_hash, queue_job_id,
-                           created_at, updated_at)
-         VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, ${NOW_UTC}, ${NOW_UTC})`,
+                           image_seq_max, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, (SELECT max(seq) FROM images WHERE dataset_id = $3), ${NOW_UTC}, ${NOW_UTC})`,
         [id, tenantId, request.datasetId, JSON.stringify(resolved.config), idempotencyKey ?? null, requestHash, queueJobId],
       );
       await deps.events.notify(id, client);

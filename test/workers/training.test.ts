@@ -6,6 +6,7 @@ import pino from 'pino';
 import request from 'supertest';
 import { createTestEnv, type TestEnv } from '../helpers/harness.ts';
 import { seedLabeledDataset } from '../helpers/images.ts';
+import { image, makeTar } from '../ingest/fixtures.ts';
 import { startWorker, type WorkerHandle } from '../../workers/worker.ts';
 import { waitFor } from '../helpers/waitFor.ts';
 import * as tf from '@tensorflow/tfjs';
@@ -44,6 +45,23 @@ describe('training worker', () => {
     const res = await api().get(`/v1/jobs/${job.id}/model/model.json`).set(env.auth).expect(404);
     assert.equal(res.body.error.code, 'MODEL_NOT_READY');
     await api().post(`/v1/jobs/${job.id}/cancel`).set(env.auth).expect(200);
+  });
+
+  it('a job trains on the images its dataset had when the job was created, not on later uploads', async () => {
+    const tenant = await env.services.db.tenant.findFirstOrThrow({ where: { name: 'tenant-a' } });
+    const snapshotDataset = await seedLabeledDataset(env.services, tenant.id, 2, 16); // 32 images: 2 steps of 16
+    const job = (await api().post('/v1/jobs').set(env.auth).send({ datasetId: snapshotDataset, config: { ...TINY, epochs: 1 } }).expect(202)).body;
+    const later = await makeTar(await Promise.all(Array.from({ length: 32 }, async (_, i) => ({ name: `class-9/${i}.png`, data: await image(7000 + i) }))));
+    const upload = await api().post(`/v1/datasets/${snapshotDataset}/archive`).set(env.auth).set('Content-Type', 'application/x-tar').send(later).expect(201);
+    assert.equal(upload.body.added, 32);
+    await ensureWorker();
+    const done = await waitFor('snapshot job to finish', async () => {
+      const j = await getJob(job.id);
+      return ['succeeded', 'failed'].includes(j.status) ? j : undefined;
+    });
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+    assert.equal(done.progress.stepsPerEpoch, 2, '32 images at creation -> 2 steps; with the upload it would be 4');
+    assert.equal(done.progress.totalSteps, 2);
   });
 
   it('a cancelled queued job never starts', async () => {

@@ -58,7 +58,8 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
   if (await record.cancelRequested()) return record.cancelled();
 
   const config = validConfig(job.config);
-  const images = await datasetImages(services.db, job.datasetId);
+  // the dataset as it was when the job was created: every attempt sees the same images
+  const images = await datasetImages(services.db, job.datasetId, job.imageSeqMax);
   if (!images.length) throw new JobFailure('DATASET_EMPTY', `dataset ${job.datasetId} has no images`);
   const stepsPerEpoch = Math.floor(images.length / config.batchSize);
   if (stepsPerEpoch < 1) {
