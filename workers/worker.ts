@@ -10,6 +10,10 @@ import type { BackendName } from '../src/engine/index.ts';
 import { JobFailure, jobRecord } from './training/jobRecord.ts';
 import { runTraining } from './training/runTraining.ts';
 import { startTaskQueues } from './embedding/queues.ts';
+import { sweepExpiredUploads } from '../src/ingest/directUpload.ts';
+
+// how often a worker clears the staging objects of expired direct uploads
+const UPLOAD_SWEEP_INTERVAL_MS = 15 * 60_000;
 
 export interface WorkerOptions {
   backend?: BackendName;
@@ -60,12 +64,20 @@ export async function startWorker(services: Services, log: Logger, opts: WorkerO
     }
   });
   const stopTasks = await startTaskQueues({ services, log, cache, backend: opts.backend });
+  const sweep = () =>
+    sweepExpiredUploads(services).then(
+      (count) => count && log.info({ count }, 'expired direct uploads swept'),
+      (err: unknown) => log.warn({ err }, 'sweeping expired direct uploads failed'),
+    );
+  const sweeper = setInterval(sweep, UPLOAD_SWEEP_INTERVAL_MS).unref();
+  void sweep();
   log.info({ workerId: id }, 'worker started');
 
   return {
     id,
     async stop() {
       stopping = true;
+      clearInterval(sweeper);
       // waits for the running handler, which sees `stopping`, checkpoints and re-enqueues
       await services.boss.offWork(QUEUES.train, { wait: true });
       await stopTasks();

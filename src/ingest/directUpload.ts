@@ -83,3 +83,28 @@ export async function completeDirectUpload(deps: IngestDeps, datasetId: string, 
   }
 }
 
+
+// a completion still running this long after expiry has crashed (completions are not cut off at expiry)
+const STUCK_COMPLETION_MS = 6 * 60 * 60 * 1000;
+
+/**
+ * Removes the staged objects of uploads that expired without completing (the client gave up, or a
+ * completion crashed) and marks them expired. Idempotent: any number of workers may run it.
+ */
+export async function sweepExpiredUploads(deps: { db: Db; blobs: BlobStore }, now = new Date()): Promise<number> {
+  const expired = await deps.db.directUpload.findMany({
+    where: {
+      OR: [
+        { status: 'pending', expiresAt: { lt: now } },
+        { status: 'completing', expiresAt: { lt: new Date(now.getTime() - STUCK_COMPLETION_MS) } },
+      ],
+    },
+    select: { id: true, datasetId: true },
+    take: 1000,
+  });
+  for (const upload of expired) {
+    await deps.blobs.deletePrefix(keys.uploadPrefix(upload.datasetId, upload.id));
+    await deps.db.directUpload.updateMany({ where: { id: upload.id, status: { in: ['pending', 'completing'] } }, data: { status: 'expired' } });
+  }
+  return expired.length;
+}

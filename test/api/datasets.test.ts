@@ -5,6 +5,7 @@ import request from 'supertest';
 import { createTestEnv, type TestEnv } from '../helpers/harness.ts';
 import { image, makeTar, truncatedImage } from '../ingest/fixtures.ts';
 import { keys } from '../../src/storage/keys.ts';
+import { sweepExpiredUploads } from '../../src/ingest/directUpload.ts';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -279,6 +280,26 @@ describe('datasets API', () => {
       assert.deepEqual({ ...again.body, skipped: again.body.skipped.sort(bySkipName) }, done.body);
       const unknown = await api().post(`/v1/datasets/${id}/uploads/up_nope/complete`).set(env.auth).expect(404);
       assert.equal(unknown.body.error.code, 'UPLOAD_NOT_FOUND');
+    });
+
+    it('an upload that expires uncompleted has its staged files swept and answers 410; live ones are kept', async () => {
+      const id = await newDataset('direct-expired');
+      const create = async () => (await api().post(`/v1/datasets/${id}/uploads`).set(env.auth).send({ files: [{ name: 'a.png' }] }).expect(201)).body;
+      const [stale, live] = [await create(), await create()];
+      for (const upload of [stale, live]) {
+        const put = await fetch(upload.files[0].url, { method: 'PUT', body: new Uint8Array(await image(310)) });
+        assert.equal(put.status, 200);
+      }
+      await env.services.db.directUpload.update({ where: { id: stale.uploadId }, data: { expiresAt: new Date(Date.now() - 1000) } });
+
+      assert.ok((await sweepExpiredUploads(env.services)) >= 1);
+      assert.equal(await env.services.blobs.head(keys.uploadStaging(id, stale.uploadId, 0)), undefined, 'stale staging removed');
+      assert.ok(await env.services.blobs.head(keys.uploadStaging(id, live.uploadId, 0)), 'live staging kept');
+      assert.equal((await env.services.db.directUpload.findUniqueOrThrow({ where: { id: stale.uploadId } })).status, 'expired');
+      const gone = await api().post(`/v1/datasets/${id}/uploads/${stale.uploadId}/complete`).set(env.auth).expect(410);
+      assert.equal(gone.body.error.code, 'UPLOAD_EXPIRED');
+      const done = await api().post(`/v1/datasets/${id}/uploads/${live.uploadId}/complete`).set(env.auth).expect(201);
+      assert.equal(done.body.added, 1);
     });
 
     it('validates the file list', async () => {
