@@ -151,6 +151,7 @@ def main():
     ap.add_argument('--crop-scale-min', type=float, default=0.2)
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--no-stop-gradient', action='store_true', help='the collapse ablation: gradients flow into both targets')
+    ap.add_argument('--no-predictor', action='store_true', help='the other collapse ablation: p = z')
     ap.add_argument('--threads', type=int, default=2)
     args = ap.parse_args()
 
@@ -161,7 +162,7 @@ def main():
     pretrain, _ = load(args.pretrain)
     backbone, feature_dim = resnet(json.loads(args.spec), pretrain.shape[1])
     encoder = nn.Sequential(backbone, projector(feature_dim, args.projector_dim, args.projector_layers))
-    head = predictor(args.projector_dim, max(4, args.projector_dim // 4))
+    head = nn.Identity() if args.no_predictor else predictor(args.projector_dim, max(4, args.projector_dim // 4))
     # lr = baseLr * batch / 256, cosine per epoch; the predictor keeps the initial lr (fixPredictorLr)
     init_lr = args.base_lr * args.batch_size / 256
     opt = torch.optim.SGD([{'params': encoder.parameters(), 'fix_lr': False}, {'params': head.parameters(), 'fix_lr': True}],
