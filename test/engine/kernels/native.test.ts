@@ -11,7 +11,7 @@ import { batchNorm } from '../../../src/engine/batchNorm.ts';
 import { ParamStore } from '../../../src/engine/params.ts';
 import { Sgd } from '../../../src/engine/sgd.ts';
 import { Prng, Trainer } from '../../../src/engine/index.ts';
-import { randomImages, tinyConfig } from '../helpers.ts';
+import { randomImages, snapshot, tinyConfig } from '../helpers.ts';
 
 const skip = loadNativeKernels() ? false : 'native kernel pack not built (npm run build:native)';
 
@@ -112,4 +112,22 @@ test('three training steps on wasm with the native pack track the same steps on 
     trainer.dispose();
   }
   losses.cpu.forEach((expected, i) => assert.ok(Math.abs(losses.wasm[i] - expected) <= 1e-4 * Math.max(1, Math.abs(expected)), `step ${i}: ${losses.wasm[i]} vs ${expected}`));
+});
+
+test('resuming from a checkpoint on wasm with the native pack continues bit for bit', { skip }, async () => {
+  await tf.setBackend('wasm');
+  const config = tinyConfig({ imageSize: 16, channels: 1, batchSize: 8, projectorDim: 32, epochs: 2 });
+  const batches = [1, 2, 3, 4].map((seed) => randomImages(8, 16, 1, seed));
+  const variables = (t: Trainer) => t.model.store.list().map((p) => p.variable);
+  const straight = new Trainer(config, 2);
+  const expected = batches.map((b) => straight.step(b).loss);
+  const first = new Trainer(config, 2);
+  first.step(batches[0]);
+  first.step(batches[1]);
+  const resumed = Trainer.restore(first.serialize());
+  first.dispose();
+  assert.deepEqual([resumed.step(batches[2]).loss, resumed.step(batches[3]).loss], expected.slice(2));
+  assert.deepEqual(snapshot(variables(resumed)), snapshot(variables(straight)));
+  straight.dispose();
+  resumed.dispose();
 });

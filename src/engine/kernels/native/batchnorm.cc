@@ -1,6 +1,6 @@
 // Training-mode batch norm, forward and backward, each in two passes over [rows, c] (tfjs builds
 // either from about ten elementwise ops and reductions, each a full pass on a single thread).
-// Statistics accumulate in double per thread, then merge.
+// Statistics accumulate in double per thread, then merge in a fixed order.
 #include <cmath>
 #include <vector>
 #include <omp.h>
@@ -9,22 +9,28 @@
 namespace simsiam {
 namespace {
 
-// Per-channel sums of f(row, channel) over all rows, split over threads.
+// Per-channel sums of f(row, channel) over all rows, split over threads. Each thread sums a fixed
+// block of rows (static schedule) and the partial sums merge in thread order, so results are the
+// same bits on every run with the same thread count (checkpoint resumes stay exact).
 template <typename F>
 void channelSums(int64_t rows, int64_t c, std::vector<double>& s1, std::vector<double>& s2, F f) {
-  s1.assign(c, 0.0);
-  s2.assign(c, 0.0);
-#pragma omp parallel
+  const int threads = omp_get_max_threads();
+  std::vector<std::vector<double>> p1(threads, std::vector<double>(c, 0.0)), p2(threads, std::vector<double>(c, 0.0));
+#pragma omp parallel num_threads(threads)
   {
-    std::vector<double> p1(c, 0.0), p2(c, 0.0);
+    auto& t1 = p1[omp_get_thread_num()];
+    auto& t2 = p2[omp_get_thread_num()];
 #pragma omp for schedule(static)
     for (int64_t r = 0; r < rows; r++) {
-      for (int64_t j = 0; j < c; j++) f(r, j, p1[j], p2[j]);
+      for (int64_t j = 0; j < c; j++) f(r, j, t1[j], t2[j]);
     }
-#pragma omp critical
+  }
+  s1.assign(c, 0.0);
+  s2.assign(c, 0.0);
+  for (int t = 0; t < threads; t++) {
     for (int64_t j = 0; j < c; j++) {
-      s1[j] += p1[j];
-      s2[j] += p2[j];
+      s1[j] += p1[t][j];
+      s2[j] += p2[t][j];
     }
   }
 }
