@@ -21,7 +21,13 @@ const shared = ['image-size', 'channels', 'batch-size', 'steps'].flatMap((name) 
 const heads = ['--projector-dim', String(tfjs.projectorDim), '--predictor-hidden-dim', String(tfjs.predictorHiddenDim), '--projector-layers', String(tfjs.projectorLayers)];
 const threads = ['--threads', String(tfjs.threads)];
 const model = ['--backbone', backbone, '--spec', JSON.stringify(BACKBONE_SPECS[backbone])];
-const pytorch = lastJsonLine(execFileSync(process.env.PYTHON ?? '/usr/bin/python3', [here('./reference/simsiam_step.py'), ...model, ...shared, ...heads, ...threads], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
+const pytorch = lastJsonLine(execFileSync(process.env.PYTHON ?? '/usr/bin/python3', [here('./reference/simsiam_step.py'), ...model, ...shared, ...heads, ...threads], {
+  encoding: 'utf8',
+  stdio: ['ignore', 'pipe', 'inherit'],
+  // Debian's torch calls OpenBLAS, which starts its own threads on top of torch's unless told not
+  // to: oversubscribed, PyTorch measured up to 2x slower. One BLAS thread is PyTorch at its best.
+  env: { ...process.env, OPENBLAS_NUM_THREADS: '1' },
+}));
 
 const ratio = (key: string) => Math.round((Number(tfjs[key]) / Number(pytorch[key])) * 1000) / 1000;
 console.log(JSON.stringify({ tfjs, pytorch, ratio: ratio('imagesPerSecond'), cpuTimeRatio: ratio('imagesPerCpuSecond') }));

@@ -1,6 +1,7 @@
 // SimSiam objective L = D(p1, sg(z2))/2 + D(p2, sg(z1))/2 (paper eq. 4) and the ablations of its
 // tables: no stop-gradient, asymmetric loss, cross-entropy similarity.
 import * as tf from '@tensorflow/tfjs';
+import { l2Normalize } from './normalize.ts';
 
 /** Identity whose gradient is zero: tfjs has no stopGradient op. */
 export const stopGradient = tf.customGrad(((x: tf.Tensor) => ({
@@ -10,13 +11,9 @@ export const stopGradient = tf.customGrad(((x: tf.Tensor) => ({
 
 const EPS = 1e-8;
 
-function l2Normalize(x: tf.Tensor2D): tf.Tensor2D {
-  return tf.div(x, tf.maximum(tf.norm(x, 2, 1, true), EPS));
-}
-
 /** Negative cosine similarity, averaged over the batch: -1 when p and z point the same way. */
 export function negativeCosine(p: tf.Tensor2D, z: tf.Tensor2D): tf.Scalar {
-  return tf.neg(tf.mean(tf.sum(tf.mul(l2Normalize(p), l2Normalize(z)), 1))) as tf.Scalar;
+  return tf.neg(tf.mean(tf.sum(tf.mul(l2Normalize(p, EPS), l2Normalize(z, EPS)), 1))) as tf.Scalar;
 }
 
 /** The paper's cross-entropy variant: -softmax(z) . log softmax(p), averaged over the batch. */

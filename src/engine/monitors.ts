@@ -3,11 +3,12 @@
 // neighbour classifier on frozen features (InstDisc, Wu et al. 2018, as in the SimSiam kNN monitor):
 // cosine similarity, top-k neighbours vote with weight exp(sim / temperature).
 import * as tf from '@tensorflow/tfjs';
+import { l2Normalize } from './normalize.ts';
 
 /** Scalar tensor (so callers choose when to read it). */
 export function collapseStd(x: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => {
-    const u = tf.div(x, tf.maximum(tf.norm(x, 2, 1, true), 1e-12));
+    const u = l2Normalize(x, 1e-12);
     const n = x.shape[0];
     const { variance } = tf.moments(u, 0);
     // unbiased, as torch.std
@@ -33,7 +34,7 @@ export function knnPredict(
   const { k = 200, temperature = 0.1, batchSize = 256 } = opts;
   const kk = Math.min(k, bank.shape[0]);
   const out = new Int32Array(queries.shape[0]);
-  const unit = (x: tf.Tensor2D) => tf.div(x, tf.maximum(tf.norm(x, 2, 1, true), 1e-12)) as tf.Tensor2D;
+  const unit = (x: tf.Tensor2D) => l2Normalize(x, 1e-12);
   const bankT = tf.tidy(() => tf.transpose(unit(bank)));
   const labels = tf.tensor1d(bankLabels, 'int32');
   for (let start = 0; start < queries.shape[0]; start += batchSize) {
