@@ -4,6 +4,8 @@
 import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
 import type { WasmKernelSet } from './kernels/index.ts';
+// loads no tfjs backend: only the addon, and only when asked
+import { loadNativeKernels } from './kernels/native/index.ts';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 const NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
@@ -32,7 +34,7 @@ async function tryTensorflow(): Promise<boolean> {
   return false;
 }
 
-let wasmKernels: { set: WasmKernelSet; nativeThreads?: number } | undefined;
+let wasmKernels: WasmKernelSet | undefined;
 
 /**
  * Registers the wasm backend plus the training kernels (./kernels). Imported here, not at the top:
@@ -41,9 +43,7 @@ let wasmKernels: { set: WasmKernelSet; nativeThreads?: number } | undefined;
 async function tryWasm(): Promise<boolean> {
   if (!(await tryImport('@tensorflow/tfjs-backend-wasm'))) return false;
   const { registerWasmTrainingKernels } = await import('./kernels/index.ts');
-  const set = registerWasmTrainingKernels();
-  const { loadNativeKernels } = await import('./kernels/native/index.ts');
-  wasmKernels = { set, nativeThreads: set === 'native' ? loadNativeKernels()?.threads() : undefined };
+  wasmKernels = registerWasmTrainingKernels();
   return tf.setBackend('wasm');
 }
 
@@ -55,7 +55,8 @@ export function canTrainConvolutions(): boolean {
 function threadsOf(backend: BackendName): number {
   if (backend === 'tensorflow') return os.availableParallelism();
   if (backend === 'wasm') {
-    if (wasmKernels?.nativeThreads) return wasmKernels.nativeThreads;
+    const native = wasmKernels === 'native' ? loadNativeKernels() : undefined;
+    if (native) return native.threads();
     const wasm = tf.backend() as unknown as { getThreadsCount?: () => number };
     return wasm.getThreadsCount?.() ?? 1;
   }
@@ -84,5 +85,5 @@ export async function initBackend(preferred?: BackendName): Promise<BackendInfo>
   }
   await tf.ready();
   const backend = tf.getBackend() as BackendName;
-  return { backend, threads: threadsOf(backend), ...(backend === 'wasm' ? { kernels: wasmKernels?.set } : {}) };
+  return { backend, threads: threadsOf(backend), ...(backend === 'wasm' ? { kernels: wasmKernels } : {}) };
 }

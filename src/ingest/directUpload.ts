@@ -83,7 +83,6 @@ export async function completeDirectUpload(deps: IngestDeps, datasetId: string, 
   }
 }
 
-
 // a completion still running this long after expiry has crashed (completions are not cut off at expiry)
 const STUCK_COMPLETION_MS = 6 * 60 * 60 * 1000;
 
