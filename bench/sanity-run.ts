@@ -3,7 +3,7 @@
 // throughput, collapse monitors and kNN accuracy before/after as JSON lines. --stop-gradient false
 // is the paper's collapse ablation (fig. 2).
 //   node --import tsx bench/sanity-run.ts [--backend wasm|cpu] [--images 1024] [--epochs 3] [--batch 128] [--dim 256] [--projector-layers 3]
-//       [--weight-decay 0.0001] [--base-lr 0.05] [--stop-gradient false]
+//       [--weight-decay 0.0001] [--base-lr 0.05] [--stop-gradient false] [--predictor none] [--projector-output-bn false]
 import { existsSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
@@ -20,6 +20,8 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '128' },
     dim: { type: 'string', default: '256' },
     'stop-gradient': { type: 'string', default: 'true' },
+    predictor: { type: 'string', default: 'mlp' },
+    'projector-output-bn': { type: 'string', default: 'true' },
     'projector-layers': { type: 'string', default: '3' },
     'weight-decay': { type: 'string', default: '0.0001' },
     'base-lr': { type: 'string', default: '0.05' },
@@ -67,13 +69,14 @@ const resolved = resolveTrainingConfig({
   backbone: 'resnet-tiny', imageSize: 28, channels: 1, batchSize: Number(args.batch), epochs: Number(args.epochs),
   projectorDim: Number(args.dim), baseLr: Number(args['base-lr']), stopGradient: args['stop-gradient'] !== 'false',
   projectorLayers: Number(args['projector-layers']), weightDecay: Number(args['weight-decay']),
+  predictor: args.predictor, projectorOutputBn: args['projector-output-bn'] !== 'false',
 });
 if (!('config' in resolved)) throw new Error(JSON.stringify(resolved.issues));
 const cfg = resolved.config;
 const n = train.images.shape[0];
 const stepsPerEpoch = Math.floor(n / cfg.batchSize);
 const trainer = new Trainer(cfg, stepsPerEpoch);
-console.log(JSON.stringify({ ...info, source: train.source, images: n, stepsPerEpoch, config: { batch: cfg.batchSize, d: cfg.projectorDim, projectorLayers: cfg.projectorLayers, weightDecay: cfg.weightDecay, baseLr: cfg.baseLr, epochs: cfg.epochs, stopGradient: cfg.stopGradient } }));
+console.log(JSON.stringify({ ...info, source: train.source, images: n, stepsPerEpoch, config: { batch: cfg.batchSize, d: cfg.projectorDim, projectorLayers: cfg.projectorLayers, weightDecay: cfg.weightDecay, baseLr: cfg.baseLr, epochs: cfg.epochs, stopGradient: cfg.stopGradient, predictor: cfg.predictor, projectorOutputBn: cfg.projectorOutputBn } }));
 
 const knn = () => {
   const bank = tf.tensor2d(trainer.features(train.images), [n, trainer.model.featureDim]);

@@ -45,6 +45,8 @@ export const trainingConfigSchema = {
     // default d/4: the paper's bottleneck predictor
     predictorHiddenDim: { type: 'integer', minimum: 4, maximum: 8192 },
     projectorLayers: { enum: [2, 3], default: 3 },
+    // false drops the BN after the projector's output fc (paper table 4)
+    projectorOutputBn: { type: 'boolean', default: true },
     // ablations from the paper's tables
     stopGradient: { type: 'boolean', default: true },
     predictor: { enum: ['mlp', 'none'], default: 'mlp' },
@@ -91,6 +93,7 @@ export interface TrainingConfig {
   projectorDim: number;
   predictorHiddenDim: number;
   projectorLayers: 2 | 3;
+  projectorOutputBn: boolean;
   stopGradient: boolean;
   predictor: 'mlp' | 'none';
   symmetric: boolean;

@@ -11,7 +11,7 @@ import { predictor, projector } from './heads.ts';
 
 export type ModelConfig = Pick<
   TrainingConfig,
-  'backbone' | 'channels' | 'projectorDim' | 'predictorHiddenDim' | 'projectorLayers' | 'predictor' | 'seed'
+  'backbone' | 'channels' | 'projectorDim' | 'predictorHiddenDim' | 'projectorLayers' | 'projectorOutputBn' | 'predictor' | 'seed'
 >;
 
 export class SimSiamModel {
@@ -46,7 +46,8 @@ export class SimSiamModel {
   /** z = projector(backbone(x)), [N, projectorDim]. */
   encode(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
     const c = this.config;
-    return projector(this.ctx('projector.', training), this.backbone(x, training), c.projectorDim, c.projectorLayers);
+    const shape = { outDim: c.projectorDim, layers: c.projectorLayers, outputBn: c.projectorOutputBn };
+    return projector(this.ctx('projector.', training), this.backbone(x, training), shape);
   }
 
   /** p = h(z); the identity in the paper's no-predictor ablation. */

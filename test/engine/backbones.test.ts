@@ -48,7 +48,7 @@ test('zero-init residual: the last BN gamma of every block is 0, every other gam
   m.dispose();
 });
 
-test('projector layers and predictor shape follow the config; no predictor in the "none" ablation', () => {
+test('projector layers, output BN and predictor shape follow the config; no predictor in the "none" ablation', () => {
   const names = (overrides: Record<string, unknown>) => {
     const m = new SimSiamModel(tinyConfig(overrides));
     const n = m.store.list().map((p) => p.name);
@@ -59,6 +59,10 @@ test('projector layers and predictor shape follow the config; no predictor in th
   assert.ok(three.includes('projector.1.fc.weight') && !three.includes('projector.out.bn.weight'));
   assert.ok(three.includes('projector.out.bn.running_var'));
   assert.ok(!names({ projectorLayers: 2 }).includes('projector.1.fc.weight'));
+  assert.ok(!three.includes('projector.out.fc.bias'));
+  // table 4 ablation: the output fc gets a bias instead of the BN
+  const noOutputBn = names({ projectorOutputBn: false });
+  assert.ok(noOutputBn.includes('projector.out.fc.bias') && !noOutputBn.some((n) => n.startsWith('projector.out.bn.')));
   assert.ok(three.includes('predictor.out.fc.bias') && !three.includes('predictor.0.fc.bias'));
   assert.ok(!names({ predictor: 'none' }).some((n) => n.startsWith('predictor.')));
   // predictor hidden width defaults to d/4

@@ -53,8 +53,8 @@ test('fixPredictorLr: the predictor keeps the initial lr while the rest decays',
   assert.ok(Math.abs(ratio / expected - 1) < 1e-3, `ratio ${ratio} expected ${expected}`);
 });
 
-test('ablations run: no stop-gradient, no predictor, asymmetric, cross-entropy, 2-layer projector', () => {
-  const variants = [{ stopGradient: false }, { predictor: 'none' }, { symmetric: false }, { loss: 'cross-entropy' }, { projectorLayers: 2 }];
+test('ablations run: no stop-gradient, no predictor, asymmetric, cross-entropy, 2-layer projector, no output BN', () => {
+  const variants = [{ stopGradient: false }, { predictor: 'none' }, { symmetric: false }, { loss: 'cross-entropy' }, { projectorLayers: 2 }, { projectorOutputBn: false }];
   for (const v of variants) {
     const t = new Trainer(tinyConfig({ ...v, channels: 1 }), 10);
     const r = t.step(randomImages(4, 9, 1));
