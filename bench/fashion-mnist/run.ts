@@ -44,6 +44,8 @@ const OPTIONS = {
   'weight-decay': { type: 'string', default: '0.0005' },
   'projector-dim': { type: 'string', default: '2048' },
   'projector-layers': { type: 'string', default: '2' },
+  // 'false' drops the BN after the projector's output fc (paper table 4), without which z can collapse
+  'projector-output-bn': { type: 'string', default: 'true' },
   seed: { type: 'string', default: '0' },
   'no-reference': { type: 'boolean', default: false },
   'reference-max-seconds': { type: 'string', default: '0' },
@@ -66,6 +68,11 @@ function positiveInt(name: string, value: string | undefined): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got ${value}`);
   return n;
+}
+
+function boolean(name: string, value: string): boolean {
+  if (value !== 'true' && value !== 'false') throw new Error(`--${name} must be true or false, got ${value}`);
+  return value === 'true';
 }
 
 /** The first `count` of a seeded permutation of 0..n-1, so subsets are class-balanced in expectation. */
@@ -112,6 +119,7 @@ async function main() {
     weightDecay: Number(v['weight-decay']),
     projectorDim: positiveInt('projector-dim', v['projector-dim']),
     projectorLayers: Number(v['projector-layers']) as 2 | 3,
+    projectorOutputBn: boolean('projector-output-bn', v['projector-output-bn']),
     seed: positiveInt('seed', v.seed),
   };
   const runs = parseRuns(v.runs);
@@ -160,6 +168,7 @@ async function main() {
       '--projector-layers', String(recipe.projectorLayers),
       '--seed', String(recipe.seed),
       '--threads', String(positiveInt('reference-threads', v['reference-threads'])),
+      ...(recipe.projectorOutputBn ? [] : ['--no-projector-output-bn']),
     ];
     commands.push([PYTHON, path.relative(ROOT, REFERENCE_SCRIPT), ...args.map((a) => (a.startsWith('{') ? `'${a}'` : path.isAbsolute(a) ? path.relative(ROOT, a) : a))].join(' '));
     return runReference(args, path.join(out, 'reference.log'), (line) => board.note(`reference ${line}`));

@@ -11,6 +11,7 @@ export interface Recipe {
   weightDecay: number;
   projectorDim: number;
   projectorLayers: 2 | 3;
+  projectorOutputBn: boolean;
   seed: number;
 }
 

@@ -50,11 +50,14 @@ def resnet(spec, channels):
     return backbone, cin
 
 
-def projector(features, dim, n_layers):
-    """heads.ts: (n_layers - 1) x fc-BN-ReLU at the backbone's width, then fc-BN(no affine) to dim."""
+def projector(features, dim, n_layers, output_bn=True):
+    """heads.ts: (n_layers - 1) x fc-BN-ReLU at the backbone's width, then fc-BN(no affine) to dim,
+    or a plain fc with bias without the output BN (paper table 4)."""
     layers = []
     for _ in range(n_layers - 1):
         layers += [nn.Linear(features, features, bias=False), nn.BatchNorm1d(features), nn.ReLU(inplace=True)]
+    if not output_bn:
+        return nn.Sequential(*layers, nn.Linear(features, dim))
     layers += [nn.Linear(features, dim, bias=False), nn.BatchNorm1d(dim, affine=False)]
     return nn.Sequential(*layers)
 

@@ -148,6 +148,7 @@ def main():
     ap.add_argument('--weight-decay', type=float, default=1e-4)
     ap.add_argument('--projector-dim', type=int, default=2048)
     ap.add_argument('--projector-layers', type=int, default=3)
+    ap.add_argument('--no-projector-output-bn', action='store_true', help='paper table 4: no BN after the projector output fc')
     ap.add_argument('--crop-scale-min', type=float, default=0.2)
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--no-stop-gradient', action='store_true', help='the collapse ablation: gradients flow into both targets')
@@ -161,7 +162,7 @@ def main():
     gen = torch.Generator().manual_seed(args.seed)
     pretrain, _ = load(args.pretrain)
     backbone, feature_dim = resnet(json.loads(args.spec), pretrain.shape[1])
-    encoder = nn.Sequential(backbone, projector(feature_dim, args.projector_dim, args.projector_layers))
+    encoder = nn.Sequential(backbone, projector(feature_dim, args.projector_dim, args.projector_layers, not args.no_projector_output_bn))
     head = nn.Identity() if args.no_predictor else predictor(args.projector_dim, max(4, args.projector_dim // 4))
     # lr = baseLr * batch / 256, cosine per epoch; the predictor keeps the initial lr (fixPredictorLr)
     init_lr = args.base_lr * args.batch_size / 256

@@ -1,4 +1,4 @@
-// Shared by the engine tests: backend (cpu unless SIMSIAM_BACKEND says otherwise), a tiny config
+// Shared by the engine tests: the cpu backend, a tiny config
 // that keeps cpu steps in milliseconds, and deterministic images.
 import * as tf from '@tensorflow/tfjs';
 import { type TrainingConfig, resolveTrainingConfig } from '../../src/domain/trainingConfig.ts';
