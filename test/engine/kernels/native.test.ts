@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { assertClose, convCases, convOutShape, describeCase, onBothBackends, randomValues, ready } from './backends.ts';
-import { loadNativeKernels } from '../../../src/engine/kernels/native/index.ts';
+import { ConvKind, loadNativeKernels } from '../../../src/engine/kernels/native/index.ts';
 import { FusedKernel } from '../../../src/engine/kernels/fused.ts';
 import { batchNorm } from '../../../src/engine/batchNorm.ts';
 import { ParamStore } from '../../../src/engine/params.ts';
@@ -130,4 +130,31 @@ test('resuming from a checkpoint on wasm with the native pack continues bit for 
   assert.deepEqual(snapshot(variables(resumed)), snapshot(variables(straight)));
   straight.dispose();
   resumed.dispose();
+});
+
+test('convolutions from several threads at once give the single-thread results', { skip }, async () => {
+  // evaluation runs engine threads side by side; oneDNN's own scratchpad is shared between threads
+  const { Worker } = await import('node:worker_threads');
+  const addon = new URL('../../../src/engine/kernels/native/build/Release/simsiam_kernels.node', import.meta.url).pathname;
+  const [n, h, c] = [16, 28, 16];
+  // x [n,h,h,c], 3x3 filter c -> c, stride 1, same padding: geometry in addon.cc's order
+  const geometry = [n, h, h, c, 3, 3, c, h, h, 1, 1, 1, 1, 1, 1];
+  const x = randomValues([n, h, h, c], 1);
+  const dy = randomValues([n, h, h, c], 2);
+  const expected = new Float32Array(3 * 3 * c * c);
+  loadNativeKernels()!.conv(ConvKind.backwardWeights, x, dy, expected, ...geometry);
+  const worker = () =>
+    new Promise<Float32Array>((resolve, reject) => {
+      const w = new Worker(
+        `const { parentPort, workerData: d } = require('node:worker_threads');
+         const kernels = require(d.addon);
+         const out = new Float32Array(d.size);
+         for (let i = 0; i < 100; i++) kernels.conv(d.kind, d.x, d.dy, out, ...d.geometry);
+         parentPort.postMessage(out);`,
+        { eval: true, workerData: { addon, kind: ConvKind.backwardWeights, x, dy, geometry, size: expected.length } },
+      );
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
+  for (const out of await Promise.all([worker(), worker(), worker()])) assertClose(out, expected, 'concurrent backward weights');
 });
