@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { assertClose, convCases, convOutShape, describeCase, onBothBackends, randomValues, ready } from './backends.ts';
-import { ConvKind, loadNativeKernels } from '../../../src/engine/kernels/native/index.ts';
+import { ConvKind, NATIVE_ADDON_PATH, loadNativeKernels } from '../../../src/engine/kernels/native/index.ts';
 import { FusedKernel } from '../../../src/engine/kernels/fused.ts';
 import { batchNorm } from '../../../src/engine/batchNorm.ts';
 import { ParamStore } from '../../../src/engine/params.ts';
@@ -135,7 +135,6 @@ test('resuming from a checkpoint on wasm with the native pack continues bit for 
 test('convolutions from several threads at once give the single-thread results', { skip }, async () => {
   // evaluation runs engine threads side by side; oneDNN's own scratchpad is shared between threads
   const { Worker } = await import('node:worker_threads');
-  const addon = new URL('../../../src/engine/kernels/native/build/Release/simsiam_kernels.node', import.meta.url).pathname;
   const [n, h, c] = [16, 28, 16];
   // x [n,h,h,c], 3x3 filter c -> c, stride 1, same padding: geometry in addon.cc's order
   const geometry = [n, h, h, c, 3, 3, c, h, h, 1, 1, 1, 1, 1, 1];
@@ -151,7 +150,7 @@ test('convolutions from several threads at once give the single-thread results',
          const out = new Float32Array(d.size);
          for (let i = 0; i < 100; i++) kernels.conv(d.kind, d.x, d.dy, out, ...d.geometry);
          parentPort.postMessage(out);`,
-        { eval: true, workerData: { addon, kind: ConvKind.backwardWeights, x, dy, geometry, size: expected.length } },
+        { eval: true, workerData: { addon: NATIVE_ADDON_PATH, kind: ConvKind.backwardWeights, x, dy, geometry, size: expected.length } },
       );
       w.once('message', resolve);
       w.once('error', reject);

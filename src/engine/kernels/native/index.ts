@@ -3,6 +3,10 @@
 // (scripts/build-native-kernels.mjs) and never fails without them, so every caller must cope with
 // `undefined`. SIMSIAM_NATIVE_KERNELS=off ignores a built addon.
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** Where node-gyp puts the addon (binding.gyp's target). */
+export const NATIVE_ADDON_PATH = fileURLToPath(new URL('./build/Release/simsiam_kernels.node', import.meta.url));
 
 type F32 = Float32Array;
 type Optional = Float32Array | null;
@@ -31,7 +35,7 @@ let loaded: NativeKernels | null | undefined;
 export function loadNativeKernels(): NativeKernels | undefined {
   if (loaded === undefined) {
     try {
-      loaded = process.env.SIMSIAM_NATIVE_KERNELS === 'off' ? null : (createRequire(import.meta.url)('./build/Release/simsiam_kernels.node') as NativeKernels);
+      loaded = process.env.SIMSIAM_NATIVE_KERNELS === 'off' ? null : (createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeKernels);
     } catch {
       loaded = null;
     }
