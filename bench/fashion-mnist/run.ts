@@ -23,6 +23,7 @@ import { writePixels } from './pixels.ts';
 import { ProgressBoard } from './progress.ts';
 import { PYTHON, REFERENCE_SCRIPT, runReference } from './reference.ts';
 import { collectResults, markdownTable, writePlots, writeReport, type ReferenceResult, type RunRecord } from './report.ts';
+import { publishRecords, saveRecord } from './records.ts';
 import { jobConfig, parseRuns, RUN_NAMES, type Recipe } from './runs.ts';
 import { connectService } from './service.ts';
 import { uploadDataset } from './upload.ts';
@@ -87,20 +88,6 @@ function sample(n: number, count: number, seed: number): number[] {
   return order.slice(0, count);
 }
 
-/** The committed copy README links to: bench/results/fashion-mnist.json, .md and -<plot>.png. */
-function publish(out: string, dir: string): string[] {
-  fs.mkdirSync(dir, { recursive: true });
-  const copies: Array<[string, string]> = [
-    ['results.json', 'fashion-mnist.json'],
-    ['results.md', 'fashion-mnist.md'],
-    ...['loss', 'collapse-std', 'knn'].map((p): [string, string] => [`${p}.png`, `fashion-mnist-${p}.png`]),
-  ];
-  return copies.map(([from, to]) => {
-    fs.copyFileSync(path.join(out, from), path.join(dir, to));
-    return path.join(dir, to);
-  });
-}
-
 async function main() {
   const { values: v } = parseArgs({ options: OPTIONS, strict: true });
   if (v.help) {
@@ -141,6 +128,7 @@ async function main() {
   const probeTrainIdx = sample(train.count, num('probe-train-images'), recipe.seed + 1);
   const probeTestIdx = sample(test.count, num('probe-test-images'), recipe.seed + 2);
   const monitorLabels = Math.min(num('monitor-labels'), pretrainIdx.length);
+  const data = { pretrainImages: pretrainIdx.length, monitorLabels, probeTrainImages: probeTrainIdx.length, probeTestImages: probeTestIdx.length };
   board.note(`writing archives under ${cache}`);
   const archives = {
     pretrain: await ensureArchive(path.join(cache, `pretrain-${pretrainIdx.length}-labels${monitorLabels}-seed${recipe.seed}.tar.gz`), [
@@ -217,6 +205,9 @@ async function main() {
         board.note(`${name}: embeddings of the probe-test set -> ${path.relative(ROOT, file)}`);
       }
       records.push({ name, finished, probe });
+      // one file per run, so runs made by separate invocations (in parallel, or across days) can be
+      // published together by publish.ts
+      saveRecord(path.join(out, 'runs', `${name}.json`), { recipe, data, command: commands[0], record: records.at(-1)! });
       (details.runs as Record<string, unknown>)[name] = { jobId: job.id, config: finished.job.config, progress: finished.job.progress, wallSeconds: finished.wallSeconds, evaluation: probe, metrics: finished.metrics };
       save();
     }
@@ -227,11 +218,12 @@ async function main() {
       board.note(`reference: ${JSON.stringify(reference)}`);
       details.reference = reference;
       save();
+      saveRecord(path.join(out, 'runs', 'reference.json'), { recipe, data, command: commands[1], reference });
     }
 
     const results = collectResults(records, reference, commands);
     const files = [...writeReport(out, results, reference), ...(await writePlots(out, records, recipe.projectorDim))];
-    if (v.publish) files.push(...publish(out, path.join(ROOT, 'bench/results')));
+    if (v.publish) files.push(...(await publishRecords([out], path.join(ROOT, 'bench/results'))));
     process.stdout.write(`${markdownTable(results, reference)}\n${JSON.stringify(results)}\nwrote ${files.map((f) => path.relative(ROOT, f)).join(', ')}\n`);
   } finally {
     await service.stop();

@@ -1,0 +1,88 @@
+// What run.ts leaves on disk per finished run (and for the reference): enough to publish runs made by
+// separate invocations (two in parallel on two cores, or across days) as one table, as long as they
+// share one recipe and one data budget.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { collectResults, writePlots, writeReport, type ReferenceResult, type RunRecord } from './report.ts';
+import { RUN_NAMES, type Recipe } from './runs.ts';
+
+/** The image counts a run was trained and probed on (the subsets are a function of them and the seed). */
+export interface DataSizes {
+  pretrainImages: number;
+  monitorLabels: number;
+  probeTrainImages: number;
+  probeTestImages: number;
+}
+
+/** What one finished run (or the reference) leaves on disk: enough to publish it with runs made elsewhere. */
+export interface SavedRecord {
+  recipe: Recipe;
+  data: DataSizes;
+  command: string;
+  record?: RunRecord;
+  reference?: ReferenceResult;
+}
+
+export function saveRecord(file: string, saved: SavedRecord): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `${JSON.stringify(saved)}\n`);
+}
+
+const PLOTS = ['loss', 'collapse-std', 'knn'];
+
+function readRecords(dirs: string[]): Array<SavedRecord & { file: string }> {
+  return dirs.flatMap((dir) => {
+    const runsDir = path.join(dir, 'runs');
+    if (!fs.existsSync(runsDir)) throw new Error(`${runsDir}: no run records (is ${dir} a run.ts --out directory?)`);
+    return fs
+      .readdirSync(runsDir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => ({ ...(JSON.parse(fs.readFileSync(path.join(runsDir, f), 'utf8')) as SavedRecord), file: path.join(runsDir, f) }));
+  });
+}
+
+/** Every run once, the reference once, one recipe: anything else would publish a table that mixes budgets. */
+export async function publishRecords(dirs: string[], to: string): Promise<string[]> {
+  const saved = readRecords(dirs);
+  const [first] = saved;
+  if (!first) throw new Error(`no run records in ${dirs.join(', ')}`);
+  for (const s of saved) {
+    if (!isDeepStrictEqual(s.recipe, first.recipe) || !isDeepStrictEqual(s.data, first.data)) {
+      throw new Error(`${s.file} was made with another recipe or data budget than ${first.file}`);
+    }
+  }
+  const byName = new Map<string, SavedRecord & { file: string }>();
+  for (const s of saved) {
+    const name = s.record?.name ?? 'reference';
+    if (byName.has(name)) throw new Error(`${name} recorded twice: ${byName.get(name)!.file} and ${s.file}`);
+    byName.set(name, s);
+  }
+  const missing = [...RUN_NAMES, 'reference'].filter((n) => !byName.has(n));
+  if (missing.length) throw new Error(`missing for a full table: ${missing.join(', ')}`);
+
+  const records: RunRecord[] = RUN_NAMES.map((n) => byName.get(n)!.record!);
+  const referenceRecord = byName.get('reference')!;
+  const reference = referenceRecord.reference as ReferenceResult;
+  const commands = [...new Set([...RUN_NAMES.map((n) => byName.get(n)!.command), referenceRecord.command])];
+
+  const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'fashion-mnist-publish-'));
+  try {
+    const results = collectResults(records, reference, commands);
+    writeReport(staging, results, reference);
+    await writePlots(staging, records, first.recipe.projectorDim);
+    fs.mkdirSync(to, { recursive: true });
+    const copies: Array<[string, string]> = [
+      ['results.json', 'fashion-mnist.json'],
+      ['results.md', 'fashion-mnist.md'],
+      ...PLOTS.map((p): [string, string] => [`${p}.png`, `fashion-mnist-${p}.png`]),
+    ];
+    return copies.map(([from, name]) => {
+      fs.copyFileSync(path.join(staging, from), path.join(to, name));
+      return path.join(to, name);
+    });
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+}
