@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
+import { booleanFlag } from './flags.ts';
 import { resolveTrainingConfig } from '../src/domain/trainingConfig.ts';
 import { type BackendName, type ImageBatch, Prng, Trainer, initBackend, knnAccuracy } from '../src/engine/index.ts';
 
@@ -67,9 +68,9 @@ const train = load('train', Number(args.images));
 const evalSet = load('t10k', Number(args.test));
 const resolved = resolveTrainingConfig({
   backbone: 'resnet-tiny', imageSize: 28, channels: 1, batchSize: Number(args.batch), epochs: Number(args.epochs),
-  projectorDim: Number(args.dim), baseLr: Number(args['base-lr']), stopGradient: args['stop-gradient'] !== 'false',
+  projectorDim: Number(args.dim), baseLr: Number(args['base-lr']), stopGradient: booleanFlag('stop-gradient', args['stop-gradient']),
   projectorLayers: Number(args['projector-layers']), weightDecay: Number(args['weight-decay']),
-  predictor: args.predictor, projectorOutputBn: args['projector-output-bn'] !== 'false',
+  predictor: args.predictor, projectorOutputBn: booleanFlag('projector-output-bn', args['projector-output-bn']),
 });
 if (!('config' in resolved)) throw new Error(JSON.stringify(resolved.issues));
 const cfg = resolved.config;

@@ -13,6 +13,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { booleanFlag } from '../flags.ts';
 import { BACKBONE_SPECS } from '../../src/engine/backbones/specs.ts';
 import { BACKBONES, type BackboneName } from '../../src/domain/trainingConfig.ts';
 import { Prng } from '../../src/engine/prng.ts';
@@ -71,11 +72,6 @@ function positiveInt(name: string, value: string | undefined): number {
   return n;
 }
 
-function boolean(name: string, value: string): boolean {
-  if (value !== 'true' && value !== 'false') throw new Error(`--${name} must be true or false, got ${value}`);
-  return value === 'true';
-}
-
 /** The first `count` of a seeded permutation of 0..n-1, so subsets are class-balanced in expectation. */
 function sample(n: number, count: number, seed: number): number[] {
   if (count >= n) return Array.from({ length: n }, (_, i) => i);
@@ -106,7 +102,7 @@ async function main() {
     weightDecay: Number(v['weight-decay']),
     projectorDim: positiveInt('projector-dim', v['projector-dim']),
     projectorLayers: Number(v['projector-layers']) as 2 | 3,
-    projectorOutputBn: boolean('projector-output-bn', v['projector-output-bn']),
+    projectorOutputBn: booleanFlag('projector-output-bn', v['projector-output-bn']),
     seed: positiveInt('seed', v.seed),
   };
   const runs = parseRuns(v.runs);
