@@ -9,7 +9,7 @@ import { Prng, Trainer, initBackend } from '../src/engine/index.ts';
 import { registerWasmTrainingKernels } from '../src/engine/kernels/index.ts';
 
 const { values: args } = parseArgs({ options: { kernels: { type: 'string', default: 'native' }, top: { type: 'string', default: '25' } } });
-const resolved = resolveTrainingConfig({ backbone: 'resnet-tiny', imageSize: 28, channels: 1, batchSize: 128 });
+const resolved = resolveTrainingConfig({ backbone: (process.env.BACKBONE ?? 'resnet-tiny') as 'resnet-tiny', imageSize: 28, channels: 1, batchSize: 128 });
 if ('issues' in resolved) throw new Error(JSON.stringify(resolved.issues));
 const kernels = registerWasmTrainingKernels({ native: args.kernels === 'native' });
 await initBackend('wasm');
