@@ -157,3 +157,27 @@ test('convolutions from several threads at once give the single-thread results',
     });
   for (const out of await Promise.all([worker(), worker(), worker()])) assertClose(out, expected, 'concurrent backward weights');
 });
+
+test('the addon rejects views of the wrong length, a missing buffer and impossible sizes with an error, not a crash', { skip }, () => {
+  const native = loadNativeKernels()!;
+  const f = (n: number) => new Float32Array(n);
+  const [rows, c] = [2, 3];
+  // a correct call first, so the failures below are about the arguments alone
+  native.batchNormForward(f(rows * c), null, null, f(rows * c), f(c), f(c), rows, c, 1e-5);
+  assert.throws(() => native.batchNormForward(f(rows * c - 1), null, null, f(rows * c), f(c), f(c), rows, c, 1e-5), {
+    code: 'ERR_NATIVE_KERNEL',
+    message: /argument 0: expected 6 floats, got 5/,
+  });
+  assert.throws(() => native.batchNormForward(f(rows * c), null, null, null as unknown as Float32Array, f(c), f(c), rows, c, 1e-5), /argument 3: expected a Float32Array, got null/);
+  assert.throws(() => native.sgdUpdate(f(4), f(4), f(4), f(4), f(3), 4, 0.1, 0.9, 0), /argument 4: expected 4 floats, got 3/);
+  native.matmul(f(6), f(6), f(4), 1, 1, 1, 2, 2, 3, false, false); // [2,3] x [3,2]
+  assert.throws(() => native.matmul(f(6), f(6), f(3), 1, 1, 1, 2, 2, 3, false, false), /argument 2: expected 4 floats, got 3/);
+  assert.throws(() => native.matmul(f(12), f(6), f(8), 2, 3, 1, 2, 2, 3, false, false), /aBatch and bBatch must be 1 or batch/);
+  // x [1,4,4,1] * filter [3,3,1,2] -> y [1,4,4,2]; the output is one float short
+  const geometry = [1, 4, 4, 1, 3, 3, 2, 4, 4, 1, 1, 1, 1, 1, 1];
+  native.conv(ConvKind.forward, f(16), f(18), f(32), ...geometry);
+  assert.throws(() => native.conv(ConvKind.forward, f(16), f(18), f(31), ...geometry), /argument 3: expected 32 floats, got 31/);
+  assert.throws(() => native.conv(ConvKind.backwardWeights, f(16), f(32), f(17), ...geometry), /argument 3: expected 18 floats, got 17/);
+  assert.throws(() => native.conv(ConvKind.forward, f(16), f(18), f(32), 0, ...geometry.slice(1)), /argument 4: 0 out of range/);
+  assert.throws(() => native.conv(7, f(16), f(18), f(32), ...geometry), /unknown convolution kind/);
+});

@@ -1,5 +1,7 @@
 // N-API glue: every export takes Float32Array views (of tfjs-wasm's heap or anything else) plus
 // numbers, and writes into the output views it is given; null stands for an absent optional buffer.
+// Every view's length is checked against the sizes given, so a wrong call is a JavaScript error
+// rather than a read or write past the view.
 //   conv(kind, a, b, out, n, h, w, ci, kh, kw, co, oh, ow, strideH, strideW, padTop, padLeft, padBottom, padRight)
 //   matmul(a, b, out, batch, aBatch, bBatch, m, n, k, transA, transB)
 //   batchNormForward(x, gamma, beta, y, mean, variance, rows, c, eps)
@@ -10,6 +12,7 @@
 #include <omp.h>
 #include <exception>
 #include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 #include "kernels.h"
@@ -25,24 +28,34 @@ class Args {
     napi_get_cb_info(env, info, &argc, argv_.data(), nullptr, nullptr);
     argv_.resize(argc);
   }
-  float* floats(size_t i) const {
+  /** A Float32Array of exactly `size` floats; null or undefined only where `optional`. */
+  float* floats(size_t i, int64_t size, bool optional = false) const {
     napi_valuetype kind;
     napi_typeof(env_, at(i), &kind);
-    if (kind == napi_null || kind == napi_undefined) return nullptr;
+    if (kind == napi_null || kind == napi_undefined) {
+      if (!optional) throw std::invalid_argument("argument " + std::to_string(i) + ": expected a Float32Array, got null");
+      return nullptr;
+    }
     bool isTyped = false;
     napi_is_typedarray(env_, at(i), &isTyped);
-    if (!isTyped) throw std::invalid_argument("expected a Float32Array");
+    if (!isTyped) throw std::invalid_argument("argument " + std::to_string(i) + ": expected a Float32Array");
     napi_typedarray_type type;
     size_t length, offset;
     void* data;
     napi_value buffer;
     napi_get_typedarray_info(env_, at(i), &type, &length, &data, &buffer, &offset);
-    if (type != napi_float32_array) throw std::invalid_argument("expected a Float32Array");
+    if (type != napi_float32_array) throw std::invalid_argument("argument " + std::to_string(i) + ": expected a Float32Array");
+    if (static_cast<int64_t>(length) != size) {
+      throw std::invalid_argument("argument " + std::to_string(i) + ": expected " + std::to_string(size) + " floats, got " +
+                                  std::to_string(length));
+    }
     return static_cast<float*>(data);
   }
-  int64_t integer(size_t i) const {
+  /** An integer >= `min` (sizes are >= 1, paddings >= 0), small enough that products of a few fit. */
+  int64_t integer(size_t i, int64_t min = 0) const {
     int64_t v = 0;
-    if (napi_get_value_int64(env_, at(i), &v) != napi_ok) throw std::invalid_argument("expected a number");
+    if (napi_get_value_int64(env_, at(i), &v) != napi_ok) throw std::invalid_argument("argument " + std::to_string(i) + ": expected a number");
+    if (v < min || v > (int64_t{1} << 31)) throw std::invalid_argument("argument " + std::to_string(i) + ": " + std::to_string(v) + " out of range");
     return v;
   }
   float number(size_t i) const {
@@ -78,38 +91,50 @@ napi_value guarded(napi_env env, napi_callback_info info, Body body) {
 
 napi_value Conv(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    ConvShape s{a.integer(4),  a.integer(5),  a.integer(6),  a.integer(7),  a.integer(8),
-                a.integer(9),  a.integer(10), a.integer(11), a.integer(12), a.integer(13),
-                a.integer(14), a.integer(15), a.integer(16), a.integer(17), a.integer(18)};
-    conv(static_cast<ConvKind>(a.integer(0)), s, a.floats(1), a.floats(2), a.floats(3));
+    ConvShape s{a.integer(4, 1),  a.integer(5, 1),  a.integer(6, 1),  a.integer(7, 1),  a.integer(8, 1),
+                a.integer(9, 1),  a.integer(10, 1), a.integer(11, 1), a.integer(12, 1), a.integer(13, 1),
+                a.integer(14, 1), a.integer(15),    a.integer(16),    a.integer(17),    a.integer(18)};
+    int64_t kind = a.integer(0);
+    if (kind > static_cast<int64_t>(ConvKind::backwardWeights)) throw std::invalid_argument("unknown convolution kind");
+    const int64_t x = s.n * s.h * s.w * s.ci, filter = s.kh * s.kw * s.ci * s.co, y = s.n * s.oh * s.ow * s.co;
+    // forward: (x, filter) -> y; backward data: (dy, filter) -> dx; backward weights: (x, dy) -> dfilter
+    const int64_t sizes[3][3] = {{x, filter, y}, {y, filter, x}, {x, y, filter}};
+    const auto& size = sizes[kind];
+    conv(static_cast<ConvKind>(kind), s, a.floats(1, size[0]), a.floats(2, size[1]), a.floats(3, size[2]));
   });
 }
 
 napi_value Matmul(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    matmul(a.integer(3), a.integer(4), a.integer(5), a.integer(6), a.integer(7), a.integer(8), a.flag(9), a.flag(10),
-           a.floats(0), a.floats(1), a.floats(2));
+    int64_t batch = a.integer(3, 1), aBatch = a.integer(4, 1), bBatch = a.integer(5, 1), m = a.integer(6, 1),
+            n = a.integer(7, 1), k = a.integer(8, 1);
+    if ((aBatch != 1 && aBatch != batch) || (bBatch != 1 && bBatch != batch)) throw std::invalid_argument("aBatch and bBatch must be 1 or batch");
+    matmul(batch, aBatch, bBatch, m, n, k, a.flag(9), a.flag(10), a.floats(0, aBatch * m * k), a.floats(1, bBatch * k * n),
+           a.floats(2, batch * m * n));
   });
 }
 
 napi_value BatchNormForward(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    batchNormForward(a.integer(6), a.integer(7), a.number(8), a.floats(0), a.floats(1), a.floats(2), a.floats(3),
-                     a.floats(4), a.floats(5));
+    int64_t rows = a.integer(6, 1), c = a.integer(7, 1);
+    batchNormForward(rows, c, a.number(8), a.floats(0, rows * c), a.floats(1, c, true), a.floats(2, c, true), a.floats(3, rows * c),
+                     a.floats(4, c), a.floats(5, c));
   });
 }
 
 napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    batchNormBackward(a.integer(8), a.integer(9), a.number(10), a.floats(0), a.floats(1), a.floats(2), a.floats(3),
-                      a.floats(4), a.floats(5), a.floats(6), a.floats(7));
+    int64_t rows = a.integer(8, 1), c = a.integer(9, 1);
+    batchNormBackward(rows, c, a.number(10), a.floats(0, rows * c), a.floats(1, rows * c), a.floats(2, c), a.floats(3, c),
+                      a.floats(4, c, true), a.floats(5, rows * c), a.floats(6, c, true), a.floats(7, c, true));
   });
 }
 
 napi_value SgdUpdate(napi_env env, napi_callback_info info) {
   return guarded(env, info, [](const Args& a) {
-    sgdUpdate(a.integer(5), a.number(6), a.number(7), a.number(8), a.floats(0), a.floats(1), a.floats(2), a.floats(3),
-              a.floats(4));
+    int64_t size = a.integer(5, 1);
+    sgdUpdate(size, a.number(6), a.number(7), a.number(8), a.floats(0, size), a.floats(1, size), a.floats(2, size), a.floats(3, size),
+              a.floats(4, size));
   });
 }
 
