@@ -2,7 +2,7 @@
 // behaves exactly like an unknown one (404 DATASET_NOT_FOUND).
 import type pg from 'pg';
 import type { Db } from '../db/client.ts';
-import { badRequest, conflict, notFound } from './errors.ts';
+import { AppError, badRequest, conflict, notFound } from './errors.ts';
 import { newId } from './ids.ts';
 
 export interface Page {
@@ -124,8 +124,17 @@ export async function deleteDataset(db: Db, tenantId: string, id: string): Promi
   });
 }
 
-/** Inside a job-creating transaction: holds the dataset against a concurrent delete (404 if gone). */
-export async function lockDatasetForJob(client: pg.PoolClient, tenantId: string, id: string): Promise<void> {
-  const { rowCount } = await client.query('SELECT id FROM datasets WHERE id = $1 AND tenant_id = $2 FOR SHARE', [id, tenantId]);
-  if (rowCount === 0) throw notFound('dataset', id);
+/**
+ * Inside a job-creating transaction: holds the dataset against a concurrent delete (404 if gone) and
+ * returns its largest image seq, the snapshot the job trains on (422 DATASET_EMPTY if it has none).
+ */
+export async function lockDatasetForJob(client: pg.PoolClient, tenantId: string, id: string): Promise<string> {
+  const { rows } = await client.query<{ seq_max: string | null }>(
+    'SELECT (SELECT max(seq) FROM images WHERE dataset_id = d.id) AS seq_max FROM datasets d WHERE d.id = $1 AND d.tenant_id = $2 FOR SHARE',
+    [id, tenantId],
+  );
+  if (rows.length === 0) throw notFound('dataset', id);
+  // 422, not 400: the request is well-formed, the dataset just has nothing to train on (yet)
+  if (rows[0].seq_max === null) throw new AppError(422, 'DATASET_EMPTY', `dataset ${id} has no images to train on`);
+  return rows[0].seq_max;
 }

@@ -72,19 +72,19 @@ export async function createJob(
     }));
     throw badRequest('INVALID_JOB_CONFIG', `invalid config: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`, details);
   }
-  await requireTrainableDataset(deps.db, tenantId, request.datasetId);
 
   const id = newId('job');
   try {
     await withTransaction(deps.pool, async (client) => {
-      await lockDatasetForJob(client, tenantId, request.datasetId);
+      // the FOR SHARE lock keeps the dataset from being deleted under the job; image_seq_max
+      // snapshots it, so images uploaded later do not change what the job trains on
+      const imageSeqMax = await lockDatasetForJob(client, tenantId, request.datasetId);
       const queueJobId = await enqueue(deps.boss, QUEUES.train, { id }, client);
       await client.query(
-        // image_seq_max snapshots the dataset: the FOR SHARE lock above keeps it from being deleted
         `INSERT INTO jobs (id, tenant_id, dataset_id, config, status, idempotency_key, request_hash, queue_job_id,
                            image_seq_max, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, (SELECT max(seq) FROM images WHERE dataset_id = $3), ${NOW_UTC}, ${NOW_UTC})`,
-        [id, tenantId, request.datasetId, JSON.stringify(resolved.config), idempotencyKey ?? null, requestHash, queueJobId],
+         VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, ${NOW_UTC}, ${NOW_UTC})`,
+        [id, tenantId, request.datasetId, JSON.stringify(resolved.config), idempotencyKey ?? null, requestHash, queueJobId, imageSeqMax],
       );
       await deps.events.notify(id, client);
     });
@@ -119,18 +119,6 @@ function hashRequest(request: CreateJobRequest): string {
         : value;
   const body = JSON.stringify(canonical({ datasetId: request.datasetId, config: request.config ?? {} }));
   return createHash('sha256').update(body).digest('hex');
-}
-
-async function requireTrainableDataset(db: Db, tenantId: string, datasetId: string) {
-  const dataset = await db.dataset.findFirst({
-    where: { id: datasetId, tenantId },
-    select: { _count: { select: { images: true } } },
-  });
-  if (!dataset) throw notFound('dataset', datasetId);
-  // 422, not 400: the request is well-formed, the dataset just has nothing to train on (yet)
-  if (dataset._count.images === 0) {
-    throw new AppError(422, 'DATASET_EMPTY', `dataset ${datasetId} has no images to train on`);
-  }
 }
 
 export async function getJob(db: Db, tenantId: string, id: string): Promise<Job> {

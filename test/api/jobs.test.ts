@@ -85,6 +85,22 @@ describe('POST /v1/jobs and job reads', () => {
     const empty = await createDataset(env, await tenantIdOf(env, env.apiKey), []);
     const res = await api().post('/v1/jobs').set(env.auth).send({ datasetId: empty }).expect(422);
     assert.equal(res.body.error.code, 'DATASET_EMPTY');
+    assert.equal(await env.services.db.job.count({ where: { datasetId: empty } }), 0);
+    const orphans = await env.services.pool.query(`SELECT count(*)::int AS n FROM pgboss.job j WHERE j.name = 'train' AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.id = j.data->>'id')`);
+    assert.equal(orphans.rows[0].n, 0, 'a rejected request leaves no queue entry behind');
+  });
+
+  it('snapshots the dataset: images added after the 202 are not part of the job', async () => {
+    const tenantId = await tenantIdOf(env, env.apiKey);
+    const growing = await createDataset(env, tenantId, ['a', 'b', 'c']);
+    const seqs = async () => (await env.services.db.image.findMany({ where: { datasetId: growing }, select: { seq: true }, orderBy: { seq: 'asc' } })).map((i) => i.seq);
+    const job = await postJob(env, growing);
+    const atCreation = await seqs();
+    const more = await createDataset(env, tenantId, ['d']);
+    await env.services.db.image.updateMany({ where: { datasetId: more }, data: { datasetId: growing } });
+    assert.equal((await seqs()).length, 4);
+    const row = await env.services.db.job.findUnique({ where: { id: job.id } });
+    assert.equal(row?.imageSeqMax, atCreation.at(-1));
   });
 
   it('needs a valid API key', async () => {
