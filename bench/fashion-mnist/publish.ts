@@ -1,7 +1,7 @@
-// Publishes issue #6's table from the per-run records of one or more run.ts --out directories:
-// results.json (the issue's schema), results.md and the plots, to bench/results/fashion-mnist*.
+// Publishes issue #6's table from the run records in one or more folders (run.ts --records, default
+// <out>/runs): results.json (the issue's schema), results.md and the plots, to bench/results/fashion-mnist*.
 //
-//   node --import tsx bench/fashion-mnist/publish.ts bench/out/fm-a bench/out/fm-b [--to bench/results]
+//   node --import tsx bench/fashion-mnist/publish.ts bench/out/fm-a/runs bench/out/fm-b/runs [--to bench/results]
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -11,7 +11,7 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 
 async function main() {
   const { values, positionals } = parseArgs({ options: { to: { type: 'string', default: path.join(ROOT, 'bench/results') } }, allowPositionals: true, strict: true });
-  if (!positionals.length) throw new Error('usage: publish.ts <run.ts --out dir>... [--to bench/results]');
+  if (!positionals.length) throw new Error('usage: publish.ts <records folder>... [--to bench/results]');
   const files = await publishRecords(positionals.map((d) => path.resolve(d)), path.resolve(values.to));
   process.stdout.write(`${fs.readFileSync(files[1], 'utf8')}wrote ${files.map((f) => path.relative(ROOT, f)).join(', ')}\n`);
 }

@@ -34,12 +34,11 @@ const PLOTS = ['loss', 'collapse-std', 'knn'];
 
 function readRecords(dirs: string[]): Array<SavedRecord & { file: string }> {
   return dirs.flatMap((dir) => {
-    const runsDir = path.join(dir, 'runs');
-    if (!fs.existsSync(runsDir)) throw new Error(`${runsDir}: no run records (is ${dir} a run.ts --out directory?)`);
+    if (!fs.existsSync(dir)) throw new Error(`${dir}: no such records folder (run.ts --records, default <out>/runs)`);
     return fs
-      .readdirSync(runsDir)
+      .readdirSync(dir)
       .filter((f) => f.endsWith('.json'))
-      .map((f) => ({ ...(JSON.parse(fs.readFileSync(path.join(runsDir, f), 'utf8')) as SavedRecord), file: path.join(runsDir, f) }));
+      .map((f) => ({ ...(JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as SavedRecord), file: path.join(dir, f) }));
   });
 }
 

@@ -53,7 +53,10 @@ const OPTIONS = {
   'reference-max-seconds': { type: 'string', default: '0' },
   'reference-threads': { type: 'string', default: '1' },
   out: { type: 'string' },
-  // copy results.json, results.md and the plots to bench/results/fashion-mnist* (full runs only)
+  // where each finished run's record goes (default <out>/runs): a committed folder lets runs made
+  // on different days be published as one table (publish.ts)
+  records: { type: 'string' },
+  // publish the records folder's table to bench/results/fashion-mnist* (see publish.ts)
   publish: { type: 'boolean', default: false },
   url: { type: 'string', default: process.env.SIMSIAM_URL },
   'api-key': { type: 'string', default: process.env.SIMSIAM_API_KEY },
@@ -106,10 +109,10 @@ async function main() {
     seed: positiveInt('seed', v.seed),
   };
   const runs = parseRuns(v.runs);
-  if (v.publish && (v.smoke || runs.length !== RUN_NAMES.length || v['no-reference'])) {
-    throw new Error('--publish is for the full reproduction: every run, the reference, no --smoke');
-  }
+  // the records folder must then hold every run and the reference (publish.ts checks), made now or earlier
+  if (v.publish && v.smoke) throw new Error('--publish is for the full reproduction, not --smoke');
   const out = path.resolve(v.out ?? path.join(ROOT, 'bench/out', v.smoke ? 'fashion-mnist-smoke' : 'fashion-mnist'));
+  const recordsDir = path.resolve(v.records ?? path.join(out, 'runs'));
   const cache = path.join(ROOT, 'bench/out/fashion-mnist-cache');
   fs.mkdirSync(out, { recursive: true });
   const board = new ProgressBoard();
@@ -203,7 +206,7 @@ async function main() {
       records.push({ name, finished, probe });
       // one file per run, so runs made by separate invocations (in parallel, or across days) can be
       // published together by publish.ts
-      saveRecord(path.join(out, 'runs', `${name}.json`), { recipe, data, command: commands[0], record: records.at(-1)! });
+      saveRecord(path.join(recordsDir, `${name}.json`), { recipe, data, command: commands[0], record: records.at(-1)! });
       (details.runs as Record<string, unknown>)[name] = { jobId: job.id, config: finished.job.config, progress: finished.job.progress, wallSeconds: finished.wallSeconds, evaluation: probe, metrics: finished.metrics };
       save();
     }
@@ -214,12 +217,12 @@ async function main() {
       board.note(`reference: ${JSON.stringify(reference)}`);
       details.reference = reference;
       save();
-      saveRecord(path.join(out, 'runs', 'reference.json'), { recipe, data, command: commands[1], reference });
+      saveRecord(path.join(recordsDir, 'reference.json'), { recipe, data, command: commands[1], reference });
     }
 
     const results = collectResults(records, reference, commands);
     const files = [...writeReport(out, results, reference), ...(await writePlots(out, records, recipe.projectorDim))];
-    if (v.publish) files.push(...(await publishRecords([out], path.join(ROOT, 'bench/results'))));
+    if (v.publish) files.push(...(await publishRecords([recordsDir], path.join(ROOT, 'bench/results'))));
     process.stdout.write(`${markdownTable(results, reference)}\n${JSON.stringify(results)}\nwrote ${files.map((f) => path.relative(ROOT, f)).join(', ')}\n`);
   } finally {
     await service.stop();

@@ -47,12 +47,12 @@ after(() => roots.forEach((root) => fs.rmSync(root, { recursive: true, force: tr
 
 const reference = { top1: 0.7, knnTop1: 0.6, epochs: 2, wallSeconds: 5, imagesPerSecond: 400 };
 
-/** Two --out directories as two parallel invocations leave them: the runs split between them. */
+/** Two records folders as two parallel invocations leave them: the runs split between them. */
 function twoInvocations(): { dirs: string[]; save: (dir: number, name: string, saved: SavedRecord) => void } {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'records-test-'));
   roots.push(root);
   const dirs = [path.join(root, 'a'), path.join(root, 'b')];
-  const save = (dir: number, name: string, saved: SavedRecord) => saveRecord(path.join(dirs[dir], 'runs', `${name}.json`), saved);
+  const save = (dir: number, name: string, saved: SavedRecord) => saveRecord(path.join(dirs[dir], `${name}.json`), saved);
   RUN_NAMES.forEach((name, i) => save(i % 2, name, { recipe, data, command: `run ${i % 2}`, record: runRecord(name, 0.7 + i / 100) }));
   save(0, 'reference', { recipe, data, command: 'python reference', reference });
   return { dirs, save };
@@ -74,7 +74,7 @@ test('publishRecords joins the runs of several invocations into one table in the
 
 test('publishRecords refuses a missing run, a run recorded twice, and a different recipe or budget', async () => {
   const missing = twoInvocations();
-  fs.rmSync(path.join(missing.dirs[1], 'runs', 'batch-256.json'));
+  fs.rmSync(path.join(missing.dirs[1], 'batch-256.json'));
   await assert.rejects(publishRecords(missing.dirs, os.tmpdir()), /missing for a full table: batch-256/);
 
   const twice = twoInvocations();
