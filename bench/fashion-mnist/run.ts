@@ -108,7 +108,9 @@ async function main() {
     projectorOutputBn: booleanFlag('projector-output-bn', v['projector-output-bn']),
     seed: positiveInt('seed', v.seed),
   };
+  // --runs '' with the reference: the reference alone (its record for a records folder)
   const runs = parseRuns(v.runs);
+  if (!runs.length && v['no-reference']) throw new Error('nothing to run: --runs is empty and --no-reference is set');
   // the records folder must then hold every run and the reference (publish.ts checks), made now or earlier
   if (v.publish && v.smoke) throw new Error('--publish is for the full reproduction, not --smoke');
   const out = path.resolve(v.out ?? path.join(ROOT, 'bench/out', v.smoke ? 'fashion-mnist-smoke' : 'fashion-mnist'));
@@ -221,7 +223,7 @@ async function main() {
     }
 
     const results = collectResults(records, reference, commands);
-    const files = [...writeReport(out, results, reference), ...(await writePlots(out, records, recipe.projectorDim))];
+    const files = [...writeReport(out, results, reference), ...(records.length ? await writePlots(out, records, recipe.projectorDim) : [])];
     if (v.publish) files.push(...(await publishRecords([recordsDir], path.join(ROOT, 'bench/results'))));
     process.stdout.write(`${markdownTable(results, reference)}\n${JSON.stringify(results)}\nwrote ${files.map((f) => path.relative(ROOT, f)).join(', ')}\n`);
   } finally {
