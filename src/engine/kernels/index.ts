@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { conv2DBackpropFilterConfig } from './conv2DBackpropFilter.ts';
 import { conv2DBackpropInputConfig } from './conv2DBackpropInput.ts';
+import { identityConfig } from './identity.ts';
 import { maxPoolGradConfig } from './maxPoolGrad.ts';
 import { batchMatMulConfig, fusedMatMulConfig } from './matMulTransposes.ts';
 import { meanConfig, sumConfig } from './leadingAxesReduce.ts';
@@ -17,6 +18,7 @@ export const wasmTrainingKernels: readonly tf.KernelConfig[] = [
   fusedMatMulConfig,
   sumConfig,
   meanConfig,
+  identityConfig,
 ];
 
 /** Which kernels train on wasm: our wasm ones, or the native pack on top of them. */
