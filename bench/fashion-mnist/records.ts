@@ -30,8 +30,6 @@ export function saveRecord(file: string, saved: SavedRecord): void {
   fs.writeFileSync(file, `${JSON.stringify(saved)}\n`);
 }
 
-const PLOTS = ['loss', 'collapse-std', 'knn'];
-
 function readRecords(dirs: string[]): Array<SavedRecord & { file: string }> {
   return dirs.flatMap((dir) => {
     if (!fs.existsSync(dir)) throw new Error(`${dir}: no such records folder (run.ts --records, default <out>/runs)`);
@@ -69,17 +67,14 @@ export async function publishRecords(dirs: string[], to: string): Promise<string
   const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'fashion-mnist-publish-'));
   try {
     const results = collectResults(records, reference, commands);
-    writeReport(staging, results, reference);
-    await writePlots(staging, records, first.recipe.projectorDim);
+    const written = [...writeReport(staging, results, reference), ...(await writePlots(staging, records, first.recipe.projectorDim))];
     fs.mkdirSync(to, { recursive: true });
-    const copies: Array<[string, string]> = [
-      ['results.json', 'fashion-mnist.json'],
-      ['results.md', 'fashion-mnist.md'],
-      ...PLOTS.map((p): [string, string] => [`${p}.png`, `fashion-mnist-${p}.png`]),
-    ];
-    return copies.map(([from, name]) => {
-      fs.copyFileSync(path.join(staging, from), path.join(to, name));
-      return path.join(to, name);
+    // results.json -> fashion-mnist.json, loss.png -> fashion-mnist-loss.png: the names README links to
+    return written.map((file) => {
+      const base = path.basename(file);
+      const target = path.join(to, base.startsWith('results.') ? base.replace('results', 'fashion-mnist') : `fashion-mnist-${base}`);
+      fs.copyFileSync(file, target);
+      return target;
     });
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
