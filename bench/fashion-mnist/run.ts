@@ -184,7 +184,14 @@ async function main() {
     save();
 
     // the reference trains beside the service's runs, one thread each: the machine has two cores
-    const referenceRun = v['no-reference'] ? undefined : startReference();
+    // its record is saved the moment it exists: an invocation stopped during a later run keeps it
+    const referenceRun = v['no-reference']
+      ? undefined
+      : startReference().then((result) => {
+          board.note(`reference: ${JSON.stringify(result)}`);
+          saveRecord(path.join(recordsDir, 'reference.json'), { recipe, data, command: commands[1], reference: result });
+          return result;
+        });
     referenceRun?.catch(() => {}); // awaited after the runs; this only keeps an early failure from crashing the driver
 
     for (const [i, name] of runs.entries()) {
@@ -216,10 +223,8 @@ async function main() {
     if (referenceRun) {
       board.note('waiting for the PyTorch reference');
       reference = await referenceRun;
-      board.note(`reference: ${JSON.stringify(reference)}`);
       details.reference = reference;
       save();
-      saveRecord(path.join(recordsDir, 'reference.json'), { recipe, data, command: commands[1], reference });
     }
 
     const results = collectResults(records, reference, commands);
