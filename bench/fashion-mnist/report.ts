@@ -10,6 +10,8 @@ export interface RunRecord {
   name: string;
   finished: FinishedJob;
   probe: EvaluationView;
+  /** trainingMachine() where it trained; absent in records made before it was kept */
+  machine?: string;
 }
 
 export interface ReferenceResult {
@@ -18,14 +20,16 @@ export interface ReferenceResult {
   epochs: number;
   wallSeconds: number;
   imagesPerSecond: number | null;
+  machine?: string;
   [key: string]: unknown;
 }
 
 export interface Results {
   projectorDim: number;
-  runs: Array<{ name: string; top1: number; knnTop1: number | null; collapseStd: number; epochs: number; batchSize: number; wallSeconds: number }>;
+  runs: Array<{ name: string; top1: number; knnTop1: number | null; collapseStd: number; epochs: number; batchSize: number; wallSeconds: number; machine: string | null }>;
   baselines: { rawPixels: number | null; randomInit: number | null };
-  reference: { top1: number; epochs: number } | null;
+  reference: { top1: number; epochs: number; machine: string | null } | null;
+  /** the machine that assembled the table; each run names the one it trained on */
   machine: Record<string, unknown>;
   commands: string[];
 }
@@ -43,6 +47,21 @@ export function machineInfo(backend: string | null | undefined): Record<string, 
   };
 }
 
+/**
+ * Where a run trains, as a label: runs published as one table may come from different machines
+ * (wall times are only comparable on the same CPU, vector ISA and thread count).
+ */
+export function trainingMachine(threads: number): string {
+  let isa = 'unknown ISA';
+  try {
+    const flags = fs.readFileSync('/proc/cpuinfo', 'utf8');
+    isa = /\bavx512f\b/.test(flags) ? 'AVX-512' : /\bavx2\b/.test(flags) ? 'AVX2' : 'no AVX2';
+  } catch {
+    // not Linux: the label says the ISA is unknown
+  }
+  return `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${isa}, ${os.cpus().length} cores, ${threads} thread${threads === 1 ? '' : 's'}`;
+}
+
 const round = (x: number, digits = 4) => Number(x.toFixed(digits));
 
 export function collectResults(runs: RunRecord[], reference: ReferenceResult | null, commands: string[]): Results {
@@ -50,7 +69,7 @@ export function collectResults(runs: RunRecord[], reference: ReferenceResult | n
   const base = withBaselines?.probe.baselines ?? {};
   return {
     projectorDim: Number(runs[0]?.finished.job.config.projectorDim),
-    runs: runs.map(({ name, finished, probe }) => ({
+    runs: runs.map(({ name, finished, probe, machine }) => ({
       name,
       top1: round(probe.top1!),
       knnTop1: probe.knnTop1 == null ? null : round(probe.knnTop1),
@@ -59,9 +78,10 @@ export function collectResults(runs: RunRecord[], reference: ReferenceResult | n
       epochs: Number(finished.job.config.epochs),
       batchSize: Number(finished.job.config.batchSize),
       wallSeconds: round(finished.wallSeconds, 1),
+      machine: machine ?? null,
     })),
     baselines: { rawPixels: base['raw-pixels'] ? round(base['raw-pixels'].top1) : null, randomInit: base['random-init'] ? round(base['random-init'].top1) : null },
-    reference: reference ? { top1: round(reference.top1), epochs: reference.epochs } : null,
+    reference: reference ? { top1: round(reference.top1), epochs: reference.epochs, machine: reference.machine ?? null } : null,
     machine: machineInfo(runs[0]?.finished.job.backend),
     commands,
   };
@@ -72,14 +92,14 @@ const cell = (x: number | null | undefined, digits = 3) => (typeof x === 'number
 export function markdownTable(results: Results, reference: ReferenceResult | null): string {
   const healthy = 1 / Math.sqrt(results.projectorDim);
   const lines = [
-    `| run | linear top-1 | kNN top-1 | final z std (1/√d = ${healthy.toFixed(4)}) | epochs | batch | wall |`,
-    '|---|---|---|---|---|---|---|',
-    ...results.runs.map((r) => `| ${r.name} | ${cell(r.top1)} | ${cell(r.knnTop1)} | ${cell(r.collapseStd, 4)} | ${r.epochs} | ${r.batchSize} | ${Math.round(r.wallSeconds)} s |`),
-    `| raw pixels (baseline) | ${cell(results.baselines.rawPixels)} | | | | | |`,
-    `| random-init backbone (baseline) | ${cell(results.baselines.randomInit)} | | | | | |`,
+    `| run | linear top-1 | kNN top-1 | final z std (1/√d = ${healthy.toFixed(4)}) | epochs | batch | wall | trained on |`,
+    '|---|---|---|---|---|---|---|---|',
+    ...results.runs.map((r) => `| ${r.name} | ${cell(r.top1)} | ${cell(r.knnTop1)} | ${cell(r.collapseStd, 4)} | ${r.epochs} | ${r.batchSize} | ${Math.round(r.wallSeconds)} s | ${r.machine ?? 'not recorded'} |`),
+    `| raw pixels (baseline) | ${cell(results.baselines.rawPixels)} | | | | | | |`,
+    `| random-init backbone (baseline) | ${cell(results.baselines.randomInit)} | | | | | | |`,
   ];
   if (reference) {
-    lines.push(`| PyTorch reference (simsiam) | ${cell(reference.top1)} | ${cell(reference.knnTop1)} | ${cell(reference.collapseStd as number, 4)} | ${reference.epochs} | | ${Math.round(reference.wallSeconds)} s |`);
+    lines.push(`| PyTorch reference (simsiam) | ${cell(reference.top1)} | ${cell(reference.knnTop1)} | ${cell(reference.collapseStd as number, 4)} | ${reference.epochs} | | ${Math.round(reference.wallSeconds)} s | ${reference.machine ?? 'not recorded'} |`);
   }
   return `${lines.join('\n')}\n`;
 }

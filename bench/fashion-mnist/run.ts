@@ -11,6 +11,7 @@
 //
 // `--help` lists every option.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { booleanFlag } from '../flags.ts';
@@ -23,7 +24,7 @@ import { downloadEmbeddings, followJob, linearProbe, startJob } from './jobs.ts'
 import { writePixels } from './pixels.ts';
 import { ProgressBoard } from './progress.ts';
 import { PYTHON, REFERENCE_SCRIPT, runReference } from './reference.ts';
-import { collectResults, markdownTable, writePlots, writeReport, type ReferenceResult, type RunRecord } from './report.ts';
+import { collectResults, markdownTable, trainingMachine, writePlots, writeReport, type ReferenceResult, type RunRecord } from './report.ts';
 import { publishRecords, saveRecord } from './records.ts';
 import { jobConfig, parseRuns, RUN_NAMES, type Recipe } from './runs.ts';
 import { connectService } from './service.ts';
@@ -169,6 +170,8 @@ async function main() {
     process.once(signal, () => void service.stop().finally(() => process.exit(130)));
   }
   const records: RunRecord[] = [];
+  // a service we started inherits our OMP_NUM_THREADS (unset: one thread per core); one at --url is not ours to describe
+  const serviceMachine = v.url ? undefined : trainingMachine(Number(process.env.OMP_NUM_THREADS) || os.cpus().length);
   let reference: ReferenceResult | null = null;
   const details: Record<string, unknown> = { recipe, runs: {}, service: service.url };
   const save = () => fs.writeFileSync(path.join(out, 'details.json'), `${JSON.stringify(details, null, 2)}\n`);
@@ -187,7 +190,8 @@ async function main() {
     // its record is saved the moment it exists: an invocation stopped during a later run keeps it
     const referenceRun = v['no-reference']
       ? undefined
-      : startReference().then((result) => {
+      : startReference().then((measured) => {
+          const result = { ...measured, machine: trainingMachine(positiveInt('reference-threads', v['reference-threads'])) };
           board.note(`reference: ${JSON.stringify(result)}`);
           saveRecord(path.join(recordsDir, 'reference.json'), { recipe, data, command: commands[1], reference: result });
           return result;
@@ -212,7 +216,7 @@ async function main() {
         details.embeddings = { file: path.relative(ROOT, file), ...(await downloadEmbeddings(service, job.id, datasets.probeTest.id, file)) };
         board.note(`${name}: embeddings of the probe-test set -> ${path.relative(ROOT, file)}`);
       }
-      records.push({ name, finished, probe });
+      records.push({ name, finished, probe, machine: serviceMachine });
       // one file per run, so runs made by separate invocations (in parallel, or across days) can be
       // published together by publish.ts
       saveRecord(path.join(recordsDir, `${name}.json`), { recipe, data, command: commands[0], record: records.at(-1)! });

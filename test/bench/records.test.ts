@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { publishRecords, saveRecord, type SavedRecord } from '../../bench/fashion-mnist/records.ts';
-import type { RunRecord } from '../../bench/fashion-mnist/report.ts';
+import { trainingMachine, type RunRecord } from '../../bench/fashion-mnist/report.ts';
 import { RUN_NAMES, type Recipe } from '../../bench/fashion-mnist/runs.ts';
 
 const recipe: Recipe = {
@@ -38,6 +38,8 @@ function runRecord(name: string, top1: number): RunRecord {
       metrics: [0, 1, 2, 3].map((step) => ({ epoch: Math.floor(step / 2), step, values: { loss: -step / 4, zStd: 0.1, pStd: 0.1, knnTop1: 0.5, epochEnd: step % 2 === 1 } })),
       wallSeconds: 10,
     },
+    // one run made before machines were recorded
+    ...(name === 'no-stop-grad' ? {} : { machine: `cpu ${name}` }),
     probe: { id: `eval-${name}`, status: 'succeeded', top1, knnTop1: top1 - 0.1, baselines: name === 'simsiam' ? { 'raw-pixels': { top1: 0.8, top5: 1, knnTop1: null, featureDim: 784 } } : null, details: null, timings: null, error: null },
   };
 }
@@ -45,7 +47,7 @@ function runRecord(name: string, top1: number): RunRecord {
 const roots: string[] = [];
 after(() => roots.forEach((root) => fs.rmSync(root, { recursive: true, force: true })));
 
-const reference = { top1: 0.7, knnTop1: 0.6, epochs: 2, wallSeconds: 5, imagesPerSecond: 400 };
+const reference = { top1: 0.7, knnTop1: 0.6, epochs: 2, wallSeconds: 5, imagesPerSecond: 400, machine: 'cpu reference' };
 
 /** Two records folders as two parallel invocations leave them: the runs split between them. */
 function twoInvocations(): { dirs: string[]; save: (dir: number, name: string, saved: SavedRecord) => void } {
@@ -67,7 +69,12 @@ test('publishRecords joins the runs of several invocations into one table in the
   assert.deepEqual(results.runs.map((r: { name: string }) => r.name), [...RUN_NAMES]);
   assert.equal(results.runs[2].top1, 0.72);
   assert.deepEqual(results.baselines, { rawPixels: 0.8, randomInit: null });
-  assert.deepEqual(results.reference, { top1: 0.7, epochs: 2 });
+  assert.deepEqual(results.reference, { top1: 0.7, epochs: 2, machine: 'cpu reference' });
+  // runs made on different days may come from different machines: each row says where it trained
+  assert.deepEqual(results.runs.map((r: { machine: string | null }) => r.machine), RUN_NAMES.map((n) => (n === 'no-stop-grad' ? null : `cpu ${n}`)));
+  const table = fs.readFileSync(files[1], 'utf8');
+  assert.match(table, /\| no-stop-grad \|.*\| not recorded \|/);
+  assert.match(table, /\| PyTorch reference \(simsiam\) \|.*\| cpu reference \|/);
   assert.deepEqual(results.commands, ['run 0', 'run 1', 'python reference']);
   for (const png of files.slice(2)) assert.deepEqual([...fs.readFileSync(png).subarray(1, 4)], [...Buffer.from('PNG')]);
 });
@@ -88,4 +95,9 @@ test('publishRecords refuses a missing run, a run recorded twice, and a differen
   const otherData = twoInvocations();
   otherData.save(1, 'batch-256', { recipe, data: { ...data, pretrainImages: 2000 }, command: 'x', record: runRecord('batch-256', 0.7) });
   await assert.rejects(publishRecords(otherData.dirs, os.tmpdir()), /another recipe or data budget/);
+});
+
+test('trainingMachine names the CPU, its widest vector ISA, the cores and the threads a run used', () => {
+  assert.match(trainingMachine(1), new RegExp(`^.+, (AVX-512|AVX2|no AVX2|unknown ISA), ${os.cpus().length} cores, 1 thread$`));
+  assert.match(trainingMachine(2), /, 2 threads$/);
 });
