@@ -55,7 +55,9 @@ for (const l of layers) {
   const [, oh, ow] = y.shape;
   const g: ConvGeometry = {
     n, h: l.hw, w: l.hw, ci: l.ci, kh: l.k, kw: l.k, co: l.co, oh, ow, strideH: l.s, strideW: l.s,
-    padTop: pad, padLeft: pad, padBottom: (oh - 1) * l.s + l.k - l.hw - pad, padRight: (ow - 1) * l.s + l.k - l.hw - pad,
+    // as tfjs's padInfo: never negative (a strided 1×1 leaves the last row unread rather than padding -1)
+    padTop: pad, padLeft: pad,
+    padBottom: Math.max(0, (oh - 1) * l.s + l.k - l.hw - pad), padRight: Math.max(0, (ow - 1) * l.s + l.k - l.hw - pad),
   };
   const xs = x.dataSync() as Float32Array, ws = w.dataSync() as Float32Array, dys = dy.dataSync() as Float32Array;
   const operands = {
