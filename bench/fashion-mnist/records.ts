@@ -40,8 +40,19 @@ function readRecords(dirs: string[]): Array<SavedRecord & { file: string }> {
   });
 }
 
+/** The full table's file name (README links to it): it only ever holds all six runs and the reference. */
+const FULL_TABLE = 'fashion-mnist';
+
+export interface PublishOptions {
+  /** file names: <name>.json, <name>.md, <name>-loss.png... */
+  name?: string;
+  /** publish the runs recorded so far and list the missing ones, instead of refusing */
+  partial?: boolean;
+}
+
 /** Every run once, the reference once, one recipe: anything else would publish a table that mixes budgets. */
-export async function publishRecords(dirs: string[], to: string): Promise<string[]> {
+export async function publishRecords(dirs: string[], to: string, { name = FULL_TABLE, partial = false }: PublishOptions = {}): Promise<string[]> {
+  if (partial && name === FULL_TABLE) throw new Error(`a partial table needs a name other than ${FULL_TABLE}`);
   const saved = readRecords(dirs);
   const [first] = saved;
   if (!first) throw new Error(`no run records in ${dirs.join(', ')}`);
@@ -52,27 +63,28 @@ export async function publishRecords(dirs: string[], to: string): Promise<string
   }
   const byName = new Map<string, SavedRecord & { file: string }>();
   for (const s of saved) {
-    const name = s.record?.name ?? 'reference';
-    if (byName.has(name)) throw new Error(`${name} recorded twice: ${byName.get(name)!.file} and ${s.file}`);
-    byName.set(name, s);
+    const run = s.record?.name ?? 'reference';
+    if (byName.has(run)) throw new Error(`${run} recorded twice: ${byName.get(run)!.file} and ${s.file}`);
+    byName.set(run, s);
   }
   const missing = [...RUN_NAMES, 'reference'].filter((n) => !byName.has(n));
-  if (missing.length) throw new Error(`missing for a full table: ${missing.join(', ')}`);
+  if (missing.length && !partial) throw new Error(`missing for a full table: ${missing.join(', ')}`);
 
-  const records: RunRecord[] = RUN_NAMES.map((n) => byName.get(n)!.record!);
-  const referenceRecord = byName.get('reference')!;
-  const reference = referenceRecord.reference as ReferenceResult;
-  const commands = [...new Set([...RUN_NAMES.map((n) => byName.get(n)!.command), referenceRecord.command])];
+  const present = RUN_NAMES.filter((n) => byName.has(n));
+  const records: RunRecord[] = present.map((n) => byName.get(n)!.record!);
+  const referenceRecord = byName.get('reference');
+  const reference = (referenceRecord?.reference as ReferenceResult | undefined) ?? null;
+  const commands = [...new Set([...present.map((n) => byName.get(n)!.command), ...(referenceRecord ? [referenceRecord.command] : [])])];
 
   const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'fashion-mnist-publish-'));
   try {
-    const results = collectResults(records, reference, commands);
-    const written = [...writeReport(staging, results, reference), ...(await writePlots(staging, records, first.recipe.projectorDim))];
+    const results = { ...collectResults(records, reference, commands), ...(missing.length ? { missing } : {}) };
+    const written = [...writeReport(staging, results, reference), ...(records.length ? await writePlots(staging, records, first.recipe.projectorDim) : [])];
     fs.mkdirSync(to, { recursive: true });
-    // results.json -> fashion-mnist.json, loss.png -> fashion-mnist-loss.png: the names README links to
+    // results.json -> <name>.json, loss.png -> <name>-loss.png
     return written.map((file) => {
       const base = path.basename(file);
-      const target = path.join(to, base.startsWith('results.') ? base.replace('results', 'fashion-mnist') : `fashion-mnist-${base}`);
+      const target = path.join(to, base.startsWith('results.') ? base.replace('results', name) : `${name}-${base}`);
       fs.copyFileSync(file, target);
       return target;
     });

@@ -32,6 +32,8 @@ export interface Results {
   /** the machine that assembled the table; each run names the one it trained on */
   machine: Record<string, unknown>;
   commands: string[];
+  /** a partial table (publish.ts --partial): the runs, or the reference, not recorded yet */
+  missing?: string[];
 }
 
 export function machineInfo(backend: string | null | undefined): Record<string, unknown> {
@@ -101,6 +103,7 @@ export function markdownTable(results: Results, reference: ReferenceResult | nul
   if (reference) {
     lines.push(`| PyTorch reference (simsiam) | ${cell(reference.top1)} | ${cell(reference.knnTop1)} | ${cell(reference.collapseStd as number, 4)} | ${reference.epochs} | | ${Math.round(reference.wallSeconds)} s | ${reference.machine ?? 'not recorded'} |`);
   }
+  if (results.missing?.length) lines.push('', `Not run yet: ${results.missing.join(', ')}.`);
   return `${lines.join('\n')}\n`;
 }
 

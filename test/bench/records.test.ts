@@ -76,6 +76,7 @@ test('publishRecords joins the runs of several invocations into one table in the
   assert.match(table, /\| no-stop-grad \|.*\| not recorded \|/);
   assert.match(table, /\| PyTorch reference \(simsiam\) \|.*\| cpu reference \|/);
   assert.deepEqual(results.commands, ['run 0', 'run 1', 'python reference']);
+  assert.equal(results.missing, undefined);
   for (const png of files.slice(2)) assert.deepEqual([...fs.readFileSync(png).subarray(1, 4)], [...Buffer.from('PNG')]);
 });
 
@@ -95,6 +96,21 @@ test('publishRecords refuses a missing run, a run recorded twice, and a differen
   const otherData = twoInvocations();
   otherData.save(1, 'batch-256', { recipe, data: { ...data, pretrainImages: 2000 }, command: 'x', record: runRecord('batch-256', 0.7) });
   await assert.rejects(publishRecords(otherData.dirs, os.tmpdir()), /another recipe or data budget/);
+});
+
+test('publishRecords --partial publishes the runs recorded so far under another name and lists the missing ones', async () => {
+  const { dirs } = twoInvocations();
+  fs.rmSync(path.join(dirs[1], 'batch-256.json'));
+  fs.rmSync(path.join(dirs[0], 'reference.json'));
+  await assert.rejects(publishRecords(dirs, os.tmpdir(), { partial: true }), /a partial table needs a name other than fashion-mnist/);
+  const to = path.join(path.dirname(dirs[0]), 'results');
+  const files = await publishRecords(dirs, to, { name: 'fm-small', partial: true });
+  assert.deepEqual(files.map((f) => path.basename(f)), ['fm-small.json', 'fm-small.md', 'fm-small-loss.png', 'fm-small-collapse-std.png', 'fm-small-knn.png']);
+  const results = JSON.parse(fs.readFileSync(files[0], 'utf8'));
+  assert.deepEqual(results.runs.map((r: { name: string }) => r.name), RUN_NAMES.filter((n) => n !== 'batch-256'));
+  assert.equal(results.reference, null);
+  assert.deepEqual(results.missing, ['batch-256', 'reference']);
+  assert.match(fs.readFileSync(files[1], 'utf8'), /Not run yet: batch-256, reference\./);
 });
 
 test('trainingMachine names the CPU, its widest vector ISA, the cores and the threads a run used', () => {
