@@ -12,7 +12,8 @@ import { readAll } from '../ingest/streams.ts';
 import { findRow, readEmbeddings, START, type RowPosition } from '../eval/embeddingReader.ts';
 import { nearestRows } from '../eval/neighbors.ts';
 import { ModelCache } from '../eval/modelCache.ts';
-import { decodeSpecOf, jobTrainingConfig, openFrozenModel } from '../eval/frozenModel.ts';
+import { jobTrainingConfig } from '../domain/trainingConfig.ts';
+import { decodeSpecOf, openFrozenModel } from '../eval/frozenModel.ts';
 
 const id = { type: 'string', minLength: 1, maxLength: 200 } as const;
 const idParams = { type: 'object', required: ['id'], properties: { id } } as const;

@@ -116,6 +116,13 @@ export interface ConfigIssue {
 const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false });
 const validate = ajv.compile(trainingConfigSchema);
 
+/** The stored config of an accepted job (validated when the job was created). */
+export function jobTrainingConfig(raw: unknown): TrainingConfig {
+  const resolved = resolveTrainingConfig(raw);
+  if ('issues' in resolved) throw new Error(`job config is invalid: ${resolved.issues.map((i) => `${i.field} ${i.message}`).join('; ')}`);
+  return resolved.config;
+}
+
 /** Validates a user config and fills every default; returns the issues (field named) when invalid. */
 export function resolveTrainingConfig(input: unknown): { config: TrainingConfig } | { issues: ConfigIssue[] } {
   const candidate = structuredClone(input ?? {});

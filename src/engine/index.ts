@@ -3,7 +3,8 @@ export { type BackendInfo, type BackendName, canTrainConvolutions, initBackend }
 export { Trainer, type StepResult } from './trainer.ts';
 export { SimSiamModel, type ModelConfig } from './simsiam.ts';
 export { BACKBONE_SPECS } from './backbones/specs.ts';
-export { type ResNetSpec, featureDim } from './backbones/resnet.ts';
+export type { ResNetSpec } from './backbones/resnet.ts';
+export { featureDim } from './backbones/shape.ts';
 export { type AugmentSettings, type ImageBatch, type ImageInput, NORMALIZATION, twoViews } from './augment.ts';
 export { EVAL_CROP_FRACTION, type FeatureOptions, evalView, extractFeatures } from './features.ts';
 export { type KnnOptions, collapseStd, knnAccuracy, knnPredict } from './monitors.ts';

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NamedArray } from './checkpoint.ts';
 import type { ResNetSpec } from './backbones/resnet.ts';
-import { blockOutChannels } from './backbones/blocks.ts';
+import { blockOutChannels } from './backbones/shape.ts';
 import { BN_EPS } from './batchNorm.ts';
 import { NORMALIZATION } from './augment.ts';
 

@@ -6,7 +6,8 @@ import { ParamStore } from './params.ts';
 import { Prng } from './prng.ts';
 import type { Ctx } from './layers.ts';
 import { BACKBONE_SPECS } from './backbones/specs.ts';
-import { type ResNetSpec, featureDim, resnet } from './backbones/resnet.ts';
+import { type ResNetSpec, resnet } from './backbones/resnet.ts';
+import { featureDim } from './backbones/shape.ts';
 import { predictor, projector } from './heads.ts';
 
 export type ModelConfig = Pick<

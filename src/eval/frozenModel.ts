@@ -4,7 +4,7 @@
 // the engine takes its centre view.
 import type { BlobStore } from '../storage/s3.ts';
 import type { BackendName } from '../engine/index.ts';
-import { resolveTrainingConfig, type TrainingConfig } from '../domain/trainingConfig.ts';
+import type { TrainingConfig } from '../domain/trainingConfig.ts';
 import { trainingDecodeSize, type DecodeSpec } from '../data/decode.ts';
 import { EngineClient } from '../../workers/engine/client.ts';
 import type { Matrix } from './linearProbe.ts';
@@ -19,13 +19,6 @@ export interface FrozenModel {
   /** weighted kNN top-1 (k=200, cosine, temperature 0.1) of `queries` against `bank`, on the engine thread */
   knnTop1(bank: Matrix, bankLabels: Int32Array, queries: Matrix, queryLabels: Int32Array, numClasses: number): Promise<number>;
   close(): Promise<void>;
-}
-
-/** The stored (already validated) config of a job. */
-export function jobTrainingConfig(raw: unknown): TrainingConfig {
-  const resolved = resolveTrainingConfig(raw);
-  if ('issues' in resolved) throw new Error(`job config is invalid: ${resolved.issues.map((i) => `${i.field} ${i.message}`).join('; ')}`);
-  return resolved.config;
 }
 
 /** How images are decoded for a model of `config`: exactly as for training. */

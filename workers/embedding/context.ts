@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Services } from '../../src/services.ts';
 import type { BackendName } from '../../src/engine/index.ts';
 import type { DecodedImageCache } from '../../src/data/cache.ts';
-import { jobTrainingConfig } from '../../src/eval/frozenModel.ts';
+import { jobTrainingConfig } from '../../src/domain/trainingConfig.ts';
 import { JobFailure } from '../training/jobRecord.ts';
 
 export interface TaskContext {

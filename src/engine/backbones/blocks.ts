@@ -4,13 +4,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Ctx, conv2d } from '../layers.ts';
 import { batchNorm } from '../batchNorm.ts';
+import { blockOutChannels } from './shape.ts';
 
 export type BlockKind = 'basic' | 'bottleneck';
 
-/** Output channels of a block of `width`: bottlenecks expand by 4. */
-export function blockOutChannels(kind: BlockKind, width: number): number {
-  return kind === 'bottleneck' ? 4 * width : width;
-}
 
 function convBn(ctx: Ctx, name: string, x: tf.Tensor4D, out: number, k: number, stride: number, zeroGamma = false): tf.Tensor4D {
   return batchNorm(ctx, `${name}.bn`, conv2d(ctx, `${name}.conv`, x, out, k, stride), { zeroGamma });

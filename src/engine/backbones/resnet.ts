@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Ctx } from '../layers.ts';
 import { type StemKind, stem } from './stem.ts';
-import { type BlockKind, blockOutChannels, residualBlock } from './blocks.ts';
+import { type BlockKind, residualBlock } from './blocks.ts';
 
 export interface ResNetSpec {
   stem: StemKind;
@@ -12,10 +12,6 @@ export interface ResNetSpec {
   block: BlockKind;
   widths: number[];
   depths: number[];
-}
-
-export function featureDim(spec: ResNetSpec): number {
-  return blockOutChannels(spec.block, spec.widths[spec.widths.length - 1]);
 }
 
 export function resnet(ctx: Ctx, spec: ResNetSpec, x: tf.Tensor4D): tf.Tensor2D {
