@@ -34,6 +34,8 @@ export interface Config {
   inProcessWorker: boolean;
   publicUrl?: string;
   ingest: IngestLimits;
+  /** the most a linear probe may hold in feature (and baseline) matrices: src/eval/probeBudget.ts */
+  probeMaxMatrixBytes: number;
   graphiql: boolean;
 }
 
@@ -77,6 +79,7 @@ export function loadConfig(env: Env = process.env): Config {
     inProcessWorker: bool(env, 'IN_PROCESS_WORKER', !databaseUrl),
     publicUrl: env.PUBLIC_URL || undefined,
     graphiql: bool(env, 'GRAPHIQL', env.NODE_ENV !== 'production'),
+    probeMaxMatrixBytes: int(env, 'PROBE_MAX_MATRIX_BYTES', 4 * 1024 ** 3),
     ingest: {
       maxArchiveBytes: int(env, 'MAX_ARCHIVE_BYTES', 4 * 1024 ** 3),
       maxArchiveEntries: int(env, 'MAX_ARCHIVE_ENTRIES', 1_000_000),

@@ -9,6 +9,8 @@ import type { Services } from '../services.ts';
 import { modelCheckpoint, requireDataset, type TaskStatus } from './embeddings.ts';
 import { AppError, badRequest } from './errors.ts';
 import { newId } from './ids.ts';
+import { jobTrainingConfig } from './trainingConfig.ts';
+import { probeOverBudget } from '../eval/probeBudget.ts';
 
 export const BASELINES = ['random-init', 'raw-pixels'] as const;
 export type Baseline = (typeof BASELINES)[number];
@@ -95,12 +97,15 @@ export function evaluationView(evaluation: Evaluation) {
   };
 }
 
-export async function requestLinearProbe(deps: Pick<Services, 'db' | 'pool' | 'boss'>, tenantId: string, jobId: string, request: LinearProbeRequest) {
+export async function requestLinearProbe(deps: Pick<Services, 'db' | 'pool' | 'boss' | 'config'>, tenantId: string, jobId: string, request: LinearProbeRequest) {
   const spec = probeSpec(request);
-  const { checkpoint } = await modelCheckpoint(deps.db, tenantId, jobId, request.checkpoint);
+  const { job, checkpoint } = await modelCheckpoint(deps.db, tenantId, jobId, request.checkpoint);
   const train = await requireDataset(deps.db, tenantId, spec.trainDatasetId, { labeled: true });
-  if (spec.testDatasetId) await requireDataset(deps.db, tenantId, spec.testDatasetId, { labeled: true });
-  else if (train.imageCount < 2) throw new AppError(422, 'DATASET_TOO_SMALL', 'splitting needs at least two images');
+  const test = spec.testDatasetId ? await requireDataset(deps.db, tenantId, spec.testDatasetId, { labeled: true }) : undefined;
+  if (!test && train.imageCount < 2) throw new AppError(422, 'DATASET_TOO_SMALL', 'splitting needs at least two images');
+  const images = train.imageCount + (test?.imageCount ?? 0);
+  const over = probeOverBudget(jobTrainingConfig(job.config), images, spec.baselines, deps.config.probeMaxMatrixBytes);
+  if (over) throw new AppError(422, 'PROBE_TOO_LARGE', over.message, { bytes: over.bytes, limitBytes: over.limitBytes });
   const id = newId('eval');
   await withTransaction(deps.pool, async (client) => {
     await client.query(

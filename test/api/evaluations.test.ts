@@ -3,7 +3,9 @@
 // requests and foreign ids are refused; GraphQL shows the same evaluation and embedding sets.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import pino from 'pino';
 import { seedLabeledDataset } from '../helpers/images.ts';
+import { startWorker } from '../../workers/worker.ts';
 import { trainedEnv, type TrainedEnv } from '../eval/trainedJob.ts';
 
 describe('evaluations API', () => {
@@ -96,5 +98,34 @@ describe('evaluations API', () => {
 
     const foreign = await t.api().post('/graphql').set(t.env.otherAuth).send({ query: 'query($id: ID!) { evaluation(id: $id) { id } }', variables: { id: evaluationId } }).expect(200);
     assert.equal(foreign.body.errors[0].extensions.code, 'EVALUATION_NOT_FOUND');
+  });
+
+  // last: it replaces the shared worker with one started under a smaller limit
+  it('refuses a probe whose matrices exceed PROBE_MAX_MATRIX_BYTES, and a worker fails one that grew past its own limit', async () => {
+    const config = t.env.services.config;
+    const limit = config.probeMaxMatrixBytes;
+    // 64 images, resnet-tiny (64-d features), 16 px decoded at 18x18x1: 16 KiB of features, 97 KiB with raw pixels
+    config.probeMaxMatrixBytes = 50_000;
+    try {
+      const refused = await t.api().post(`/v1/jobs/${t.jobId}/linear-probe`).set(t.env.auth).send({ datasetId: t.datasetId, baselines: ['raw-pixels'] }).expect(422);
+      assert.equal(refused.body.error.code, 'PROBE_TOO_LARGE');
+      assert.deepEqual(refused.body.error.details, { bytes: 64 * (64 + 18 * 18) * 4, limitBytes: 50_000 });
+      assert.match(refused.body.error.message, /PROBE_MAX_MATRIX_BYTES/);
+
+      // accepted under this limit; the worker that runs it has a smaller one (workers and API replicas are configured apart)
+      await t.worker.stop();
+      const accepted = await t.api().post(`/v1/jobs/${t.jobId}/linear-probe`).set(t.env.auth).send({ datasetId: t.datasetId, baselines: ['random-init'] }).expect(202);
+      config.probeMaxMatrixBytes = 20_000;
+      const worker = await startWorker(t.env.services, pino({ level: 'silent' }), { backend: 'wasm' });
+      try {
+        const failed = (await t.settle(`/v1/evaluations/${accepted.body.id}`)) as Record<string, any>;
+        assert.equal(failed.status, 'failed');
+        assert.equal(failed.error.code, 'PROBE_TOO_LARGE');
+      } finally {
+        await worker.stop();
+      }
+    } finally {
+      config.probeMaxMatrixBytes = limit;
+    }
   });
 });

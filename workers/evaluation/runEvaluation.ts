@@ -9,6 +9,7 @@ import { datasetImages, labelIndex } from '../../src/data/manifest.ts';
 import type { EvaluationResults, ProbeSpec } from '../../src/domain/evaluations.ts';
 import { openFrozenModel, type FrozenModel } from '../../src/eval/frozenModel.ts';
 import { linearProbe, PROBE_RECIPE, standardise, type Matrix } from '../../src/eval/linearProbe.ts';
+import { probeOverBudget } from '../../src/eval/probeBudget.ts';
 import { splitIndices } from '../../src/eval/split.ts';
 import { JobFailure } from '../training/jobRecord.ts';
 import { collectFeatures, type LabeledFeatures } from '../embedding/featureBatches.ts';
@@ -45,6 +46,9 @@ export async function runEvaluation(ctx: TaskContext, evaluationId: string): Pro
     throw new JobFailure('DATASET_UNLABELED', 'probing needs a label on every image');
   }
   if (!images.train.length || !images.test.length) throw new JobFailure('DATASET_TOO_SMALL', 'the train and test sets both need images');
+  // checked again on the images as they are now: datasets can grow after the request was accepted
+  const over = probeOverBudget(source.config, images.train.length + images.test.length, spec.baselines, services.config.probeMaxMatrixBytes);
+  if (over) throw new JobFailure('PROBE_TOO_LARGE', over.message);
   await record.start();
 
   const started = performance.now();
