@@ -1,4 +1,6 @@
-// The images of a dataset in a stable order (by id), as the loader and the engine see them.
+// The images of a dataset in content order (by sha256, unique within a dataset), as the loader and
+// the engine see them. Ids are random, so id order would differ between two uploads of the same
+// images, and with it every seeded shuffle: same images + same seed = same training and probe.
 import type { Db } from '../db/client.ts';
 import type { ImageRef } from './loader.ts';
 
@@ -6,7 +8,7 @@ import type { ImageRef } from './loader.ts';
 export async function datasetImages(db: Db, datasetId: string, maxSeq?: bigint | null): Promise<ImageRef[]> {
   return db.image.findMany({
     where: { datasetId, ...(maxSeq != null ? { seq: { lte: maxSeq } } : {}) },
-    orderBy: { id: 'asc' },
+    orderBy: { sha256: 'asc' },
     select: { id: true, sha256: true, s3Key: true, label: true },
   });
 }

@@ -71,8 +71,8 @@ describe('embeddings API', () => {
     const forged = Buffer.from(JSON.stringify([1, 5])).toString('base64url');
     const bad = await t.api().get(`/v1/embeddings/${setId}/vectors`).query({ format: 'json', cursor: forged }).set(t.env.auth).expect(400);
     assert.equal(bad.body.error.code, 'INVALID_CURSOR');
-    const images = await t.env.services.db.image.findMany({ where: { datasetId: t.datasetId }, orderBy: { id: 'asc' } });
-    assert.deepEqual(items.map((i) => i.imageId), images.map((i) => i.id), 'rows in image-id order');
+    const images = await t.env.services.db.image.findMany({ where: { datasetId: t.datasetId }, orderBy: { sha256: 'asc' } });
+    assert.deepEqual(items.map((i) => i.imageId), images.map((i) => i.id), 'rows in content (sha256) order');
     assert.deepEqual(items.map((i) => i.label), images.map((i) => i.label));
     items.forEach((item, r) => assert.deepEqual(item.vector, Array.from(matrix.subarray(r * shape[1], (r + 1) * shape[1])), `row ${r}`));
 
@@ -84,7 +84,7 @@ describe('embeddings API', () => {
   });
 
   it('embeds an uploaded image like the batch did (cached model), refuses a bad image', async () => {
-    const images = await t.env.services.db.image.findMany({ where: { datasetId: t.datasetId }, orderBy: { id: 'asc' } });
+    const images = await t.env.services.db.image.findMany({ where: { datasetId: t.datasetId }, orderBy: { sha256: 'asc' } });
     const row = 5;
     const bytes = await t.env.services.blobs.get(images[row].s3Key);
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -100,7 +100,7 @@ describe('embeddings API', () => {
   });
 
   it('lists cosine neighbours with the image itself first', async () => {
-    const images = await t.env.services.db.image.findMany({ where: { datasetId: t.datasetId }, orderBy: { id: 'asc' } });
+    const images = await t.env.services.db.image.findMany({ where: { datasetId: t.datasetId }, orderBy: { sha256: 'asc' } });
     const res = await t.api().get(`/v1/embeddings/${setId}/neighbors`).query({ imageId: images[3].id, k: 5 }).set(t.env.auth).expect(200);
     assert.equal(res.body.items.length, 5);
     assert.equal(res.body.items[0].imageId, images[3].id);
