@@ -140,6 +140,7 @@ async function main() {
     probeTest: await ensureArchive(path.join(cache, `probe-test-${probeTestIdx.length}-seed${recipe.seed + 2}.tar.gz`), [{ split: test, indices: probeTestIdx }]),
   };
 
+  const referenceThreads = positiveInt('reference-threads', v['reference-threads']);
   const startReference = async (): Promise<ReferenceResult> => {
     board.note('PyTorch reference: decoding its pixels with the service decoder');
     const pixels = path.join(cache, `pixels-${recipe.imageSize}`);
@@ -157,7 +158,7 @@ async function main() {
       '--projector-dim', String(recipe.projectorDim),
       '--projector-layers', String(recipe.projectorLayers),
       '--seed', String(recipe.seed),
-      '--threads', String(positiveInt('reference-threads', v['reference-threads'])),
+      '--threads', String(referenceThreads),
       ...(recipe.projectorOutputBn ? [] : ['--no-projector-output-bn']),
     ];
     commands.push([PYTHON, path.relative(ROOT, REFERENCE_SCRIPT), ...args.map((a) => (a.startsWith('{') ? `'${a}'` : path.isAbsolute(a) ? path.relative(ROOT, a) : a))].join(' '));
@@ -191,7 +192,7 @@ async function main() {
     const referenceRun = v['no-reference']
       ? undefined
       : startReference().then((measured) => {
-          const result = { ...measured, machine: trainingMachine(positiveInt('reference-threads', v['reference-threads'])) };
+          const result = { ...measured, machine: trainingMachine(referenceThreads) };
           board.note(`reference: ${JSON.stringify(result)}`);
           saveRecord(path.join(recordsDir, 'reference.json'), { recipe, data, command: commands[1], reference: result });
           return result;

@@ -7,13 +7,13 @@ import type { Services } from '../services.ts';
 import { tenantOf } from './auth.ts';
 import { AppError, badRequest } from '../domain/errors.ts';
 import { embeddingSetView, getEmbeddingSet, modelCheckpoint, readyEmbeddingSet, requestEmbeddings } from '../domain/embeddings.ts';
-import { decodeImage } from '../data/decode.ts';
+import { decodedBytes, decodeImage, decodeSpecOf } from '../data/decode.ts';
 import { readAll } from '../ingest/streams.ts';
 import { findRow, readEmbeddings, START, type RowPosition } from '../eval/embeddingReader.ts';
 import { nearestRows } from '../eval/neighbors.ts';
 import { ModelCache } from '../eval/modelCache.ts';
 import { jobTrainingConfig } from '../domain/trainingConfig.ts';
-import { decodeSpecOf, openFrozenModel } from '../eval/frozenModel.ts';
+import { openFrozenModel } from '../eval/frozenModel.ts';
 
 const id = { type: 'string', minLength: 1, maxLength: 200 } as const;
 const idParams = { type: 'object', required: ['id'], properties: { id } } as const;
@@ -144,7 +144,7 @@ export async function embeddingRoutes(app: FastifyInstance, { services }: { serv
       const config = jobTrainingConfig(job.config);
       // decoded before any model is loaded: a bad image costs no engine time
       const spec = decodeSpecOf(config);
-      const size = spec.size * spec.size * spec.channels;
+      const size = decodedBytes(spec);
       const pixels = new Uint8Array(uploads.length * size);
       for (const [i, upload] of uploads.entries()) {
         try {

@@ -1,6 +1,7 @@
 // One decoder for training, feature extraction and evaluation (mixing decoders shifts pixel values):
 // sharp → resize the shorter side to `size` → centre crop → raw uint8 HWC with `channels` channels.
 import sharp from 'sharp';
+import type { TrainingConfig } from '../domain/trainingConfig.ts';
 
 export interface DecodeSpec {
   /** side of the square output */
@@ -13,6 +14,9 @@ export const decodedBytes = (spec: DecodeSpec) => spec.size * spec.size * spec.c
 
 /** The side images are stored at for training: headroom for RandomResizedCrop (1.15×, as 256/224). */
 export const trainingDecodeSize = (imageSize: number) => Math.round(imageSize * 1.15);
+
+/** How images are decoded for a model of `config`: exactly as for training. */
+export const decodeSpecOf = (config: Pick<TrainingConfig, 'imageSize' | 'channels'>): DecodeSpec => ({ size: trainingDecodeSize(config.imageSize), channels: config.channels });
 
 export async function decodeImage(bytes: Uint8Array, spec: DecodeSpec): Promise<Uint8Array> {
   let pipeline = sharp(bytes, { failOn: 'error' })

@@ -5,7 +5,7 @@
 import type { BlobStore } from '../storage/s3.ts';
 import type { BackendName } from '../engine/index.ts';
 import type { TrainingConfig } from '../domain/trainingConfig.ts';
-import { trainingDecodeSize, type DecodeSpec } from '../data/decode.ts';
+import { decodeSpecOf, type DecodeSpec } from '../data/decode.ts';
 import { EngineClient } from '../../workers/engine/client.ts';
 import type { Matrix } from './linearProbe.ts';
 
@@ -20,9 +20,6 @@ export interface FrozenModel {
   knnTop1(bank: Matrix, bankLabels: Int32Array, queries: Matrix, queryLabels: Int32Array, numClasses: number): Promise<number>;
   close(): Promise<void>;
 }
-
-/** How images are decoded for a model of `config`: exactly as for training. */
-export const decodeSpecOf = (config: TrainingConfig): DecodeSpec => ({ size: trainingDecodeSize(config.imageSize), channels: config.channels });
 
 export async function openFrozenModel(
   blobs: BlobStore,

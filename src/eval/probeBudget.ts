@@ -3,7 +3,7 @@
 // second set of features (random init) and the decoded images as floats (raw pixels). Their size
 // follows from the job's config and the image counts, so a probe that cannot fit is refused before
 // any image is decoded, not left to run a worker out of memory (and be retried into it again).
-import { trainingDecodeSize } from '../data/decode.ts';
+import { decodedBytes, decodeSpecOf } from '../data/decode.ts';
 import type { Baseline } from '../domain/evaluations.ts';
 import type { TrainingConfig } from '../domain/trainingConfig.ts';
 import { BACKBONE_SPECS } from '../engine/backbones/specs.ts';
@@ -12,7 +12,7 @@ import { featureDim } from '../engine/backbones/shape.ts';
 /** Bytes of the matrices a probe of `images` images (train + test) holds together. */
 function probeMatrixBytes(config: TrainingConfig, images: number, baselines: readonly Baseline[]): number {
   const features = featureDim(BACKBONE_SPECS[config.backbone]);
-  const pixels = trainingDecodeSize(config.imageSize) ** 2 * config.channels;
+  const pixels = decodedBytes(decodeSpecOf(config));
   const floatsPerImage = features * (baselines.includes('random-init') ? 2 : 1) + (baselines.includes('raw-pixels') ? pixels : 0);
   return images * floatsPerImage * Float32Array.BYTES_PER_ELEMENT;
 }

@@ -1,5 +1,6 @@
 // Frozen features of a dataset's images, batch by batch in the given order. Images that do not
 // decode are left out (the loader counts them), so every yielded row has a vector.
+import { decodedBytes } from '../../src/data/decode.ts';
 import type { ImageLoader } from '../../src/data/loader.ts';
 import type { FrozenModel } from '../../src/eval/frozenModel.ts';
 import type { Matrix } from '../../src/eval/linearProbe.ts';
@@ -42,11 +43,10 @@ export async function collectFeatures(model: FrozenModel, loader: ImageLoader, c
     for (const i of batch.indices) labels.push(classOf(i));
   }
   const rows = labels.length;
-  const pixelDim = loader.spec.size * loader.spec.size * loader.spec.channels;
   return {
     x: { data: concat(features), rows, dim: model.featureDim },
     labels: Int32Array.from(labels),
-    pixels: opts.keepPixels ? { data: concat(pixels, 255), rows, dim: pixelDim } : undefined,
+    pixels: opts.keepPixels ? { data: concat(pixels, 255), rows, dim: decodedBytes(loader.spec) } : undefined,
   };
 }
 

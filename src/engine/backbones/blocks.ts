@@ -8,7 +8,6 @@ import { blockOutChannels } from './shape.ts';
 
 export type BlockKind = 'basic' | 'bottleneck';
 
-
 function convBn(ctx: Ctx, name: string, x: tf.Tensor4D, out: number, k: number, stride: number, zeroGamma = false): tf.Tensor4D {
   return batchNorm(ctx, `${name}.bn`, conv2d(ctx, `${name}.conv`, x, out, k, stride), { zeroGamma });
 }
