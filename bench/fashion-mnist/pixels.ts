@@ -3,7 +3,7 @@
 // bench/reference/simsiam_train.py: <prefix>.u8 [N, S, S, C], <prefix>.labels.u8 [N], <prefix>.json.
 import fs from 'node:fs';
 import path from 'node:path';
-import { decodeImage, decodedBytes, trainingDecodeSize } from '../../src/data/decode.ts';
+import { decodeImage, decodedBytes, decodeSpecOf } from '../../src/data/decode.ts';
 import { pngOf } from './archive.ts';
 import type { FashionSplit } from './idx.ts';
 
@@ -12,7 +12,7 @@ const DECODE_CHUNK = 64;
 export async function writePixels(prefix: string, split: FashionSplit, indices: number[], imageSize: number, labeled: boolean): Promise<string> {
   if (fs.existsSync(`${prefix}.json`)) return prefix;
   fs.mkdirSync(path.dirname(prefix), { recursive: true });
-  const spec = { size: trainingDecodeSize(imageSize), channels: 1 as const };
+  const spec = decodeSpecOf({ imageSize, channels: 1 });
   const per = decodedBytes(spec);
   const out = Buffer.alloc(indices.length * per);
   for (let start = 0; start < indices.length; start += DECODE_CHUNK) {

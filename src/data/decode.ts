@@ -13,7 +13,7 @@ export interface DecodeSpec {
 export const decodedBytes = (spec: DecodeSpec) => spec.size * spec.size * spec.channels;
 
 /** The side images are stored at for training: headroom for RandomResizedCrop (1.15×, as 256/224). */
-export const trainingDecodeSize = (imageSize: number) => Math.round(imageSize * 1.15);
+const trainingDecodeSize = (imageSize: number) => Math.round(imageSize * 1.15);
 
 /** How images are decoded for a model of `config`: exactly as for training. */
 export const decodeSpecOf = (config: Pick<TrainingConfig, 'imageSize' | 'channels'>): DecodeSpec => ({ size: trainingDecodeSize(config.imageSize), channels: config.channels });

@@ -9,7 +9,7 @@ import { resolveTrainingConfig, type TrainingConfig } from '../../src/domain/tra
 import { isFinished } from '../../src/domain/jobs.ts';
 import { ImageLoader } from '../../src/data/loader.ts';
 import type { DecodedImageCache } from '../../src/data/cache.ts';
-import { trainingDecodeSize } from '../../src/data/decode.ts';
+import { decodeSpecOf } from '../../src/data/decode.ts';
 import { datasetImages } from '../../src/data/manifest.ts';
 import { keys } from '../../src/storage/keys.ts';
 import { EngineClient } from '../engine/client.ts';
@@ -68,7 +68,7 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
   const totalSteps = stepsPerEpoch * config.epochs;
   const checkpoints = checkpointStore(services, jobId);
   const resume = await checkpoints.latest();
-  const loader = new ImageLoader(images, { size: trainingDecodeSize(config.imageSize), channels: config.channels }, { blobs: services.blobs, cache: ctx.cache });
+  const loader = new ImageLoader(images, decodeSpecOf(config), { blobs: services.blobs, cache: ctx.cache });
   const knn = config.knnEveryEpochs > 0 ? knnMonitor(loader, config.seed) : undefined;
 
   const engine = new EngineClient();
