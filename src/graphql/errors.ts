@@ -1,6 +1,11 @@
 // Domain errors (AppError: 401/404/409...) become GraphQL errors carrying the same stable code in
-// extensions.code, so REST and GraphQL clients branch on the same strings.
-import mercurius from 'mercurius';
+// extensions.code, so REST and GraphQL clients branch on the same strings. Every error leaves
+// through safeErrorFormatter: anything that is neither coded by us nor about the query text (a
+// database error, a bug) is logged in full and answered as INTERNAL with a fixed message, so no
+// internal text (SQL, file paths, ids) reaches a client.
+import { GraphQLError } from 'graphql';
+import mercurius, { type MercuriusContext } from 'mercurius';
+import type { FastifyBaseLogger } from 'fastify';
 import { AppError } from '../domain/errors.ts';
 
 export function guarded<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
@@ -14,4 +19,32 @@ export function guarded<A extends unknown[], R>(fn: (...args: A) => Promise<R>):
       throw err;
     }
   };
+}
+
+const withCode = (error: GraphQLError, code: string, message = error.message) =>
+  new GraphQLError(message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions: { ...error.extensions, code } });
+
+/** One error as a client may see it (a list: mercurius bundles validation errors into one). */
+function safeErrors(error: GraphQLError, log: FastifyBaseLogger): GraphQLError[] {
+  const original = error.originalError as (Error & { code?: string; errors?: unknown[] }) | undefined;
+  // syntax, validation and variable errors: about the query the client sent
+  if (!original) return [withCode(error, String(error.extensions?.code ?? 'GRAPHQL_VALIDATION_FAILED'))];
+  if (original instanceof mercurius.ErrorWithProps) return [error];
+  if (Array.isArray(original.errors)) {
+    const code = original.errors.some((e) => (e as Error).message?.includes('exceeds the query depth limit')) ? 'QUERY_TOO_DEEP' : 'GRAPHQL_VALIDATION_FAILED';
+    return original.errors.map((e) => (e instanceof GraphQLError ? withCode(e, code) : new GraphQLError(String((e as Error).message), { extensions: { code } })));
+  }
+  if (original instanceof GraphQLError) return [withCode(error, String(original.extensions?.code ?? 'BAD_USER_INPUT'))];
+  log.error({ err: original, path: error.path }, 'graphql: unexpected error');
+  return [withCode(error, 'INTERNAL', 'internal server error')];
+}
+
+export function safeErrorFormatter(execution: { data?: unknown; errors: readonly GraphQLError[]; statusCode?: number }, context: MercuriusContext) {
+  const log = context.reply ? context.reply.log : context.app.log;
+  const errors = execution.errors.flatMap((error) => safeErrors(error, log));
+  const refused = errors.every((e) => e.extensions?.code === 'QUERY_TOO_DEEP' || e.extensions?.code === 'GRAPHQL_VALIDATION_FAILED');
+  const formatted = mercurius.defaultErrorFormatter({ ...execution, errors } as never, context);
+  // an operation refused before it ran is the client's error
+  if (!execution.data && refused && errors.length) formatted.statusCode = 400;
+  return formatted;
 }
