@@ -34,7 +34,8 @@ export function checkJsonText(text: string): AppError | undefined {
   return undefined;
 }
 
-function holdsNul(value: unknown): boolean {
+/** Whether a string anywhere in a parsed value (keys included) holds a NUL character. */
+export function holdsNul(value: unknown): boolean {
   if (typeof value === 'string') return value.includes('\0');
   if (Array.isArray(value)) return value.some(holdsNul);
   if (value && typeof value === 'object') return Object.entries(value).some(([k, v]) => k.includes('\0') || holdsNul(v));

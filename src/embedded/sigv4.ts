@@ -40,7 +40,7 @@ export const AUTH_QUERY_PARAMS = [
 ];
 
 /** node:crypto behind the Checksum interface the signer takes (an HMAC when given a secret). */
-class Sha256 implements Checksum {
+export class Sha256 implements Checksum {
   private hash;
   constructor(private readonly secret?: SourceData) {
     this.hash = this.create();

@@ -7,9 +7,12 @@ import { GraphQLError } from 'graphql';
 import mercurius, { type MercuriusContext } from 'mercurius';
 import type { FastifyBaseLogger } from 'fastify';
 import { AppError } from '../domain/errors.ts';
+import { holdsNul } from '../api/inputHygiene.ts';
 
 export function guarded<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
   return async (...args) => {
+    // arguments reach the database: PostgreSQL text cannot hold NUL (REST refuses it in inputHygiene.ts)
+    if (holdsNul(args[1])) throw new mercurius.ErrorWithProps('arguments must not contain NUL characters', { code: 'INVALID_CHARACTER' }, 400);
     try {
       return await fn(...args);
     } catch (err) {
