@@ -26,6 +26,14 @@ export function errorBody(code: string, message: string, details?: unknown) {
   return { error: details === undefined ? { code, message } : { code, message, details } };
 }
 
+/** The code a client sees for an error it caused (an AppError, a fastify 4xx), or undefined. */
+export function clientErrorCode(err: unknown): string | undefined {
+  if (err instanceof AppError) return err.code;
+  const e = err as Partial<FastifyError>;
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return (e.code && FASTIFY_CODES[e.code]) ?? e.code ?? 'BAD_REQUEST';
+  return undefined;
+}
+
 /** Fastify's router errors (bad percent-encoding, over-long path parameters), in our shape. */
 export function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
   const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;

@@ -31,6 +31,7 @@ export function decodeCursor(cursor: string): PageKey {
   // only what encodeCursor writes: a date that round-trips exactly (no far-out years PostgreSQL or
   // the client library would reject) and a plain id
   if (!date || Number.isNaN(date.getTime()) || date.toISOString() !== createdAt || !isPlainId(id)) throw invalidCursor();
+  if (date.getUTCFullYear() < 2000 || date.getUTCFullYear() > 9999) throw invalidCursor();
   return { createdAt: date, id };
 }
 

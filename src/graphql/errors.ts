@@ -8,6 +8,7 @@ import mercurius, { type MercuriusContext } from 'mercurius';
 import type { FastifyBaseLogger } from 'fastify';
 import { AppError } from '../domain/errors.ts';
 import { holdsNul } from '../api/inputHygiene.ts';
+import { clientErrorCode } from '../api/errors.ts';
 
 export function guarded<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
   return async (...args) => {
@@ -25,7 +26,15 @@ export function guarded<A extends unknown[], R>(fn: (...args: A) => Promise<R>):
 }
 
 const withCode = (error: GraphQLError, code: string, message = error.message) =>
-  new GraphQLError(message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions: { ...error.extensions, code } });
+  new GraphQLError(message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    // kept for its statusCode (mercurius answers a lone error's status); never serialized
+    originalError: error.originalError,
+    extensions: { ...error.extensions, code },
+  });
 
 /** One error as a client may see it (a list: mercurius bundles validation errors into one). */
 function safeErrors(error: GraphQLError, log: FastifyBaseLogger): GraphQLError[] {
@@ -38,6 +47,9 @@ function safeErrors(error: GraphQLError, log: FastifyBaseLogger): GraphQLError[]
     return original.errors.map((e) => (e instanceof GraphQLError ? withCode(e, code) : new GraphQLError(String((e as Error).message), { extensions: { code } })));
   }
   if (original instanceof GraphQLError) return [withCode(error, String(original.extensions?.code ?? 'BAD_USER_INPUT'))];
+  // refused before GraphQL saw it (body parser, input hygiene): the same code REST would give
+  const clientCode = clientErrorCode(original);
+  if (clientCode) return [withCode(error, clientCode, original.message.slice(0, 200))];
   log.error({ err: original, path: error.path }, 'graphql: unexpected error');
   return [withCode(error, 'INTERNAL', 'internal server error')];
 }

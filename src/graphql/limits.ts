@@ -39,8 +39,10 @@ const refusal = (code: string, message: string, details: Record<string, number>)
 
 /** Throws a coded 400 when the operation is over a limit; lets anything else through to execution. */
 export function checkOperationLimits(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined) {
-  const aliasErrors = validate(schema, document, [maxAliasesRule({ n: GRAPHQL_LIMITS.aliases, exposeLimits: true, propagateOnRejection: true })]);
-  if (aliasErrors.length) {
+  let tooManyAliases = false;
+  const onReject = [() => void (tooManyAliases = true)];
+  validate(schema, document, [maxAliasesRule({ n: GRAPHQL_LIMITS.aliases, onReject, propagateOnRejection: false })]);
+  if (tooManyAliases) {
     throw refusal('TOO_MANY_ALIASES', `an operation may use at most ${GRAPHQL_LIMITS.aliases} aliases`, { maxAliases: GRAPHQL_LIMITS.aliases });
   }
   let cost: number;
