@@ -13,7 +13,8 @@ const validLabel = (value: string | null) => value === null || (value.length <= 
 
 /** Why the image cannot be stored under these names, or undefined when it can. */
 export function namesProblem(image: PlacedImage): SkipReason | undefined {
-  if (!image.name || image.name.length > MAX_NAME_LENGTH || image.name.includes('\0')) return 'INVALID_NAME';
+  // the label first: an over-long folder name makes the whole name over-long too
   if (!validLabel(image.label) || !validLabel(image.split)) return 'INVALID_LABEL';
+  if (!image.name || image.name.length > MAX_NAME_LENGTH || image.name.includes('\0')) return 'INVALID_NAME';
   return undefined;
 }
