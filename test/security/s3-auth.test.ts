@@ -12,6 +12,11 @@ import { S3Client, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { startEmbeddedS3, type EmbeddedS3Handle } from '../../src/embedded/s3server.ts';
 import { Sha256 } from '../../src/embedded/sigv4.ts';
 import { createBlobStore, type BlobStore } from '../../src/storage/s3.ts';
+import { createHash } from 'node:crypto';
+import request from 'supertest';
+import { createTestEnv, type TestEnv } from '../helpers/harness.ts';
+import { image } from '../ingest/fixtures.ts';
+import { keys } from '../../src/storage/keys.ts';
 
 const MAX_UPLOAD = 4096;
 
@@ -342,5 +347,60 @@ describe('embedded S3: signatures', () => {
         await fs.rm(other, { recursive: true, force: true });
       }
     });
+  });
+});
+
+describe('direct upload through the guarded server', () => {
+  let env: TestEnv;
+  let datasetId: string;
+  const api = () => request(env.app.server);
+  const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+  before(async () => {
+    env = await createTestEnv();
+    datasetId = (await api().post('/v1/datasets').set(env.auth).send({ name: 'direct' }).expect(201)).body.id;
+  });
+  after(async () => env.close());
+
+  const startUpload = async (n = 1) =>
+    (await api().post(`/v1/datasets/${datasetId}/uploads`).set(env.auth).send({ files: Array.from({ length: n }, (_, i) => ({ name: `f${i}.png`, label: 'cat' })) }).expect(201)).body;
+
+  it('the stored image sits at the sha256 of the bytes the server read', async () => {
+    const bytes = await image(501);
+    const upload = await startUpload();
+    assert.equal((await fetch(upload.files[0].url, { method: 'PUT', body: new Uint8Array(bytes) })).status, 200);
+    const done = await api().post(`/v1/datasets/${datasetId}/uploads/${upload.uploadId}/complete`).set(env.auth).expect(201);
+    assert.equal(done.body.added, 1);
+    const row = await env.services.db.image.findFirstOrThrow({ where: { datasetId, sha256: sha(bytes) } });
+    assert.equal(row.s3Key, keys.image(sha(bytes)));
+    assert.equal(sha(await env.services.blobs.get(row.s3Key)), row.sha256);
+  });
+
+  it('a staging URL with its key swapped for a content address is refused; the address stays absent', async () => {
+    const bytes = await image(502);
+    const upload = await startUpload();
+    const target = keys.image(sha(bytes));
+    const swapped = upload.files[0].url.replace(/uploads\/[^?]+/, target);
+    const res = await fetch(swapped, { method: 'PUT', body: Buffer.from('not the bytes of that address') });
+    assert.equal(res.status, 403);
+    assert.equal(await env.services.blobs.head(target), undefined);
+  });
+
+  it('a staging URL with its upload id swapped for another upload is refused', async () => {
+    const first = await startUpload();
+    const second = await startUpload();
+    const swapped = first.files[0].url.replace(first.uploadId, second.uploadId);
+    assert.equal((await fetch(swapped, { method: 'PUT', body: new Uint8Array(await image(503)) })).status, 403);
+    const done = await api().post(`/v1/datasets/${datasetId}/uploads/${second.uploadId}/complete`).set(env.auth).expect(200);
+    assert.deepEqual(done.body.skipped.map((s: { reason: string }) => s.reason), ['NOT_UPLOADED']);
+  });
+
+  it('a staged non-image completes as a skip and adds nothing', async () => {
+    const before = await env.services.db.image.count({ where: { datasetId } });
+    const upload = await startUpload();
+    assert.equal((await fetch(upload.files[0].url, { method: 'PUT', body: '<svg/>' })).status, 200);
+    const done = await api().post(`/v1/datasets/${datasetId}/uploads/${upload.uploadId}/complete`).set(env.auth).expect(200);
+    assert.deepEqual(done.body.skipped, [{ name: 'f0.png', reason: 'NOT_AN_IMAGE' }]);
+    assert.equal(await env.services.db.image.count({ where: { datasetId } }), before);
   });
 });
