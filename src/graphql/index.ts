@@ -9,7 +9,7 @@ import { createResolvers } from './resolvers.ts';
 import { typeDefs } from './schema.ts';
 import { evaluationResolvers, evaluationTypeDefs } from './evaluations.ts';
 import { safeErrorFormatter } from './errors.ts';
-import { checkOperationLimits, GRAPHQL_LIMITS, type SubscriptionSlots } from './limits.ts';
+import { checkOperationLimits, GRAPHQL_LIMITS, worstCaseVariables, type SubscriptionSlots } from './limits.ts';
 
 declare module 'mercurius' {
   interface MercuriusContext {
@@ -44,8 +44,8 @@ async function graphql(app: FastifyInstance, { services }: { services: Services 
   app.graphql.addHook('preExecution', async (schema, document, _context, variables) => {
     checkOperationLimits(schema, document, variables as Record<string, unknown> | undefined);
   });
-  app.graphql.addHook('preSubscriptionExecution', async (schema, document, context) => {
-    checkOperationLimits(schema, document, (context as { variables?: Record<string, unknown> }).variables);
+  app.graphql.addHook('preSubscriptionExecution', async (schema, document) => {
+    checkOperationLimits(schema, document, worstCaseVariables(schema, document));
   });
 }
 

@@ -3,7 +3,7 @@
 // (graphql-query-complexity: every field costs 1, a list field costs its page size times its
 // children) and, through mercurius's queryDepth option, depth. Subscriptions per connection are
 // counted in the connection's context.
-import { GraphQLError, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLEnumType, GraphQLError, Kind, validate, type DocumentNode, type GraphQLSchema, type TypeNode } from 'graphql';
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import mercurius from 'mercurius';
@@ -59,6 +59,27 @@ export function checkOperationLimits(schema: GraphQLSchema, document: DocumentNo
       maxCost: GRAPHQL_LIMITS.cost,
     });
   }
+}
+
+const namedType = (type: TypeNode): string => (type.kind === Kind.NAMED_TYPE ? type.name.value : namedType(type.type));
+
+/**
+ * Variables as large as the schema lets them be, for costing an operation whose variables are not at
+ * hand (mercurius gives subscription hooks none): every Int is taken at the largest page size.
+ */
+export function worstCaseVariables(schema: GraphQLSchema, document: DocumentNode): Record<string, unknown> {
+  const variables: Record<string, unknown> = {};
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
+    for (const v of definition.variableDefinitions ?? []) {
+      const name = namedType(v.type);
+      const type = schema.getType(name);
+      const value = name === 'Int' || name === 'Float' ? 10_000 : name === 'Boolean' ? true : type instanceof GraphQLEnumType ? type.getValues()[0]?.value : 'x';
+      const list = v.type.kind === Kind.LIST_TYPE || (v.type.kind === Kind.NON_NULL_TYPE && v.type.type.kind === Kind.LIST_TYPE);
+      variables[v.variable.name.value] = list ? [value] : value;
+    }
+  }
+  return variables;
 }
 
 /** A connection's count of live subscriptions; shared by every operation on that connection. */

@@ -193,6 +193,17 @@ describe('GraphQL limits and errors', () => {
       await stillAnswers();
     });
 
+    it('a subscription whose cost hides in variables is costed at the largest page sizes', async () => {
+      const client = createClient({ url, webSocketImpl: WebSocket, connectionParams: { Authorization: env.auth.Authorization }, retryAttempts: 0, lazy: true });
+      clients.push(client);
+      const query = `subscription($id: ID!, $n: Int) { jobUpdated(id: $id) { ${Array.from({ length: 10 }, (_, i) => `m${i}: metrics(last: $n) { step values }`).join(' ')} } }`;
+      const outcome = await new Promise<unknown>((resolve) => {
+        client.subscribe({ query, variables: { id: jobId, n: 10_000 } }, { next: resolve, error: resolve, complete: () => resolve('complete') });
+      });
+      const errors = (Array.isArray(outcome) ? outcome : (outcome as { errors?: unknown[] })?.errors) as Array<{ extensions?: { code?: string } }>;
+      assert.equal(errors?.[0]?.extensions?.code, 'QUERY_TOO_COMPLEX', JSON.stringify(outcome));
+    });
+
     it('a second connection has its own slots', async () => {
       const client = createClient({ url, webSocketImpl: WebSocket, connectionParams: { Authorization: env.auth.Authorization }, retryAttempts: 0, lazy: true });
       clients.push(client);
