@@ -3,7 +3,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { Services } from './services.ts';
-import { errorsPlugin } from './api/errors.ts';
+import { clientErrorHandler, errorsPlugin, frameworkErrors } from './api/errors.ts';
+import { inputHygienePlugin } from './api/inputHygiene.ts';
 import { authPlugin } from './api/auth.ts';
 import { healthRoutes } from './api/health.ts';
 import { openapiPlugin } from './api/openapi.ts';
@@ -24,9 +25,13 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
     // archives stream through their own parser; JSON bodies stay small
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
+    // errors raised before a route runs keep the {error: {code, message}} shape
+    frameworkErrors,
+    clientErrorHandler,
     ajv: { customOptions: { removeAdditional: false, useDefaults: true, coerceTypes: 'array', allErrors: true } },
   });
   await app.register(errorsPlugin);
+  await app.register(inputHygienePlugin);
   await app.register(multipart, {
     limits: {
       fileSize: services.config.ingest.maxImageBytes,

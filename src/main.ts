@@ -1,6 +1,5 @@
 // `npm start`: the API (and, on the embedded default, one in-process worker). Production runs the
 // same entry point with DATABASE_URL and S3_* set and workers started apart (`npm run worker`).
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from './config.ts';
@@ -8,18 +7,12 @@ import { startServices, type Services } from './services.ts';
 import { buildApp } from './app.ts';
 import { ensureBootstrapKey, generateApiKey } from './domain/tenants.ts';
 import { startWorker } from '../workers/worker.ts';
+import { secretFile } from './embedded/secretFile.ts';
+import { StartupError } from './embedded/startupError.ts';
 
 /** On the embedded default, a key generated once and kept under DATA_DIR so restarts reuse it. */
 async function embeddedApiKey(dataDir: string): Promise<string> {
-  const file = path.join(dataDir, 'api-key');
-  try {
-    return (await fs.readFile(file, 'utf8')).trim();
-  } catch {
-    const key = generateApiKey();
-    await fs.mkdir(dataDir, { recursive: true });
-    await fs.writeFile(file, `${key}\n`, { mode: 0o600 });
-    return key;
-  }
+  return secretFile(path.join(dataDir, 'api-key'), generateApiKey);
 }
 
 async function main() {
@@ -63,6 +56,7 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(err);
+  // a start-up refusal is one sentence for the operator, not a stack trace
+  console.error(err instanceof StartupError ? err.message : err);
   process.exit(1);
 });

@@ -41,7 +41,11 @@ export async function startServices(config: Config, log: Logger): Promise<Servic
     }
     let s3 = config.s3;
     if (!s3) {
-      const s3Server = await startEmbeddedS3(path.join(config.dataDir, 's3'));
+      const s3Server = await startEmbeddedS3({
+        directory: path.join(config.dataDir, 's3'),
+        credentialsFile: path.join(config.dataDir, 's3-credentials.json'),
+        maxPresignedUploadBytes: config.ingest.maxImageBytes,
+      });
       closers.push(s3Server.stop);
       s3 = s3Server.s3;
       log.info({ endpoint: s3.endpoint }, 'embedded S3 server started');

@@ -18,7 +18,7 @@ import { runIngest, type ImageSink, type IngestDeps, type IngestResult } from '.
 import { ingestTar } from '../ingest/tarIngest.ts';
 import { ingestMultipart } from '../ingest/multipart.ts';
 import { completeDirectUpload, createDirectUpload, type UploadFileRequest } from '../ingest/directUpload.ts';
-import { importPrefix, normalizePrefix } from '../ingest/prefixImport.ts';
+import { importPrefix, resolveImportPrefix } from '../ingest/prefixImport.ts';
 import { CONTENT_TYPES } from '../ingest/imageProbe.ts';
 
 const ARCHIVE_CONTENT_TYPES = ['application/x-tar', 'application/gzip', 'application/x-gzip', 'application/octet-stream'];
@@ -192,8 +192,11 @@ export async function datasetRoutes(app: FastifyInstance, opts: { services: Serv
       },
     },
     async (request, reply) => {
-      const prefix = normalizePrefix(request.body.prefix);
-      return sendIngest(reply, await ingestInto(request, (sink) => importPrefix(blobs, prefix, sink, config.ingest)));
+      const tenantId = tenantOf(request);
+      // an unknown or foreign dataset is 404 whatever the prefix
+      const dataset = await getDataset(db, tenantId, request.params.id);
+      const prefix = resolveImportPrefix(tenantId, request.body.prefix);
+      return sendIngest(reply, await runIngest(deps, dataset.id, (sink) => importPrefix(blobs, prefix, sink, config.ingest)));
     },
   );
 }

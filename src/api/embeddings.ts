@@ -9,6 +9,7 @@ import { AppError, badRequest } from '../domain/errors.ts';
 import { embeddingSetView, getEmbeddingSet, modelCheckpoint, readyEmbeddingSet, requestEmbeddings } from '../domain/embeddings.ts';
 import { decodedBytes, decodeImage, decodeSpecOf } from '../data/decode.ts';
 import { readAll } from '../ingest/streams.ts';
+import { probeImage, withDecodeBudget } from '../ingest/imageProbe.ts';
 import { findRow, readEmbeddings, START, type RowPosition } from '../serving/embeddingReader.ts';
 import { nearestRows } from '../serving/neighbors.ts';
 import { ModelCache } from '../hosting/modelCache.ts';
@@ -147,10 +148,16 @@ export async function embeddingRoutes(app: FastifyInstance, { services }: { serv
       const size = decodedBytes(spec);
       const pixels = new Uint8Array(uploads.length * size);
       for (const [i, upload] of uploads.entries()) {
+        // the same format allow-list, pixel limit and decode budget as ingest
+        const probe = await probeImage(upload.bytes, services.config.ingest);
+        if (!probe.ok) {
+          throw new AppError(422, probe.reason, `${upload.name} is not an image this service accepts (${probe.reason})`, [{ field: upload.name, message: probe.reason }]);
+        }
         try {
-          pixels.set(await decodeImage(upload.bytes, spec), i * size);
+          pixels.set(await withDecodeBudget(probe.width * probe.height, () => decodeImage(upload.bytes, spec)), i * size);
         } catch (err) {
-          throw new AppError(422, 'INVALID_IMAGE', `${upload.name} is not a decodable image: ${(err as Error).message}`, [{ field: upload.name, message: 'not a decodable image' }]);
+          request.log.info({ err, name: upload.name }, 'embed: image failed to decode');
+          throw new AppError(422, 'CORRUPT_IMAGE', `${upload.name} is not a decodable image`, [{ field: upload.name, message: 'CORRUPT_IMAGE' }]);
         }
       }
       return models.with(

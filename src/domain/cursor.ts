@@ -11,17 +11,37 @@ export function encodeCursor(key: PageKey): string {
   return Buffer.from(JSON.stringify([key.createdAt.toISOString(), key.id])).toString('base64url');
 }
 
-export function decodeCursor(cursor: string): PageKey {
+const invalidCursor = () => badRequest('INVALID_CURSOR', 'cursor is not one this API returned');
+
+/** An id as this API issues them: short, printable (a forged one must not reach the database). */
+const isPlainId = (id: unknown): id is string => typeof id === 'string' && id.length > 0 && id.length <= 200 && !/[\u0000-\u001f]/.test(id);
+
+function parseCursorJson(cursor: string): unknown {
   try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    const date = new Date(createdAt as string);
-    if (typeof createdAt === 'string' && typeof id === 'string' && !Number.isNaN(date.getTime())) {
-      return { createdAt: date, id };
-    }
+    return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    // fall through: any undecodable cursor is the client's error
+    throw invalidCursor();
   }
-  throw badRequest('INVALID_CURSOR', 'cursor is not one this API returned');
+}
+
+export function decodeCursor(cursor: string): PageKey {
+  const value = parseCursorJson(cursor);
+  const [createdAt, id] = Array.isArray(value) ? value : [];
+  const date = typeof createdAt === 'string' ? new Date(createdAt) : undefined;
+  // only what encodeCursor writes: a date that round-trips exactly (no far-out years PostgreSQL or
+  // the client library would reject) and a plain id
+  if (!date || Number.isNaN(date.getTime()) || date.toISOString() !== createdAt || !isPlainId(id)) throw invalidCursor();
+  if (date.getUTCFullYear() < 2000 || date.getUTCFullYear() > 9999) throw invalidCursor();
+  return { createdAt: date, id };
+}
+
+/** Cursors over id order alone: the last id, as opaque base64url. */
+export const encodeIdCursor = (id: string) => Buffer.from(JSON.stringify(id)).toString('base64url');
+
+export function decodeIdCursor(cursor: string): string {
+  const id = parseCursorJson(cursor);
+  if (!isPlainId(id)) throw invalidCursor();
+  return id;
 }
 
 /** The Prisma `where` fragment selecting rows after `cursor` in (createdAt desc, id desc) order. */

@@ -4,22 +4,11 @@ import type pg from 'pg';
 import type { Db } from '../db/client.ts';
 import { AppError, badRequest, conflict, notFound } from './errors.ts';
 import { newId } from './ids.ts';
+import { afterCursor, decodeIdCursor, encodeIdCursor, PAGE_ORDER, toPage } from './cursor.ts';
 
 export interface Page {
   limit: number;
   cursor?: string;
-}
-
-const encodeCursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-
-function decodeCursor<T>(cursor: string, valid: (v: unknown) => v is T): T {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (valid(value)) return value;
-  } catch {
-    // fall through to the same answer as a well-formed but wrong cursor
-  }
-  throw badRequest('INVALID_CURSOR', 'cursor is not one this API returned');
 }
 
 const datasetFields = { id: true, name: true, description: true, createdAt: true, updatedAt: true } as const;
@@ -37,27 +26,15 @@ export async function getDataset(db: Db, tenantId: string, id: string) {
   return dataset;
 }
 
-type DatasetCursor = { t: string; id: string };
-const isDatasetCursor = (v: unknown): v is DatasetCursor =>
-  typeof v === 'object' && v !== null && typeof (v as DatasetCursor).t === 'string' && typeof (v as DatasetCursor).id === 'string';
-
 /** Newest first; the cursor is (createdAt, id) of the last item, so inserts do not shift pages. */
 export async function listDatasets(db: Db, tenantId: string, page: Page) {
-  const after = page.cursor ? decodeCursor(page.cursor, isDatasetCursor) : undefined;
-  const afterDate = after ? new Date(after.t) : undefined;
   const rows = await db.dataset.findMany({
-    where: {
-      tenantId,
-      ...(after && { OR: [{ createdAt: { lt: afterDate } }, { createdAt: afterDate, id: { lt: after.id } }] }),
-    },
-    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    where: { tenantId, ...afterCursor(page.cursor) },
+    orderBy: PAGE_ORDER,
     take: page.limit + 1,
     select: datasetFields,
   });
-  const items = rows.slice(0, page.limit);
-  const last = items.at(-1);
-  const nextCursor = rows.length > page.limit && last ? encodeCursor({ t: last.createdAt.toISOString(), id: last.id }) : null;
-  return { items, nextCursor };
+  return toPage(rows, page.limit);
 }
 
 /** The dataset with its image count and label histogram. */
@@ -75,12 +52,10 @@ export async function describeDataset(db: Db, tenantId: string, id: string) {
   return { ...dataset, imageCount, labels, unlabeledCount };
 }
 
-const isImageCursor = (v: unknown): v is string => typeof v === 'string';
-
 /** In id order (random ids: stable, not chronological), optionally one label only. */
 export async function listImages(db: Db, tenantId: string, datasetId: string, page: Page & { label?: string }) {
   await getDataset(db, tenantId, datasetId);
-  const after = page.cursor ? decodeCursor(page.cursor, isImageCursor) : undefined;
+  const after = page.cursor ? decodeIdCursor(page.cursor) : undefined;
   const rows = await db.image.findMany({
     where: { datasetId, ...(page.label !== undefined && { label: page.label }), ...(after && { id: { gt: after } }) },
     orderBy: { id: 'asc' },
@@ -101,7 +76,7 @@ export async function listImages(db: Db, tenantId: string, datasetId: string, pa
   });
   const items = rows.slice(0, page.limit);
   const last = items.at(-1);
-  return { items, nextCursor: rows.length > page.limit && last ? encodeCursor(last.id) : null };
+  return { items, nextCursor: rows.length > page.limit && last ? encodeIdCursor(last.id) : null };
 }
 
 const ACTIVE_JOB_STATUSES = ['queued', 'running'];
@@ -126,15 +101,18 @@ export async function deleteDataset(db: Db, tenantId: string, id: string): Promi
 
 /**
  * Inside a job-creating transaction: holds the dataset against a concurrent delete (404 if gone) and
- * returns its largest image seq, the snapshot the job trains on (422 DATASET_EMPTY if it has none).
+ * returns its largest image seq, the snapshot the job trains on (422 DATASET_EMPTY if it has none),
+ * with the number of images in that snapshot.
  */
-export async function lockDatasetForJob(client: pg.PoolClient, tenantId: string, id: string): Promise<string> {
-  const { rows } = await client.query<{ seq_max: string | null }>(
-    'SELECT (SELECT max(seq) FROM images WHERE dataset_id = d.id) AS seq_max FROM datasets d WHERE d.id = $1 AND d.tenant_id = $2 FOR SHARE',
+export async function lockDatasetForJob(client: pg.PoolClient, tenantId: string, id: string): Promise<{ seqMax: string; imageCount: number }> {
+  const { rows } = await client.query<{ seq_max: string | null; image_count: number }>(
+    `SELECT (SELECT max(seq) FROM images WHERE dataset_id = d.id) AS seq_max,
+            (SELECT count(*)::int FROM images WHERE dataset_id = d.id) AS image_count
+     FROM datasets d WHERE d.id = $1 AND d.tenant_id = $2 FOR SHARE`,
     [id, tenantId],
   );
   if (rows.length === 0) throw notFound('dataset', id);
   // 422, not 400: the request is well-formed, the dataset just has nothing to train on (yet)
   if (rows[0].seq_max === null) throw new AppError(422, 'DATASET_EMPTY', `dataset ${id} has no images to train on`);
-  return rows[0].seq_max;
+  return { seqMax: rows[0].seq_max, imageCount: rows[0].image_count };
 }

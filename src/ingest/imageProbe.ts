@@ -53,20 +53,30 @@ export async function probeImage(data: Buffer, limits: IngestLimits): Promise<Pr
   if (format === 'unsupported') return { ok: false, reason: 'UNSUPPORTED_FORMAT' };
   let meta: Metadata;
   try {
-    meta = await sharp(data).metadata();
+    // the header is read without sharp's own pixel cap, so an oversize image is IMAGE_TOO_LARGE below
+    meta = await sharp(data, { limitInputPixels: false }).metadata();
   } catch {
     return { ok: false, reason: 'CORRUPT_IMAGE' };
   }
   const { width, height, channels } = meta;
   if (meta.format !== format || !width || !height || !channels) return { ok: false, reason: 'CORRUPT_IMAGE' };
   if (width * height > limits.maxImagePixels) return { ok: false, reason: 'IMAGE_TOO_LARGE' };
-  const release = await decodes.acquire(width * height);
   try {
-    await sharp(data, { failOn: 'error', limitInputPixels: limits.maxImagePixels }).extractChannel(0).raw().toBuffer();
+    await withDecodeBudget(width * height, () =>
+      sharp(data, { failOn: 'error', limitInputPixels: limits.maxImagePixels }).extractChannel(0).raw().toBuffer(),
+    );
   } catch {
     return { ok: false, reason: 'CORRUPT_IMAGE' };
+  }
+  return { ok: true, format, width, height, channels };
+}
+
+/** Runs a decode of `pixels` pixels under the process-wide decode budget (ingest probes, /embed). */
+export async function withDecodeBudget<T>(pixels: number, decode: () => Promise<T>): Promise<T> {
+  const release = await decodes.acquire(pixels);
+  try {
+    return await decode();
   } finally {
     release();
   }
-  return { ok: true, format, width, height, channels };
 }

@@ -1,42 +1,63 @@
 // Registers images already in the service's own bucket under a prefix (ImageFolder layout below
 // it, same label rule as archives). The bytes are copied to their content address, so the dataset
-// does not depend on the prefix afterwards. Prefixes the service manages itself are refused: they
-// hold every tenant's data.
+// does not depend on the prefix afterwards. Each tenant imports only from its own namespace,
+// `imports/<tenantId>/`: the prefix a client sends is read inside it, so no other tenant's objects
+// and none of the service's own can be named, and skip reasons only ever name keys inside it.
 import type { BlobStore } from '../storage/s3.ts';
+import { keys } from '../storage/keys.ts';
 import { AppError, badRequest } from '../domain/errors.ts';
 import { placeImagePath } from './imagePath.ts';
 import type { ImageSink } from './store.ts';
 import type { IngestLimits } from '../config.ts';
 
-const RESERVED_PREFIXES = ['images/', 'uploads/', 'jobs/', 'embeddings/'];
-
-/** `a/b`, `/a/b/` → `a/b/`; refuses traversal, the bucket root and the service's own namespaces. */
-export function normalizePrefix(raw: string): string {
-  const segments = raw.split('/').filter((s) => s !== '');
-  if (!segments.length) throw badRequest('INVALID_PREFIX', 'prefix must name a folder below the bucket root');
-  if (segments.some((s) => s === '.' || s === '..')) throw badRequest('INVALID_PREFIX', 'prefix must not contain . or .. segments');
-  const prefix = `${segments.join('/')}/`;
-  if (RESERVED_PREFIXES.some((r) => prefix.startsWith(r))) {
-    throw badRequest('PREFIX_RESERVED', `prefixes under ${RESERVED_PREFIXES.join(', ')} belong to the service`);
-  }
-  return prefix;
+export interface ImportPrefix {
+  /** the full key prefix in the bucket */
+  key: string;
+  /** the same, relative to the tenant's namespace: what the client is shown */
+  relative: string;
+  namespace: string;
 }
 
-export async function importPrefix(blobs: BlobStore, prefix: string, sink: ImageSink, limits: IngestLimits): Promise<void> {
+/**
+ * `cats`, `/cats/` or `imports/<own tenant id>/cats` → `imports/<tenantId>/cats/`. Refuses traversal,
+ * control characters, the namespace root and another tenant's namespace.
+ */
+export function resolveImportPrefix(tenantId: string, raw: string): ImportPrefix {
+  const namespace = keys.importNamespace(tenantId);
+  let segments = raw.split('/').filter((s) => s !== '');
+  if (segments.some((s) => s === '.' || s === '..')) throw badRequest('INVALID_PREFIX', 'prefix must not contain . or .. segments');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(raw)) throw badRequest('INVALID_PREFIX', 'prefix must not contain control characters');
+  if (segments[0] === 'imports') {
+    if (segments[1] !== tenantId) {
+      throw new AppError(403, 'PREFIX_FORBIDDEN', `imports read only your own namespace ${namespace}; send a prefix relative to it`);
+    }
+    segments = segments.slice(2);
+  }
+  if (!segments.length) throw badRequest('INVALID_PREFIX', `prefix must name a folder inside your namespace ${namespace}`);
+  const relative = `${segments.join('/')}/`;
+  return { key: `${namespace}${relative}`, relative, namespace };
+}
+
+export async function importPrefix(blobs: BlobStore, prefix: ImportPrefix, sink: ImageSink, limits: IngestLimits): Promise<void> {
   let entries = 0;
-  for await (const obj of blobs.list(prefix)) {
+  for await (const obj of blobs.list(prefix.key)) {
+    // the listing is by prefix already; this keeps a misbehaving server from widening it
+    if (!obj.key.startsWith(prefix.key)) continue;
     entries += 1;
     if (entries > limits.maxArchiveEntries) {
       throw new AppError(413, 'TOO_MANY_ENTRIES', `the prefix holds more than ${limits.maxArchiveEntries} objects`, {
         maxArchiveEntries: limits.maxArchiveEntries,
       });
     }
-    const relative = obj.key.slice(prefix.length);
+    const relative = obj.key.slice(prefix.key.length);
     if (relative.endsWith('/')) continue; // a console-made "folder" marker
     const placed = placeImagePath(relative);
     if (!placed.ok) sink.skip(relative, placed.reason);
     else if (obj.size > limits.maxImageBytes) sink.skip(placed.name, 'FILE_TOO_LARGE');
     else await sink.add(placed, () => blobs.get(obj.key), obj.size);
   }
-  if (entries === 0) throw new AppError(404, 'PREFIX_NOT_FOUND', `no objects under ${prefix} in bucket ${blobs.bucket}`);
+  if (entries === 0) {
+    throw new AppError(404, 'PREFIX_NOT_FOUND', `no objects under ${prefix.relative} in your namespace ${prefix.namespace}`);
+  }
 }

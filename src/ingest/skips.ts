@@ -8,7 +8,9 @@ export type SkipReason =
   | 'PATH_TRAVERSAL'
   | 'SYMLINK'
   | 'NOT_A_FILE'
-  | 'NOT_UPLOADED';
+  | 'NOT_UPLOADED'
+  | 'INVALID_NAME'
+  | 'INVALID_LABEL';
 
 /** Thrown by a file loader when the file turns out unusable before it is probed. */
 export class SkipError extends Error {

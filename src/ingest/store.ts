@@ -14,6 +14,7 @@ import type { PlacedImage } from './imagePath.ts';
 import { insertImageRows, type ImageRow } from './imageRows.ts';
 import { Limiter } from './limiter.ts';
 import { SkipError, type SkipReason } from './skips.ts';
+import { MAX_NAME_LENGTH, namesProblem } from './imageNames.ts';
 
 const MAX_TASKS = 16;
 const MAX_BYTES = 64 * 1024 * 1024;
@@ -91,6 +92,8 @@ function createSink(deps: IngestDeps, datasetId: string) {
   const sink: ImageSink = {
     async add(image, load, weight) {
       if (failure) throw failure;
+      const refused = namesProblem(image);
+      if (refused) return skip(image.name.replaceAll('\0', '\uFFFD').slice(0, MAX_NAME_LENGTH), refused);
       const release = await slots.acquire(weight ?? (Buffer.isBuffer(load) ? load.length : deps.limits.maxImageBytes));
       const task = (async () => {
         try {

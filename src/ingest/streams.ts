@@ -1,5 +1,4 @@
 // Small stream helpers shared by the ingest paths.
-import { once } from 'node:events';
 import { Transform, type Readable } from 'node:stream';
 
 /** Reads a stream to one buffer; callers bound its size first (entry header, part limit, object size). */
@@ -17,8 +16,20 @@ export async function peek(stream: Readable): Promise<Buffer> {
       stream.unshift(chunk);
       return chunk;
     }
-    if (stream.readableEnded) return Buffer.alloc(0);
-    await once(stream, 'readable');
+    if (stream.readableEnded || stream.destroyed) return Buffer.alloc(0);
+    // an empty body ends without ever becoming readable: wait for either
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        stream.off('readable', done);
+        stream.off('end', done);
+        stream.off('close', done);
+        resolve();
+      };
+      stream.on('readable', done);
+      stream.on('end', done);
+      stream.on('close', done);
+    });
+    if (!stream.readableLength && (stream.readableEnded || stream.destroyed)) return Buffer.alloc(0);
   }
 }
 

@@ -26,7 +26,9 @@ function placeEntry(header: tar.Header, limits: IngestLimits): PlacedImage | Ski
 
 export async function ingestTar(body: Readable, sink: ImageSink, limits: IngestLimits): Promise<void> {
   const max = limits.maxArchiveBytes;
-  const gzip = (await peek(body)).subarray(0, 2).equals(Buffer.from([0x1f, 0x8b]));
+  const head = await peek(body);
+  if (head.length === 0) throw new AppError(400, 'EMPTY_ARCHIVE', 'the body is empty; send a .tar or .tar.gz archive');
+  const gzip = head.subarray(0, 2).equals(Buffer.from([0x1f, 0x8b]));
   const extract = tar.extract();
   // the limit applies to the bytes received and, for gzip, again to the inflated tar (zip bombs)
   const received = byteLimit(max, () => archiveTooLarge(max));

@@ -3,6 +3,8 @@
 export const keys = {
   image: (sha256: string) => `images/sha256/${sha256.slice(0, 2)}/${sha256}`,
   uploadStaging: (datasetId: string, uploadId: string, index: number) => `uploads/${datasetId}/${uploadId}/${index}`,
+  /** where a tenant puts objects for POST /v1/datasets/{id}/import (src/ingest/prefixImport.ts) */
+  importNamespace: (tenantId: string) => `imports/${tenantId}/`,
   uploadPrefix: (datasetId: string, uploadId: string) => `uploads/${datasetId}/${uploadId}/`,
   checkpoint: (jobId: string, epoch: number, step: number, final: boolean) =>
     `jobs/${jobId}/checkpoints/${final ? 'final' : `epoch-${String(epoch).padStart(4, '0')}-step-${String(step).padStart(8, '0')}`}.ckpt`,

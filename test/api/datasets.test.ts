@@ -318,25 +318,26 @@ describe('datasets API', () => {
     it('registers an ImageFolder prefix of the bucket', async () => {
       const id = await newDataset('import');
       const { blobs } = env.services;
-      await blobs.put('imports/set1/cat/1.png', await image(400));
-      await blobs.put('imports/set1/cat/2.png', await image(401));
-      await blobs.put('imports/set1/dog/3.jpg', await image(402, 'jpeg'));
-      await blobs.put('imports/set1/readme.md', 'hello');
-      await blobs.put('imports/set10/cat/9.png', await image(403)); // a sibling prefix, not below set1/
-      const res = await api().post(`/v1/datasets/${id}/import`).set(env.auth).send({ prefix: 'imports/set1' }).expect(201);
+      const ns = `imports/${env.tenantId}`;
+      await blobs.put(`${ns}/set1/cat/1.png`, await image(400));
+      await blobs.put(`${ns}/set1/cat/2.png`, await image(401));
+      await blobs.put(`${ns}/set1/dog/3.jpg`, await image(402, 'jpeg'));
+      await blobs.put(`${ns}/set1/readme.md`, 'hello');
+      await blobs.put(`${ns}/set10/cat/9.png`, await image(403)); // a sibling prefix, not below set1/
+      const res = await api().post(`/v1/datasets/${id}/import`).set(env.auth).send({ prefix: 'set1' }).expect(201);
       assert.deepEqual(res.body, { added: 3, duplicates: 0, skipped: [{ name: 'readme.md', reason: 'NOT_AN_IMAGE' }], skippedCount: 1 });
       const got = await api().get(`/v1/datasets/${id}`).set(env.auth).expect(200);
       assert.deepEqual(got.body.labels, { cat: 2, dog: 1 });
     });
 
-    it('refuses the service\u2019s own prefixes, traversal and empty prefixes', async () => {
+    it('refuses other namespaces, traversal and empty prefixes', async () => {
       const id = await newDataset('import-bad');
       for (const [prefix, code, status] of [
-        ['images/', 'PREFIX_RESERVED', 400],
-        ['uploads/ds_x/', 'PREFIX_RESERVED', 400],
+        ['images/', 'PREFIX_NOT_FOUND', 404],
+        ['imports/ten_other/x/', 'PREFIX_FORBIDDEN', 403],
         ['imports/../images', 'INVALID_PREFIX', 400],
         ['/', 'INVALID_PREFIX', 400],
-        ['imports/nothing-here/', 'PREFIX_NOT_FOUND', 404],
+        ['nothing-here/', 'PREFIX_NOT_FOUND', 404],
       ] as const) {
         const res = await api().post(`/v1/datasets/${id}/import`).set(env.auth).send({ prefix });
         assert.equal(res.status, status, prefix);

@@ -96,7 +96,7 @@ describe('embeddings API', () => {
       assert.ok(worst < 1e-5, `max abs difference ${worst}`);
     }
     const bad = await t.api().post(`/v1/jobs/${t.jobId}/embed`).set(t.env.auth).attach('image', Buffer.from('not an image'), 'x.png').expect(422);
-    assert.equal(bad.body.error.code, 'INVALID_IMAGE');
+    assert.equal(bad.body.error.code, 'NOT_AN_IMAGE');
   });
 
   it('lists cosine neighbours with the image itself first', async () => {

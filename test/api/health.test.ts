@@ -18,13 +18,15 @@ describe('health and errors', () => {
   it('GET /healthz answers 503 when S3 is gone', async () => {
     const original = env.services.blobs.ping;
     env.services.blobs.ping = async () => {
-      throw new Error('connection refused');
+      throw new Error('connection refused to 10.1.2.3 as user s3admin');
     };
     try {
       const res = await request(env.app.server).get('/healthz').expect(503);
       assert.equal(res.body.status, 'unavailable');
       assert.equal(res.body.postgres, 'ok');
-      assert.match(res.body.s3, /connection refused/);
+      // the reason goes to the log, not to whoever can reach /healthz
+      assert.equal(res.body.s3, 'unavailable');
+      assert.ok(!JSON.stringify(res.body).includes('10.1.2.3'));
     } finally {
       env.services.blobs.ping = original;
     }

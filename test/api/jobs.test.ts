@@ -23,7 +23,7 @@ describe('POST /v1/jobs and job reads', () => {
       .rows as Array<{ id: string; state: string }>;
 
   it('answers 202 with the config defaults filled, after the row and its queue entry are committed', async () => {
-    const res = await api().post('/v1/jobs').set(env.auth).send({ datasetId, config: { epochs: 3 } }).expect(202);
+    const res = await api().post('/v1/jobs').set(env.auth).send({ datasetId, config: { epochs: 3, batchSize: 2 } }).expect(202);
     assert.match(res.body.id, /^job_/);
     assert.equal(res.headers.location, `/v1/jobs/${res.body.id}`);
     assert.equal(res.body.status, 'queued');
@@ -130,10 +130,10 @@ describe('POST /v1/jobs and job reads', () => {
     it('a retry of the same request returns the same job and enqueues nothing more', async () => {
       const send = (config: object) =>
         api().post('/v1/jobs').set(env.auth).set('Idempotency-Key', 'retry-1').send({ datasetId, config });
-      const first = await send({ epochs: 2, seed: 7 }).expect(202);
+      const first = await send({ epochs: 2, seed: 7, batchSize: 2 }).expect(202);
       assert.equal(first.headers['idempotent-replayed'], undefined);
       // same request with keys in another order
-      const again = await send({ seed: 7, epochs: 2 }).expect(202);
+      const again = await send({ batchSize: 2, seed: 7, epochs: 2 }).expect(202);
       assert.equal(again.body.id, first.body.id);
       assert.equal(again.headers['idempotent-replayed'], 'true');
       assert.equal((await queueEntries(first.body.id)).length, 1);
@@ -141,19 +141,19 @@ describe('POST /v1/jobs and job reads', () => {
 
     it('the same key with a different request is 409 IDEMPOTENCY_KEY_REUSED', async () => {
       const send = (epochs: number) =>
-        api().post('/v1/jobs').set(env.auth).set('Idempotency-Key', 'retry-2').send({ datasetId, config: { epochs } });
+        api().post('/v1/jobs').set(env.auth).set('Idempotency-Key', 'retry-2').send({ datasetId, config: { epochs, batchSize: 2 } });
       await send(2).expect(202);
       const res = await send(3).expect(409);
       assert.equal(res.body.error.code, 'IDEMPOTENCY_KEY_REUSED');
     });
 
     it('keys are per tenant', async () => {
-      const mine = await api().post('/v1/jobs').set(env.auth).set('Idempotency-Key', 'shared').send({ datasetId }).expect(202);
+      const mine = await api().post('/v1/jobs').set(env.auth).set('Idempotency-Key', 'shared').send({ datasetId, config: { batchSize: 2 } }).expect(202);
       const theirs = await api()
         .post('/v1/jobs')
         .set(env.otherAuth)
         .set('Idempotency-Key', 'shared')
-        .send({ datasetId: otherDatasetId })
+        .send({ datasetId: otherDatasetId, config: { batchSize: 2 } })
         .expect(202);
       assert.notEqual(mine.body.id, theirs.body.id);
     });
@@ -161,7 +161,7 @@ describe('POST /v1/jobs and job reads', () => {
     it('concurrent retries make one job and one queue entry', async () => {
       const responses = await Promise.all(
         Array.from({ length: 8 }, () =>
-          api().post('/v1/jobs').set(env.auth).set('Idempotency-Key', 'race').send({ datasetId, config: { epochs: 5 } }),
+          api().post('/v1/jobs').set(env.auth).set('Idempotency-Key', 'race').send({ datasetId, config: { epochs: 5, batchSize: 2 } }),
         ),
       );
       assert.deepEqual(responses.map((r) => r.status), Array(8).fill(202));
@@ -203,7 +203,7 @@ describe('POST /v1/jobs and job reads', () => {
   describe('GET /v1/jobs', () => {
     it('pages newest first with a cursor and filters by dataset and status', async () => {
       const tenantId = await tenantIdOf(env, env.apiKey);
-      const ds = await createDataset(env, tenantId, ['a']);
+      const ds = await createDataset(env, tenantId, ['a', 'b']);
       const created = [];
       for (let i = 0; i < 5; i++) created.push((await postJob(env, ds)).id);
       await env.services.db.job.update({ where: { id: created[1] }, data: { status: 'running' } });

@@ -18,7 +18,7 @@ describe('GraphQL queries', () => {
   before(async () => {
     env = await createTestEnv({ GRAPHIQL: 'true' });
     datasetId = await createDataset(env, await tenantIdOf(env, env.apiKey), ['cat', 'dog', 'cat', null]);
-    otherDatasetId = await createDataset(env, await tenantIdOf(env, env.otherApiKey), ['x']);
+    otherDatasetId = await createDataset(env, await tenantIdOf(env, env.otherApiKey), ['x', 'y']);
     jobId = (await postJob(env, datasetId, { epochs: 4 })).id;
     otherJobId = (await postJob(env, otherDatasetId, {}, env.otherAuth)).id;
   });

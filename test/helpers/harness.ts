@@ -51,7 +51,12 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
 
 export async function startTestS3(): Promise<EmbeddedS3Handle & { dir: string }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'simsiam-s3-'));
-  const handle = await startEmbeddedS3(dir, `test-${randomBytes(4).toString('hex')}`);
+  const handle = await startEmbeddedS3({
+    directory: path.join(dir, 'objects'),
+    credentialsFile: path.join(dir, 'credentials.json'),
+    bucket: `test-${randomBytes(4).toString('hex')}`,
+    maxPresignedUploadBytes: loadConfig({}).ingest.maxImageBytes,
+  });
   return {
     ...handle,
     dir,

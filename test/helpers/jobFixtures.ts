@@ -37,9 +37,12 @@ export async function createDataset(env: TestEnv, tenantId: string, labels: Arra
   return id;
 }
 
-/** Creates a job through the API (the only way a job should come to exist) and returns its body. */
+/**
+ * Creates a job through the API (the only way a job should come to exist) and returns its body. The
+ * fixture datasets are small: batches of 2 unless the test says otherwise.
+ */
 export async function postJob(env: TestEnv, datasetId: string, config: object = {}, auth = env.auth) {
-  const res = await request(env.app.server).post('/v1/jobs').set(auth).send({ datasetId, config }).expect(202);
+  const res = await request(env.app.server).post('/v1/jobs').set(auth).send({ datasetId, config: { batchSize: 2, ...config } }).expect(202);
   return res.body as { id: string; status: string; [k: string]: unknown };
 }
 

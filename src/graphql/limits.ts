@@ -1,0 +1,105 @@
+// Bounds on what one GraphQL operation may ask for, checked before it runs (queries in mercurius's
+// preExecution hook, subscriptions in preSubscriptionExecution): alias count (graphql-armor), cost
+// (graphql-query-complexity: every field costs 1, a list field costs its page size times its
+// children) and, through mercurius's queryDepth option, depth. Subscriptions per connection are
+// counted in the connection's context.
+import { GraphQLEnumType, GraphQLError, Kind, validate, type DocumentNode, type GraphQLSchema, type TypeNode } from 'graphql';
+import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import mercurius from 'mercurius';
+
+export const GRAPHQL_LIMITS = {
+  depth: 8,
+  aliases: 20,
+  cost: 50_000,
+  subscriptionsPerConnection: 10,
+};
+
+/** The most items a list field can return; fields with a size argument use it (defaults included). */
+const LIST_SIZES: Record<string, (args: Record<string, unknown>) => number> = {
+  'Query.jobs': (args) => Number(args.limit ?? 20),
+  'Query.datasets': (args) => Number(args.limit ?? 20),
+  'Job.metrics': (args) => Number(args.last ?? 100),
+  // unpaged lists: bounded by what a job keeps (keepCheckpoints) or what clients usually create
+  'Job.checkpoints': () => 100,
+  'Job.embeddingSets': () => 50,
+  'Job.evaluations': () => 50,
+  'Dataset.labels': () => 100,
+};
+
+const listEstimator: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
+  const size = LIST_SIZES[`${type.name}.${field.name}`];
+  if (!size) return undefined;
+  const n = size(args);
+  return 1 + (Number.isFinite(n) && n > 0 ? n : 1) * Math.max(childComplexity, 1);
+};
+
+const refusal = (code: string, message: string, details: Record<string, number>) =>
+  new mercurius.ErrorWithProps(message, { code, details }, 400);
+
+/** Throws a coded 400 when the operation is over a limit; lets anything else through to execution. */
+export function checkOperationLimits(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined) {
+  let tooManyAliases = false;
+  const onReject = [() => void (tooManyAliases = true)];
+  validate(schema, document, [maxAliasesRule({ n: GRAPHQL_LIMITS.aliases, onReject, propagateOnRejection: false })]);
+  if (tooManyAliases) {
+    throw refusal('TOO_MANY_ALIASES', `an operation may use at most ${GRAPHQL_LIMITS.aliases} aliases`, { maxAliases: GRAPHQL_LIMITS.aliases });
+  }
+  let cost: number;
+  try {
+    cost = getComplexity({ schema, query: document, variables: variables ?? {}, estimators: [listEstimator, simpleEstimator({ defaultComplexity: 1 })] });
+  } catch (err) {
+    // variables that do not fit the operation: execution reports that in its own words
+    if (err instanceof GraphQLError) return;
+    throw err;
+  }
+  if (cost > GRAPHQL_LIMITS.cost) {
+    throw refusal('QUERY_TOO_COMPLEX', `the operation would cost ${cost}, over the limit of ${GRAPHQL_LIMITS.cost} (list sizes multiply; ask for smaller pages or fewer fields)`, {
+      cost,
+      maxCost: GRAPHQL_LIMITS.cost,
+    });
+  }
+}
+
+const namedType = (type: TypeNode): string => (type.kind === Kind.NAMED_TYPE ? type.name.value : namedType(type.type));
+
+/**
+ * Variables as large as the schema lets them be, for costing an operation whose variables are not at
+ * hand (mercurius gives subscription hooks none): every Int is taken at the largest page size.
+ */
+export function worstCaseVariables(schema: GraphQLSchema, document: DocumentNode): Record<string, unknown> {
+  const variables: Record<string, unknown> = {};
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
+    for (const v of definition.variableDefinitions ?? []) {
+      const name = namedType(v.type);
+      const type = schema.getType(name);
+      const value = name === 'Int' || name === 'Float' ? 10_000 : name === 'Boolean' ? true : type instanceof GraphQLEnumType ? type.getValues()[0]?.value : 'x';
+      const list = v.type.kind === Kind.LIST_TYPE || (v.type.kind === Kind.NON_NULL_TYPE && v.type.type.kind === Kind.LIST_TYPE);
+      variables[v.variable.name.value] = list ? [value] : value;
+    }
+  }
+  return variables;
+}
+
+/** A connection's count of live subscriptions; shared by every operation on that connection. */
+export interface SubscriptionSlots {
+  active: number;
+}
+
+/** Takes a slot or refuses; the returned function gives it back (once). */
+export function takeSubscriptionSlot(slots: SubscriptionSlots | undefined): () => void {
+  if (!slots) return () => {};
+  if (slots.active >= GRAPHQL_LIMITS.subscriptionsPerConnection) {
+    throw refusal('TOO_MANY_SUBSCRIPTIONS', `a connection may hold at most ${GRAPHQL_LIMITS.subscriptionsPerConnection} subscriptions`, {
+      maxSubscriptions: GRAPHQL_LIMITS.subscriptionsPerConnection,
+    });
+  }
+  slots.active += 1;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    slots.active -= 1;
+  };
+}

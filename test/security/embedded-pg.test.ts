@@ -1,0 +1,174 @@
+// The embedded PostgreSQL from outside: a generated password kept 0600 in the data directory (the
+// published one no longer opens anything), loopback TCP only and no Unix socket, and one clear
+// sentence instead of a bare EACCES when root's `postgres` user cannot reach the checkout.
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/embedded/postgres.ts';
+import { blockingDirectory } from '../../src/embedded/pgReachability.ts';
+import { StartupError } from '../../src/embedded/startupError.ts';
+
+const asRoot = process.getuid?.() === 0;
+
+/** A data directory the `postgres` user can reach when the tests run as root (mkdtemp makes 0700). */
+async function dataDir(): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'simsiam-pg-'));
+  await fs.chmod(dir, 0o755);
+  return dir;
+}
+
+async function connects(config: pg.ClientConfig): Promise<true | string> {
+  const client = new pg.Client({ ...config, connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code ?? (err as Error).message;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+describe('embedded PostgreSQL', () => {
+  let dir: string;
+  let handle: EmbeddedPostgresHandle;
+  let url: URL;
+
+  before(async () => {
+    dir = await dataDir();
+    handle = await startEmbeddedPostgres(dir, () => {});
+    url = new URL(handle.databaseUrl);
+  });
+  after(async () => {
+    await handle?.stop();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  const target = () => ({ host: '127.0.0.1', port: Number(url.port), user: 'postgres', database: 'simsiam' });
+
+  it('keeps a generated password in DATA_DIR/postgres-password, mode 0600', async () => {
+    const file = path.join(dir, 'postgres-password');
+    assert.equal((await fs.stat(file)).mode & 0o777, 0o600);
+    const password = (await fs.readFile(file, 'utf8')).trim();
+    assert.ok(password.length >= 24);
+    assert.notEqual(password, 'simsiam-embedded');
+    assert.equal(decodeURIComponent(url.password), password);
+  });
+
+  it('connects with the generated password', async () => {
+    assert.equal(await connects({ ...target(), password: decodeURIComponent(url.password) }), true);
+  });
+
+  it('refuses the password that used to be published in the source', async () => {
+    assert.equal(await connects({ ...target(), password: 'simsiam-embedded' }), '28P01');
+  });
+
+  it('refuses a wrong password', async () => {
+    assert.equal(await connects({ ...target(), password: 'guess' }), '28P01');
+  });
+
+  it('refuses an empty password', async () => {
+    assert.notEqual(await connects({ ...target(), password: '' }), true);
+  });
+
+  it('listens on 127.0.0.1 only and has no Unix socket', async () => {
+    const client = new pg.Client(handle.databaseUrl);
+    await client.connect();
+    try {
+      const { rows } = await client.query(
+        "SELECT current_setting('listen_addresses') AS listen, current_setting('unix_socket_directories') AS sockets, current_setting('password_encryption') AS enc",
+      );
+      assert.deepEqual(rows[0], { listen: '127.0.0.1', sockets: '', enc: 'scram-sha-256' });
+    } finally {
+      await client.end();
+    }
+    assert.equal(url.hostname, '127.0.0.1');
+  });
+
+  it('is not reachable on another interface of this machine', async () => {
+    const other = Object.values(os.networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal);
+    if (!other) return;
+    assert.notEqual(await connects({ ...target(), host: other.address, password: decodeURIComponent(url.password) }), true);
+  });
+
+  it('reuses the password and the data across a restart', async () => {
+    const client = new pg.Client(handle.databaseUrl);
+    await client.connect();
+    await client.query('CREATE TABLE IF NOT EXISTS survives (x int)');
+    await client.end();
+    await handle.stop();
+    handle = await startEmbeddedPostgres(dir, () => {});
+    const again = new URL(handle.databaseUrl);
+    assert.equal(again.password, url.password);
+    url = again;
+    const c2 = new pg.Client(handle.databaseUrl);
+    await c2.connect();
+    try {
+      assert.equal((await c2.query("SELECT to_regclass('survives') IS NOT NULL AS present")).rows[0].present, true);
+    } finally {
+      await c2.end();
+    }
+  });
+
+  it('gives a cluster made with the published password a generated one on its next start', async () => {
+    // the state a data directory from before this change is in: legacy password, no password file
+    const client = new pg.Client(handle.databaseUrl);
+    await client.connect();
+    await client.query("ALTER USER postgres PASSWORD 'simsiam-embedded'");
+    await client.end();
+    await handle.stop();
+    await fs.rm(path.join(dir, 'postgres-password'));
+    handle = await startEmbeddedPostgres(dir, () => {});
+    url = new URL(handle.databaseUrl);
+    assert.notEqual(decodeURIComponent(url.password), 'simsiam-embedded');
+    assert.equal(await connects({ ...target(), password: decodeURIComponent(url.password) }), true);
+    assert.equal(await connects({ ...target(), password: 'simsiam-embedded' }), '28P01');
+  });
+});
+
+describe('embedded PostgreSQL as root from a private directory', () => {
+  it('finds the 0700 folder that blocks another user', async () => {
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), 'simsiam-private-'));
+    try {
+      await fs.mkdir(path.join(root, 'checkout/.data'), { recursive: true });
+      const stranger = { uid: 4242, gids: [4242] };
+      assert.deepEqual(await blockingDirectory(path.join(root, 'checkout/.data/postgres'), stranger), { dir: root, mode: 0o700 });
+      await fs.chmod(root, 0o711);
+      assert.equal(await blockingDirectory(path.join(root, 'checkout/.data/postgres'), stranger), undefined);
+    } finally {
+      await fs.rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('lets the owner of a 0700 folder through', async () => {
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), 'simsiam-private-'));
+    try {
+      const stat = await fs.stat(root);
+      assert.equal(await blockingDirectory(path.join(root, 'x'), { uid: stat.uid, gids: [] }), undefined);
+    } finally {
+      await fs.rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to start with one sentence that names the folder and the fix', { skip: !asRoot && 'only root runs postgres as another user' }, async () => {
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), 'simsiam-private-'));
+    try {
+      const err = await startEmbeddedPostgres(path.join(root, '.data'), () => {}).then(
+        () => assert.fail('started'),
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof StartupError);
+      assert.ok(!err.message.includes('\n'));
+      assert.ok(err.message.includes(root));
+      assert.ok(err.message.includes(`chmod o+x ${root}`));
+      assert.ok(err.message.includes('DATABASE_URL'));
+      // nothing was initialised behind the refusal
+      await assert.rejects(fs.stat(path.join(root, '.data/postgres/PG_VERSION')));
+    } finally {
+      await fs.rm(root, { recursive: true, force: true });
+    }
+  });
+});
