@@ -30,6 +30,8 @@ describe('dashboard at /ui in headless chromium', () => {
   let firstJob: string;
   let secondJob: string;
   const requests: string[] = [];
+  // uncaught errors in the page: none is expected
+  const pageErrors: string[] = [];
 
   before(async () => {
     env = await createTestEnv();
@@ -45,6 +47,7 @@ describe('dashboard at /ui in headless chromium', () => {
     page = browser.page;
     page.setDefaultTimeout(TIMEOUT);
     page.on('request', (r) => requests.push(`${r.method()} ${new URL(r.url()).pathname}`));
+    page.on('pageerror', (e) => pageErrors.push(e.message));
   });
   after(async () => {
     await browser?.close();
@@ -157,6 +160,7 @@ describe('dashboard at /ui in headless chromium', () => {
     const form = await startJob({ imageSize: '16', channels: '1', batchSize: '16', projectorDim: '64', epochs: '500' });
     secondJob = await form.submit();
     await page.getByTestId('job-status').filter({ hasText: 'running' }).waitFor();
+    await page.waitForFunction(() => Number(document.querySelector('[data-chart=loss]')?.getAttribute('data-points')) >= 2);
     await page.click('text=Cancel');
     await page.getByTestId('job-status').filter({ hasText: 'cancelled' }).waitFor();
 
@@ -164,9 +168,10 @@ describe('dashboard at /ui in headless chromium', () => {
     await page.getByLabel(`compare ${firstJob}`).check();
     await page.getByLabel(`compare ${secondJob}`).check();
     await page.click('text=Compare 2 selected');
+    // both jobs drawn: each series has values
     await page.waitForFunction(() => {
       const u = (document.querySelector('[data-chart=compare]') as unknown as { uplot?: { series: unknown[]; data: unknown[][] } })?.uplot;
-      return u && u.series.length === 3 && u.data[0].length > 0;
+      return u?.series.length === 3 && u.data.slice(1).every((ys) => ys.some((y) => y !== null));
     });
     await screenshot(page, 'compare');
   });
@@ -199,13 +204,19 @@ describe('dashboard at /ui in headless chromium', () => {
     await page.goto(`${base}/ui/#/evaluations?job=${firstJob}`);
     await page.click('text=Run linear probe');
     const card = page.getByTestId('evaluation');
-    await page.locator('[data-testid=evaluation][data-status=succeeded], [data-testid=evaluation][data-status=failed], [role=alert]').first().waitFor();
+    await page.locator('[data-testid=evaluation][data-status=succeeded], [data-testid=evaluation][data-status=failed], [role=alert]').first().waitFor().catch(async (err) => {
+      throw new Error(`${err.message}\n${await page.locator('main').innerText()}`);
+    });
     assert.equal(await card.getAttribute('data-status').catch(() => null), 'succeeded', await page.locator('main').innerText());
-    const rows = await card.locator('tbody tr').allInnerTexts();
+    const rows = await card.locator('table.table tbody tr').allInnerTexts();
     assert.deepEqual(rows.map((r) => r.split('\t')[0]), ['SimSiam features', 'random-init backbone', 'raw pixels']);
     for (const row of rows) for (const cell of row.split('\t').slice(1)) assert.ok(Number(cell) >= 0 && Number(cell) <= 1, `score ${cell}`);
     const bars = await page.evaluate(() => (document.querySelector('[data-chart=evaluation-bars]') as unknown as { uplot: { series: unknown[] } }).uplot.series.length);
     assert.equal(bars, 4, 'one bar series per feature source');
     await screenshot(page, 'evaluations');
+  });
+
+  it('raised no uncaught error in the page', () => {
+    assert.deepEqual(pageErrors, []);
   });
 });

@@ -45,14 +45,14 @@ export interface LineSeries {
 }
 
 /** Lines over a shared numeric x (steps or epochs). */
-export function lineChart(title: string, xLabel: string, x: number[], series: LineSeries[], height = 170): { options: ChartOptions; data: uPlot.AlignedData; shape: string } {
+export function lineChart(title: string, xLabel: string, x: number[], series: LineSeries[], yRange?: [number, number]): { options: ChartOptions; data: uPlot.AlignedData; shape: string } {
   return {
     shape: `${title}|${series.map((s) => s.label).join(',')}`,
     data: [x, ...series.map((s) => s.values)] as uPlot.AlignedData,
     options: {
       title,
-      height,
-      scales: { x: { time: false } },
+      height: 150,
+      scales: { x: { time: false }, ...(yRange && { y: { range: yRange } }) },
       axes: [{ label: xLabel, size: 40 }, { size: 55 }],
       legend: { live: true },
       series: [
@@ -89,7 +89,7 @@ export function barChart(title: string, categories: string[], series: Array<{ la
     ],
     cursor: { show: true, points: { show: false } },
     // one series needs no legend; several are told apart by it
-    legend: { show: series.length > 1 },
+    legend: { show: series.length > 1, live: false },
     series: [{ label: 'category' }, ...series.map((s, i) => ({ label: s.label, fill: colour(i), stroke: colour(i), paths: bars, points: { show: false } }))],
   };
   return { options, data, shape: `${title}|${categories.join(',')}|${series.map((s) => s.label).join(',')}` };

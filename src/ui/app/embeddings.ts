@@ -8,7 +8,7 @@ import { ErrorBox, Loading, ProgressBar, Show, Thumb, useAsync } from './compone
 import { Chart, colour } from './charts.ts';
 import { UMAP_MAX_POINTS, pca2, umap2, type Points2D } from './projection.ts';
 import { fmt } from './series.ts';
-import { JobPicker } from './jobPicker.ts';
+import { PerJobPage } from './jobPicker.ts';
 
 /** Rows read into the map at most (the vectors are paged in over JSON). */
 const MAP_MAX_POINTS = 5000;
@@ -31,10 +31,7 @@ interface Row {
 }
 
 export function EmbeddingsPage({ jobId }: { jobId?: string }) {
-  return html`<div>
-    <div class="card title-row"><h2>Embeddings</h2><${JobPicker} jobId=${jobId} page="embeddings" /></div>
-    ${jobId ? html`<${JobEmbeddings} key=${jobId} jobId=${jobId} />` : html`<p class="muted card">Pick a job with a checkpoint.</p>`}
-  </div>`;
+  return html`<${PerJobPage} title="Embeddings" page="embeddings" jobId=${jobId} render=${(id: string) => html`<${JobEmbeddings} key=${id} jobId=${id} />`} />`;
 }
 
 function JobEmbeddings({ jobId }: { jobId: string }) {

@@ -6,7 +6,7 @@ import { api, gql, ok } from './api.ts';
 import { ErrorBox, Show, useAsync } from './components.ts';
 import { Chart, barChart } from './charts.ts';
 import { fmt } from './series.ts';
-import { JobPicker } from './jobPicker.ts';
+import { PerJobPage } from './jobPicker.ts';
 
 /** Evaluations still running are checked this often: a one-off task, not the live training view. */
 const EVALUATION_CHECK_MS = 2000;
@@ -36,10 +36,7 @@ const QUERY = `query($id: ID!) { job(id: $id) { evaluations {
 } } }`;
 
 export function EvaluationsPage({ jobId }: { jobId?: string }) {
-  return html`<div>
-    <div class="card title-row"><h2>Evaluations</h2><${JobPicker} jobId=${jobId} page="evaluations" /></div>
-    ${jobId ? html`<${JobEvaluations} key=${jobId} jobId=${jobId} />` : html`<p class="muted card">Pick a job with a checkpoint.</p>`}
-  </div>`;
+  return html`<${PerJobPage} title="Evaluations" page="evaluations" jobId=${jobId} render=${(id: string) => html`<${JobEvaluations} key=${id} jobId=${id} />`} />`;
 }
 
 function JobEvaluations({ jobId }: { jobId: string }) {
@@ -100,11 +97,8 @@ function EvaluationCard({ evaluation: e }: { evaluation: Evaluation }) {
     ['raw pixels', e.baselines?.rawPixels ?? null],
   ];
   const present = rows.filter(([, s]) => s) as Array<[string, Scores]>;
-  const chart = barChart(
-    'accuracy',
-    ['linear top-1', 'linear top-5', 'kNN top-1'],
-    present.map(([name, s]) => ({ label: name, values: [s.top1, s.top5, s.knnTop1] })),
-  );
+  const chart = () =>
+    barChart('accuracy', ['linear top-1', 'linear top-5', 'kNN top-1'], present.map(([name, s]) => ({ label: name, values: [s.top1, s.top5, s.knnTop1] })));
   return html`<div class="card evaluation" data-testid="evaluation" data-status=${e.status}>
     <div class="title-row">
       <h3>${e.id}</h3><span class=${`badge ${e.status}`}>${e.status}</span>
@@ -117,7 +111,7 @@ function EvaluationCard({ evaluation: e }: { evaluation: Evaluation }) {
             <thead><tr><th>features</th><th>linear top-1</th><th>linear top-5</th><th>kNN top-1</th></tr></thead>
             <tbody>${present.map(([name, s]) => html`<tr><td>${name}</td><td>${fmt(s.top1)}</td><td>${fmt(s.top5)}</td><td>${fmt(s.knnTop1)}</td></tr>`)}</tbody>
           </table>
-          <${Chart} name="evaluation-bars" ...${chart} />
+          <${Chart} name="evaluation-bars" ...${chart()} />
         </div>`
       : e.status !== 'failed' && html`<p class="loading">Probing… (${e.status})</p>`}
   </div>`;

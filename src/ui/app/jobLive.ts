@@ -39,7 +39,7 @@ function curves(job: LiveJob, points: MetricPoint[]) {
     lineChart('loss', label, x, [{ label: 'loss', values: series('loss') }, { label: 'epoch mean', values: series('epochLoss'), points: true }]),
     lineChart('learning rate', label, x, [{ label: 'lr', values: series('lr') }]),
     lineChart('collapse: std of l2-normalised outputs', label, x, collapse),
-    lineChart('kNN top-1', label, x, [{ label: 'kNN top-1', values: series('knnTop1'), points: true }]),
+    lineChart('kNN top-1', label, x, [{ label: 'kNN top-1', values: series('knnTop1'), points: true }], [0, 1]),
     lineChart('images/s', label, x, [{ label: 'images/s', values: series('imagesPerSecond') }]),
     lineChart('data wait (share of step time)', label, x, [{ label: 'data wait', values: series('dataWaitFraction') }]),
   ];
@@ -62,7 +62,7 @@ function JobView({ job, points, live, pushes, error }: { job: LiveJob; points: M
     <div class="card title-row">
       <h2>${job.id}</h2>
       <span class=${`badge ${job.status}`} data-testid="job-status">${job.status}</span>
-      <span class=${live ? 'live on' : 'live'}>${live ? '● live' : 'not live'}</span>
+      <span class=${live ? 'live on' : 'live'}>${live ? '● live' : active ? 'connecting…' : 'finished'}</span>
       <span>${String(job.config.method ?? 'simsiam')} · ${String(job.config.backbone)} · ${job.backend ?? 'no backend yet'}</span>
       <span>epoch ${fmt(p.epoch, 3)} / ${String(job.config.epochs)} · step ${p.step ?? 0} / ${p.totalSteps ?? '?'}</span>
       <span>loss ${fmt(p.loss)} · ${fmt(p.imagesPerSecond)} img/s · ETA ${p.etaSeconds != null ? `${Math.round(p.etaSeconds)} s` : '—'}</span>

@@ -15,3 +15,11 @@ export function JobPicker({ jobId, page }: { jobId?: string; page: string }) {
     </select>
   </label>`;
 }
+
+/** A page about one job's checkpoints: its title, the job picker, then `render(jobId)`. */
+export function PerJobPage({ title, page, jobId, render }: { title: string; page: string; jobId?: string; render: (jobId: string) => unknown }) {
+  return html`<div>
+    <div class="card title-row"><h2>${title}</h2><${JobPicker} jobId=${jobId} page=${page} /></div>
+    ${jobId ? render(jobId) : html`<p class="muted card">Pick a job with a checkpoint.</p>`}
+  </div>`;
+}
