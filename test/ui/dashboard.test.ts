@@ -90,11 +90,22 @@ describe('dashboard at /ui in headless chromium', () => {
       t.items.add(new File([bytes], 'more-shapes.tar.gz', { type: 'application/gzip' }));
       return t;
     }, archive);
+    // the progress bar's values over the upload, recorded as they appear
+    await page.evaluate(() => {
+      const seen: number[] = ((window as unknown as { progressSeen: number[] }).progressSeen = []);
+      new MutationObserver(() => {
+        const bar = document.querySelector('[role=progressbar]');
+        if (bar) seen.push(Number(bar.getAttribute('aria-valuenow')));
+      }).observe(document.body, { subtree: true, childList: true, attributes: true });
+    });
     await page.dispatchEvent('[data-testid=dropzone]', 'drop', { dataTransfer: transfer });
     await page.getByTestId('upload-result').filter({ hasText: `Added ${2 * PER_CLASS}` }).waitFor();
     await page.getByTestId('image-count').filter({ hasText: `${CLASSES.length * PER_CLASS} images` }).waitFor();
-    assert.ok(requests.some((r) => /^POST \/v1\/datasets\/ds_\w+\/archive$/.test(r)), 'the archive went to /archive');
-    assert.ok(requests.some((r) => /^POST \/v1\/datasets\/ds_\w+\/images$/.test(r)), 'the folder went to /images');
+    const progress = await page.evaluate(() => (window as unknown as { progressSeen: number[] }).progressSeen);
+    assert.ok(progress.length > 0, 'a progress bar was shown during the upload');
+    assert.ok(progress.every((v) => v >= 0 && v <= 100) && progress.at(-1) === 100, `progress ${progress}`);
+    assert.ok(requests.some((r) => /^POST \/v1\/datasets\/ds_[\w-]+\/archive$/.test(r)), 'the archive went to /archive');
+    assert.ok(requests.some((r) => /^POST \/v1\/datasets\/ds_[\w-]+\/images$/.test(r)), 'the folder went to /images');
 
     // thumbnails decoded by the browser, captioned with their labels
     await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=thumbnails] img')].filter((i) => (i as HTMLImageElement).naturalWidth > 0).length >= 40);

@@ -2,7 +2,7 @@
 // GraphQL subscription (status, progress, the newest metric points, checkpoints) until it is
 // finished. Nothing is polled.
 import { useEffect, useState } from 'preact/hooks';
-import { api, ok, subscriptions } from './api.ts';
+import { ApiError, api, ok, subscriptions } from './api.ts';
 import { mergePoints, type MetricPoint } from './series.ts';
 
 export interface Checkpoint {
@@ -47,6 +47,14 @@ const SUBSCRIPTION = `subscription($id: ID!) { jobUpdated(id: $id) {
   metrics(last: ${PUSHED_POINTS}) { epoch step values }
 } }`;
 
+/** graphql-ws reports an operation's failure as GraphQL errors (an array), a close event or an Error. */
+function asError(error: unknown): unknown {
+  const first = Array.isArray(error) ? (error[0] as { message?: string; extensions?: { code?: string } } | undefined) : undefined;
+  if (first) return new ApiError({ status: 0, code: first.extensions?.code ?? 'GRAPHQL_ERROR', message: first.message ?? 'subscription failed' });
+  if (error instanceof Error) return error;
+  return new Error('the live connection closed');
+}
+
 async function history(id: string): Promise<MetricPoint[]> {
   let points: MetricPoint[] = [];
   let since: number | undefined;
@@ -69,11 +77,11 @@ function follow(id: string, update: (change: (feed: Feed) => Feed) => void): () 
         { query: SUBSCRIPTION, variables: { id } },
         {
           next: ({ data, errors }) => {
-            if (errors?.length) return update((f) => ({ ...f, error: new Error(errors[0].message) }));
+            if (errors?.length) return update((f) => ({ ...f, error: asError(errors) }));
             const job = data!.jobUpdated;
             update((f) => ({ ...f, job, points: mergePoints(f.points, job.metrics), pushes: f.pushes + 1 }));
           },
-          error: (error) => update((f) => ({ ...f, live: false, error })),
+          error: (error) => update((f) => ({ ...f, live: false, error: asError(error) })),
           complete: () => update((f) => ({ ...f, live: false })),
         },
       );
