@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { jobEvents, mergePoints, type MetricPoint } from '../../src/ui/app/series.ts';
-import { configFrom, fieldsOf, trainingConfigSchema } from '../../src/ui/app/schemaForm.ts';
+import { configFrom, fieldsOf, trainingConfigMethods } from '../../src/ui/app/schemaForm.ts';
 import { loadOpenApiDocument } from '../../src/api/openapi.ts';
 
 const point = (step: number, values: MetricPoint['values'], epoch = 0): MetricPoint => ({ epoch, step, values });
@@ -28,7 +28,8 @@ describe('metric series', () => {
 
 describe('job form from the OpenAPI document', () => {
   const doc = loadOpenApiDocument() as never;
-  const fields = fieldsOf(doc, trainingConfigSchema(doc));
+  const [simsiam] = trainingConfigMethods(doc);
+  const fields = fieldsOf(doc, simsiam.schema);
 
   it('offers the backbones as a picker with its default, and nests augment', () => {
     const backbone = fields.find((f) => f.name === 'backbone')!;
@@ -43,5 +44,17 @@ describe('job form from the OpenAPI document', () => {
   it('sends only the values changed from their defaults', () => {
     const values = { backbone: 'resnet-tiny', epochs: 3, baseLr: 0.05, 'augment.hue': 0.2, 'augment.blur': 'auto', predictorHiddenDim: undefined };
     assert.deepEqual(configFrom(fields, values), { epochs: 3, augment: { hue: 0.2 } });
+  });
+
+  it('gives one field list per method when the config is a oneOf of methods, and leaves method to the picker', () => {
+    const variant = (method: string, extra: object) => ({ type: 'object', properties: { method: { const: method, default: method }, epochs: { type: 'integer', default: 20 }, ...extra } });
+    const oneOf = {
+      paths: { '/v1/jobs': { post: { requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/Req' } } } } } } },
+      components: { schemas: { Req: { type: 'object', properties: { config: { $ref: '#/components/schemas/Config' } } }, Config: { oneOf: [variant('simsiam', {}), variant('byol', { emaMomentum: { type: 'number', default: 0.996 } })] } } },
+    };
+    const methods = trainingConfigMethods(oneOf as never);
+    assert.deepEqual(methods.map((m) => [m.method, m.named]), [['simsiam', true], ['byol', true]]);
+    assert.deepEqual(fieldsOf(oneOf as never, methods[1].schema).map((f) => f.name), ['epochs', 'emaMomentum']);
+    assert.equal(simsiam.named, false, 'today\'s single schema has no method field, so none is sent');
   });
 });

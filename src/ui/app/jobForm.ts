@@ -5,20 +5,22 @@ import { useEffect, useState } from 'preact/hooks';
 import { html } from 'htm/preact';
 import { api, ok } from './api.ts';
 import { ErrorBox, Show, useAsync } from './components.ts';
-import { configFrom, fieldsOf, trainingConfigSchema, type Field } from './schemaForm.ts';
+import { configFrom, fieldsOf, trainingConfigMethods, type Field, type MethodSchema } from './schemaForm.ts';
 import { go } from './route.ts';
 import { ApiError } from './api.ts';
 
-const PICKERS = ['method', 'backbone'];
+const PICKERS = ['backbone'];
 
 async function loadForm() {
   const response = await fetch('/docs/json');
   if (!response.ok) throw new Error(`the OpenAPI document did not load (HTTP ${response.status})`);
   const doc = await response.json();
-  const fields = fieldsOf(doc, trainingConfigSchema(doc));
+  const methods = trainingConfigMethods(doc).map((m) => ({ ...m, fields: fieldsOf(doc, m.schema) }));
   const datasets = await ok(api.GET('/v1/datasets', { params: { query: { limit: 100 } } }));
-  return { fields, datasets: datasets.items };
+  return { methods, datasets: datasets.items };
 }
+
+type MethodForm = MethodSchema & { fields: Field[] };
 
 function defaults(fields: Field[], out: Record<string, unknown> = {}) {
   for (const f of fields) {
@@ -36,8 +38,15 @@ export function JobForm({ datasetId }: { datasetId?: string }) {
   </div>`;
 }
 
-function ConfigForm({ fields, datasets, datasetId }: { fields: Field[]; datasets: Array<{ id: string; name: string }>; datasetId?: string }) {
+function ConfigForm({ methods, datasets, datasetId }: { methods: MethodForm[]; datasets: Array<{ id: string; name: string }>; datasetId?: string }) {
+  const [method, setMethod] = useState(methods[0]);
+  const fields = method.fields;
   const [values, setValues] = useState<Record<string, unknown>>(() => defaults(fields));
+  const pickMethod = (name: string) => {
+    const next = methods.find((m) => m.method === name)!;
+    setMethod(next);
+    setValues(defaults(next.fields));
+  };
   const [dataset, setDataset] = useState(datasetId ?? datasets[0]?.id ?? '');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
@@ -48,7 +57,7 @@ function ConfigForm({ fields, datasets, datasetId }: { fields: Field[]; datasets
     setBusy(true);
     setError(undefined);
     try {
-      const config = configFrom(fields, values) as never;
+      const config = { ...(method.named && { method: method.method }), ...configFrom(fields, values) } as never;
       const job = await ok(api.POST('/v1/jobs', { body: { datasetId: dataset, config } }));
       go(`#/jobs/${job.id}`);
     } catch (err) {
@@ -67,7 +76,12 @@ function ConfigForm({ fields, datasets, datasetId }: { fields: Field[]; datasets
           ${datasets.map((d) => html`<option value=${d.id}>${d.name}</option>`)}
         </select>
       </label>
-      ${!fields.some((f) => f.name === 'method') && html`<label>Method<select name="method" disabled><option>simsiam</option></select><small>the only method the config schema offers</small></label>`}
+      <label>Method
+        <select name="method" value=${method.method} onChange=${(e: Event) => pickMethod((e.target as HTMLSelectElement).value)}>
+          ${methods.map((m) => html`<option value=${m.method}>${m.method}</option>`)}
+        </select>
+        <small>${methods.length === 1 ? 'the one method the config schema offers' : `${methods.length} methods in the config schema`}</small>
+      </label>
       ${pickers.map((f) => html`<${Input} field=${f} value=${values[f.path]} set=${set} />`)}
     </div>
     <div class="fields">${rest.filter((f) => !f.children).map((f) => html`<${Input} field=${f} value=${values[f.path]} set=${set} />`)}</div>

@@ -1,16 +1,18 @@
 // Reads the training config's JSON Schema out of the service's OpenAPI document and describes
-// each field for the form: its kind, choices, bounds and default.
+// each field for the form: its kind, choices, bounds and default. A config that is a `oneOf` of
+// methods (told apart by `method`) gives one field list per method.
 export interface JsonSchema {
   $ref?: string;
   type?: string | string[];
   enum?: unknown[];
+  const?: unknown;
   default?: unknown;
   minimum?: number;
   maximum?: number;
   exclusiveMinimum?: number;
   description?: string;
   properties?: Record<string, JsonSchema>;
-  allOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
 }
 
 export interface Field {
@@ -37,12 +39,23 @@ function resolve(doc: Document, schema: JsonSchema | undefined): JsonSchema | un
   return s;
 }
 
-/** The `config` schema of POST /v1/jobs's body. */
-export function trainingConfigSchema(doc: Document): JsonSchema {
+export interface MethodSchema {
+  method: string;
+  schema: JsonSchema;
+  /** whether the config names its method (then the form sends it) */
+  named: boolean;
+}
+
+/** The `config` schemas of POST /v1/jobs's body, one per training method. */
+export function trainingConfigMethods(doc: Document): MethodSchema[] {
   const body = resolve(doc, doc.paths['/v1/jobs']?.post?.requestBody?.content?.['application/json']?.schema);
   const config = resolve(doc, body?.properties?.config);
-  if (!config?.properties) throw new Error('the OpenAPI document has no training config schema for POST /v1/jobs');
-  return config;
+  const variants = (config?.oneOf ?? (config?.properties ? [config] : [])).map((v) => resolve(doc, v)!).filter((v) => v.properties);
+  if (!variants.length) throw new Error('the OpenAPI document has no training config schema for POST /v1/jobs');
+  return variants.map((schema) => {
+    const method = schema.properties!.method;
+    return { method: String(method?.const ?? method?.default ?? 'simsiam'), schema, named: method !== undefined };
+  });
 }
 
 function kindOf(s: JsonSchema): Field['kind'] {
@@ -52,8 +65,10 @@ function kindOf(s: JsonSchema): Field['kind'] {
   return s.properties ? 'object' : 'number';
 }
 
+/** The form's fields; `method` is left out, the method picker sets it. */
 export function fieldsOf(doc: Document, schema: JsonSchema, prefix = ''): Field[] {
-  return Object.entries(schema.properties ?? {}).map(([name, raw]) => {
+  const properties = Object.entries(schema.properties ?? {}).filter(([name]) => prefix || name !== 'method');
+  return properties.map(([name, raw]) => {
     const s = resolve(doc, raw)!;
     const kind = kindOf(s);
     return {
