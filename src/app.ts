@@ -14,6 +14,8 @@ import { artifactRoutes } from './api/artifacts.ts';
 import { embeddingRoutes } from './api/embeddings.ts';
 import { evaluationRoutes } from './api/evaluations.ts';
 import { graphqlPlugin } from './graphql/index.ts';
+import { thumbnailRoutes } from './api/thumbnails.ts';
+import { uiPlugin } from './ui/plugin.ts';
 
 export interface AppOptions {
   logger?: boolean | object;
@@ -47,6 +49,8 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   await app.register(artifactRoutes, { prefix: '/v1', services });
   await app.register(embeddingRoutes, { prefix: '/v1', services });
   await app.register(evaluationRoutes, { prefix: '/v1', services });
+  await app.register(thumbnailRoutes, { prefix: '/v1', services });
   await app.register(graphqlPlugin, { services });
+  await app.register(uiPlugin);
   return app;
 }

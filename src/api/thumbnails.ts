@@ -1,0 +1,40 @@
+// GET /v1/datasets/:id/images/:imageId/thumbnail: a small WebP of one image, for the dashboard's
+// grids, map tooltips and neighbour lists. Made on request by sharp from the stored bytes; the
+// bytes are content-addressed, so the answer for an image id never changes and may be cached.
+// Small images are not enlarged: the page scales them up pixelated.
+import type { FastifyInstance } from 'fastify';
+import sharp from 'sharp';
+import type { Services } from '../services.ts';
+import { tenantOf } from './auth.ts';
+import { getDataset } from '../domain/datasets.ts';
+import { notFound } from '../domain/errors.ts';
+
+const id = { type: 'string', minLength: 1, maxLength: 200 } as const;
+
+export async function thumbnailRoutes(app: FastifyInstance, { services }: { services: Services }) {
+  const { db, blobs } = services;
+  app.get<{ Params: { id: string; imageId: string }; Querystring: { size: number } }>(
+    '/datasets/:id/images/:imageId/thumbnail',
+    {
+      schema: {
+        params: { type: 'object', required: ['id', 'imageId'], properties: { id, imageId: id } },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { size: { type: 'integer', minimum: 16, maximum: 512, default: 96 } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const dataset = await getDataset(db, tenantOf(request), request.params.id);
+      const image = await db.image.findFirst({ where: { id: request.params.imageId, datasetId: dataset.id }, select: { s3Key: true } });
+      if (!image) throw notFound('image', request.params.imageId);
+      const { size } = request.query;
+      const webp = await sharp(await blobs.get(image.s3Key))
+        .resize(size, size, { fit: 'inside', withoutEnlargement: true })
+        .webp({ quality: 80 })
+        .toBuffer();
+      return reply.type('image/webp').header('cache-control', 'private, max-age=86400, immutable').send(webp);
+    },
+  );
+}
