@@ -160,6 +160,7 @@ function targets(s: Seeded): Target[] {
     { name: 'datasets', url: `${s.url}/v1/datasets`, headers: auth },
     { name: 'embeddingsJson', url: `${s.url}/v1/embeddings/${s.embeddingSetId}/vectors?format=json&limit=${EMBEDDING_PAGE}`, headers: auth },
     { name: 'healthz', url: `${s.url}/healthz` },
+    { name: 'readyz', url: `${s.url}/readyz` },
   ];
 }
 
