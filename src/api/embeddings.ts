@@ -11,6 +11,7 @@ import { decodedBytes, decodeImage, decodeSpecOf } from '../data/decode.ts';
 import { readAll } from '../ingest/streams.ts';
 import { findRow, readEmbeddings, START, type RowPosition } from '../eval/embeddingReader.ts';
 import { nearestRows } from '../eval/neighbors.ts';
+import { NeighborScanner } from '../eval/neighborScanner.ts';
 import { ModelCache } from '../eval/modelCache.ts';
 import { jobTrainingConfig } from '../domain/trainingConfig.ts';
 import { openFrozenModel } from '../eval/frozenModel.ts';
@@ -38,6 +39,8 @@ export async function embeddingRoutes(app: FastifyInstance, { services }: { serv
   const { db, blobs } = services;
   const models = new ModelCache(Number(process.env.EMBED_MODEL_CACHE_SIZE) || 2);
   app.addHook('onClose', () => models.close());
+  const scanner = new NeighborScanner();
+  app.addHook('onClose', () => scanner.close());
 
   app.post<{ Params: { id: string }; Body: { datasetId: string; checkpoint?: string } }>(
     '/jobs/:id/embeddings',
@@ -122,7 +125,7 @@ export async function embeddingRoutes(app: FastifyInstance, { services }: { serv
       const set = await readyEmbeddingSet(db, tenantOf(request), request.params.id);
       const row = await findRow(blobs, set, request.query.imageId);
       if (row === undefined) throw new AppError(404, 'IMAGE_NOT_IN_SET', `image ${request.query.imageId} is not in embedding set ${set.id}`);
-      const neighbors = await nearestRows(blobs, set, row, Math.min(request.query.k, set.count));
+      const neighbors = await nearestRows(blobs, scanner, set, row, Math.min(request.query.k, set.count));
       return { embeddingSetId: set.id, imageId: request.query.imageId, items: neighbors.map(({ imageId, label, similarity }) => ({ imageId, label, similarity })) };
     },
   );
