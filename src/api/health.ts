@@ -61,9 +61,10 @@ class ReadinessCheck {
 export async function healthRoutes(app: FastifyInstance, { services }: { services: Services }) {
   const readiness = new ReadinessCheck({ postgres: () => services.pool.query('SELECT 1'), s3: () => services.blobs.ping() }, app.log);
 
-  app.get('/healthz', { schema: { response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async () => ({ status: 'ok' }));
+  // probes arrive every few seconds from every balancer: not worth two log lines each
+  app.get('/healthz', { logLevel: 'warn', schema: { response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', { schema: { response: { 200: readinessSchema, 503: readinessSchema } } }, async (_request, reply) => {
+  app.get('/readyz', { logLevel: 'warn', schema: { response: { 200: readinessSchema, 503: readinessSchema } } }, async (_request, reply) => {
     const result = await readiness.current();
     return reply.status(result.status === 'ok' ? 200 : 503).send(result);
   });
