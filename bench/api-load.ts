@@ -13,7 +13,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Session } from 'node:inspector/promises';
@@ -49,11 +48,10 @@ const RUNNING_PROGRESS = {
 
 /** Child: the service and the bare route, seeded; reports where they listen over IPC. */
 async function serve() {
-  const [{ default: Fastify }, { default: pino }, { loadConfig }, { startServices }, { buildApp }, { createTenant }, { newId }, { keys }, { npyHeader }, rowsFile] =
+  const [{ default: Fastify }, { default: pino }, { loadConfig }, { startServices }, { buildApp }, { createTenant }, { newId }, { seedEmbeddingSet }] =
     await Promise.all([
       import('fastify'), import('pino'), import('../src/config.ts'), import('../src/services.ts'), import('../src/app.ts'),
-      import('../src/domain/tenants.ts'), import('../src/domain/ids.ts'), import('../src/storage/keys.ts'), import('../src/data/npy.ts'),
-      import('../src/eval/rowsFile.ts'),
+      import('../src/domain/tenants.ts'), import('../src/domain/ids.ts'), import('./syntheticEmbeddingSet.ts'),
     ]);
   // the bench may stop (or die) while this process is still starting: then it stops once started
   let stop: (() => Promise<void>) | undefined;
@@ -71,7 +69,7 @@ async function serve() {
   const bare = Fastify();
   bare.get('/', async () => ({ hello: 'world' }));
 
-  const { db, blobs } = services;
+  const { db } = services;
   const { tenantId, apiKey } = await createTenant(db, 'bench');
   const datasetId = newId('ds');
   await db.dataset.create({ data: { id: datasetId, tenantId, name: 'bench' } });
@@ -79,20 +77,11 @@ async function serve() {
   await db.job.create({
     data: { id: jobId, tenantId, datasetId, config: { backbone: 'resnet-small', imageSize: 28, epochs: 14, batchSize: 128 }, status: 'running', progress: RUNNING_PROGRESS, attempts: 1, backend: 'wasm', workerId: 'bench-worker', startedAt: new Date() },
   });
-  const checkpointId = newId('ckpt');
-  await db.checkpoint.create({ data: { id: checkpointId, jobId, epoch: 1, step: 156, s3Key: 'unused', sizeBytes: 0n } });
-  const embeddingSetId = newId('emb');
-  const vectorsKey = keys.embeddingVectors(embeddingSetId);
-  const rowsKey = keys.embeddingRows(embeddingSetId);
-  const vectors = Float32Array.from({ length: EMBEDDING_ROWS * EMBEDDING_DIM }, (_, i) => Math.sin(i));
-  await blobs.put(vectorsKey, Buffer.concat([npyHeader([EMBEDDING_ROWS, EMBEDDING_DIM]), Buffer.from(vectors.buffer)]), 'application/octet-stream');
-  await blobs.putStream(rowsKey, Readable.from((function* () {
-    yield rowsFile.rowsOpening;
-    for (let i = 0; i < EMBEDDING_ROWS; i++) yield rowsFile.rowLine({ imageId: `img_${i}`, label: `class-${i % 10}` }, i);
-    yield rowsFile.rowsClosing;
-  })()), rowsFile.ROWS_CONTENT_TYPE);
-  await db.embeddingSet.create({
-    data: { id: embeddingSetId, tenantId, jobId, checkpointId, datasetId, status: 'succeeded', count: EMBEDDING_ROWS, dim: EMBEDDING_DIM, vectorsKey, rowsKey, finishedAt: new Date() },
+  const { setId: embeddingSetId } = await seedEmbeddingSet(services, tenantId, {
+    rows: EMBEDDING_ROWS,
+    dim: EMBEDDING_DIM,
+    vectors: [Float32Array.from({ length: EMBEDDING_ROWS * EMBEDDING_DIM }, (_, i) => Math.sin(i))],
+    row: (i) => ({ imageId: `img_${i}`, label: `class-${i % 10}` }),
   });
 
   const url = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -6,13 +6,9 @@
 //
 //   node --import tsx bench/neighbors.ts [--rows 70000] [--dim 512] [--queries 20]
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { startInProcessService } from './inProcessService.ts';
-import { newId } from '../src/domain/ids.ts';
-import { keys } from '../src/storage/keys.ts';
-import { npyHeader } from '../src/data/npy.ts';
-import { rowLine, rowsClosing, rowsOpening } from '../src/eval/rowsFile.ts';
+import { seedEmbeddingSet } from './syntheticEmbeddingSet.ts';
 import { norm, scoreRows, TopK } from '../src/eval/cosineTopK.ts';
 
 const { values } = parseArgs({ options: { rows: { type: 'string', default: '70000' }, dim: { type: 'string', default: '512' }, queries: { type: 'string', default: '20' } } });
@@ -35,27 +31,13 @@ async function main() {
   const service = await startInProcessService();
   try {
     const { apiKey, tenantId, services } = service;
-    const { db, blobs } = services;
-    const datasetId = newId('ds');
-    await db.dataset.create({ data: { id: datasetId, tenantId, name: 'bench' } });
-    const jobId = newId('job');
-    await db.job.create({ data: { id: jobId, tenantId, datasetId, config: {}, status: 'succeeded' } });
-    const checkpointId = newId('ckpt');
-    await db.checkpoint.create({ data: { id: checkpointId, jobId, epoch: 1, step: 1, s3Key: 'unused', sizeBytes: 0n, isFinal: true } });
-    const setId = newId('emb');
-    const vectorsKey = keys.embeddingVectors(setId);
-    const rowsKey = keys.embeddingRows(setId);
-    await blobs.putStream(vectorsKey, Readable.from((function* () {
-      yield npyHeader([ROWS, DIM]);
-      for (let start = 0; start < ROWS; start += CHUNK_ROWS) yield Buffer.from(chunkOf(start, Math.min(CHUNK_ROWS, ROWS - start)).buffer);
-    })()), 'application/octet-stream');
-    await blobs.putStream(rowsKey, Readable.from((function* () {
-      yield rowsOpening;
-      for (let i = 0; i < ROWS; i++) yield rowLine({ imageId: `img_${i}`, label: null }, i);
-      yield rowsClosing;
-    })()), 'application/json');
-    await db.embeddingSet.create({
-      data: { id: setId, tenantId, jobId, checkpointId, datasetId, status: 'succeeded', count: ROWS, dim: DIM, vectorsKey, rowsKey, finishedAt: new Date() },
+    const { setId } = await seedEmbeddingSet(services, tenantId, {
+      rows: ROWS,
+      dim: DIM,
+      vectors: (function* () {
+        for (let start = 0; start < ROWS; start += CHUNK_ROWS) yield chunkOf(start, Math.min(CHUNK_ROWS, ROWS - start));
+      })(),
+      row: (i) => ({ imageId: `img_${i}`, label: null }),
     });
 
     // the arithmetic alone, in memory, on this thread: the best of three scans, after a warm-up

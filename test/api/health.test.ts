@@ -27,13 +27,15 @@ describe('health and errors', () => {
     };
     try {
       await nextReadinessCheck();
+      const started = performance.now();
       const res = await request(env.app.server).get('/readyz').expect(503);
       assert.deepEqual(res.body, { status: 'unavailable', postgres: 'ok', s3: 'unavailable' });
       assert.doesNotMatch(res.text, /ECONNREFUSED|10\.1\.2\.3|secret-bucket/);
       assert.deepEqual((await request(env.app.server).get('/healthz').expect(200)).body, { status: 'ok' });
-      // probes within the same second share that one check
+      // 21 probes, but at most one check a second (a crowded machine may stretch this past one)
       await Promise.all(Array.from({ length: 20 }, () => request(env.app.server).get('/readyz').expect(503)));
-      assert.equal(pings, 1);
+      const seconds = (performance.now() - started) / 1000;
+      assert.ok(pings <= Math.ceil(seconds), `${pings} checks in ${seconds.toFixed(2)} s`);
     } finally {
       env.services.blobs.ping = original;
     }
