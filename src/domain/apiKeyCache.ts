@@ -21,7 +21,7 @@ export interface ApiKeyRows {
   byHash(hash: string): Promise<ApiKey | null>;
 }
 
-export const uncachedApiKeyRows = (db: Db): ApiKeyRows => ({ byHash: (hash) => db.apiKey.findUnique({ where: { hash } }) });
+const uncachedApiKeyRows = (db: Db): ApiKeyRows => ({ byHash: (hash) => db.apiKey.findUnique({ where: { hash } }) });
 
 export class ApiKeyCache implements ApiKeyRows {
   private readonly entries = new Map<string, { row: ApiKey; expiresAt: number }>();
