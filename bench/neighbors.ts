@@ -9,7 +9,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { startInProcessService } from './inProcessService.ts';
 import { seedEmbeddingSet } from './syntheticEmbeddingSet.ts';
-import { norm, scoreRows, TopK } from '../src/eval/cosineTopK.ts';
+import { norm, scoreRows, TopK } from '../src/serving/cosineTopK.ts';
 
 const { values } = parseArgs({ options: { rows: { type: 'string', default: '70000' }, dim: { type: 'string', default: '512' }, queries: { type: 'string', default: '20' } } });
 const ROWS = Number(values.rows);

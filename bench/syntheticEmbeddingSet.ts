@@ -5,7 +5,7 @@ import type { Services } from '../src/services.ts';
 import { newId } from '../src/domain/ids.ts';
 import { keys } from '../src/storage/keys.ts';
 import { npyHeader } from '../src/data/npy.ts';
-import { ROWS_CONTENT_TYPE, rowLine, rowsClosing, rowsOpening, type Row } from '../src/eval/rowsFile.ts';
+import { ROWS_CONTENT_TYPE, rowLine, rowsClosing, rowsOpening, type Row } from '../src/serving/rowsFile.ts';
 
 export interface SyntheticSet {
   rows: number;

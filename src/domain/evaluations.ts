@@ -10,10 +10,11 @@ import { modelCheckpoint, requireDataset, type TaskStatus } from './embeddings.t
 import { AppError, badRequest } from './errors.ts';
 import { newId } from './ids.ts';
 import { jobTrainingConfig } from './trainingConfig.ts';
-import { probeOverBudget } from '../eval/probeBudget.ts';
+import { probeOverBudget } from '../probe/budget.ts';
+import { BASELINES, type Baseline } from '../probe/baselines.ts';
 
-export const BASELINES = ['random-init', 'raw-pixels'] as const;
-export type Baseline = (typeof BASELINES)[number];
+export { BASELINES, type Baseline };
+
 
 export interface LinearProbeRequest {
   trainDatasetId?: string;

@@ -3,8 +3,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Prng } from '../../src/engine/index.ts';
-import { linearProbe, standardise, type Matrix } from '../../src/eval/linearProbe.ts';
-import { splitIndices } from '../../src/eval/split.ts';
+import { linearProbe, standardise, type Matrix } from '../../src/probe/linearProbe.ts';
+import { splitIndices } from '../../src/probe/split.ts';
 
 /** `perClass` points around a random centre per class, plus noise dimensions of larger scale. */
 function blobs(classes: number, perClass: number, dim: number, seed: number, spread = 0.5) {

@@ -7,7 +7,7 @@ import type { BackendName } from '../engine/index.ts';
 import type { TrainingConfig } from '../domain/trainingConfig.ts';
 import { decodeSpecOf, type DecodeSpec } from '../data/decode.ts';
 import { EngineClient } from '../engine/thread/client.ts';
-import type { Matrix } from './linearProbe.ts';
+import type { Matrix } from '../probe/linearProbe.ts';
 
 export interface FrozenModel {
   config: TrainingConfig;

@@ -7,10 +7,10 @@ import { Readable } from 'node:stream';
 import { startTestS3 } from '../helpers/harness.ts';
 import { createBlobStore, type BlobStore } from '../../src/storage/s3.ts';
 import { npyHeader } from '../../src/data/npy.ts';
-import { rowLine, rowsClosing, rowsOpening } from '../../src/eval/rowsFile.ts';
-import { norm, scoreRows, TopK, type Scored } from '../../src/eval/cosineTopK.ts';
-import { NeighborScanner, type RowChunk } from '../../src/eval/neighborScanner.ts';
-import { nearestRows } from '../../src/eval/neighbors.ts';
+import { rowLine, rowsClosing, rowsOpening } from '../../src/serving/rowsFile.ts';
+import { norm, scoreRows, TopK, type Scored } from '../../src/serving/cosineTopK.ts';
+import { NeighborScanner, type RowChunk } from '../../src/serving/neighborScanner.ts';
+import { nearestRows } from '../../src/serving/neighbors.ts';
 
 function matrix(rows: number, dim: number, seed = 7): Float32Array {
   const out = new Float32Array(rows * dim);

@@ -1,4 +1,4 @@
-// Messages between the API's I/O thread and the neighbour-scan thread (src/eval/neighborsThread.ts).
+// Messages between the API's I/O thread and the neighbour-scan thread (src/serving/neighborsThread.ts).
 import type { Scored } from './cosineTopK.ts';
 
 export type ScanMessage =
