@@ -58,11 +58,14 @@ interface ProbeScores {
   top1: number;
   top5: number;
   knnTop1: number | null;
+  /** the probe's accuracy on its own training rows, beside the test accuracy */
+  trainTop1: number;
+  /** the weight decay chosen on the validation split */
+  weightDecay: number;
 }
 
 /** What a worker writes into `results`. */
 export interface EvaluationResults extends ProbeScores {
-  trainTop1: number;
   numClasses: number;
   trainCount: number;
   testCount: number;
