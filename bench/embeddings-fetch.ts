@@ -58,47 +58,29 @@ function runChild(mode: 'api' | 's3', target: object): Promise<FetchResult> {
   });
 }
 
-/** 70 000 x DIM little-endian float32 rows after the header, generated a chunk at a time. */
-function syntheticNpy(npyHeader: Buffer): Readable {
-  return Readable.from((function* () {
-    yield npyHeader;
-    let seed = 1;
-    for (let start = 0; start < ROWS; start += 1000) {
-      const chunk = new Float32Array(Math.min(1000, ROWS - start) * DIM);
-      for (let i = 0; i < chunk.length; i++) chunk[i] = ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
-      yield Buffer.from(chunk.buffer);
-    }
-  })());
+/** 70 000 x DIM float32 rows, generated a chunk at a time. */
+function* syntheticVectors(): Generator<Float32Array> {
+  let seed = 1;
+  for (let start = 0; start < ROWS; start += 1000) {
+    const chunk = new Float32Array(Math.min(1000, ROWS - start) * DIM);
+    for (let i = 0; i < chunk.length; i++) chunk[i] = ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+    yield chunk;
+  }
 }
 
 async function main() {
   const { startInProcessService } = await import('./inProcessService.ts');
-  const { newId } = await import('../src/domain/ids.ts');
-  const { keys } = await import('../src/storage/keys.ts');
-  const { npyHeader } = await import('../src/data/npy.ts');
-  const { rowLine, rowsClosing, rowsOpening } = await import('../src/serving/rowsFile.ts');
+  const { seedEmbeddingSet } = await import('./syntheticEmbeddingSet.ts');
 
   const service = await startInProcessService();
   try {
     const { apiKey, tenantId, services } = service;
-    const { db, blobs } = services;
-    const datasetId = newId('ds');
-    await db.dataset.create({ data: { id: datasetId, tenantId, name: 'bench' } });
-    const jobId = newId('job');
-    await db.job.create({ data: { id: jobId, tenantId, datasetId, config: {}, status: 'succeeded' } });
-    const checkpointId = newId('ckpt');
-    await db.checkpoint.create({ data: { id: checkpointId, jobId, epoch: 1, step: 1, s3Key: 'unused', sizeBytes: 0n, isFinal: true } });
-    const setId = newId('emb');
-    const vectorsKey = keys.embeddingVectors(setId);
-    const rowsKey = keys.embeddingRows(setId);
-    await blobs.putStream(vectorsKey, syntheticNpy(npyHeader([ROWS, DIM])), 'application/octet-stream');
-    await blobs.putStream(rowsKey, Readable.from((function* () {
-      yield rowsOpening;
-      for (let i = 0; i < ROWS; i++) yield rowLine({ imageId: `img_${String(i).padStart(16, '0')}`, label: `class-${i % 10}` }, i);
-      yield rowsClosing;
-    })()), 'application/json');
-    await db.embeddingSet.create({
-      data: { id: setId, tenantId, jobId, checkpointId, datasetId, status: 'succeeded', count: ROWS, dim: DIM, vectorsKey, rowsKey, finishedAt: new Date() },
+    const { blobs } = services;
+    const { setId, vectorsKey } = await seedEmbeddingSet(services, tenantId, {
+      rows: ROWS,
+      dim: DIM,
+      vectors: syntheticVectors(),
+      row: (i) => ({ imageId: `img_${String(i).padStart(16, '0')}`, label: `class-${i % 10}` }),
     });
     const objectBytes = (await blobs.head(vectorsKey))!.size;
 

@@ -43,7 +43,7 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   });
   await app.register(openapiPlugin);
   await app.register(healthRoutes, { services });
-  await app.register(authPlugin, { db: services.db });
+  await app.register(authPlugin, { keys: services.apiKeys });
   await app.register(datasetRoutes, { prefix: '/v1', services });
   await app.register(jobRoutes, { prefix: '/v1', services });
   await app.register(artifactRoutes, { prefix: '/v1', services });

@@ -31,7 +31,7 @@ async function main() {
     `simsiam-service listening on ${base}`,
     `  REST      ${base}/v1   (OpenAPI + Swagger UI: ${base}/docs)`,
     `  GraphQL   ${base}/graphql${config.graphiql ? `   (GraphiQL: ${base}/graphiql)` : ''}`,
-    `  health    ${base}/healthz`,
+    `  health    ${base}/healthz (liveness), ${base}/readyz (PostgreSQL and S3)`,
     embedded ? `  storage   embedded PostgreSQL + S3 under ${config.dataDir}` : undefined,
     worker ? '  worker    1 in-process worker' : '  worker    none in-process (run `npm run worker`)',
     apiKey && !config.bootstrapApiKey ? `  API key   ${apiKey}\n  try: curl -H "Authorization: Bearer ${apiKey}" ${base}/v1/datasets` : undefined,

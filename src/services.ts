@@ -7,6 +7,7 @@ import type { Config } from './config.ts';
 import { createDb, type Db } from './db/client.ts';
 import { migrate } from './db/migrate.ts';
 import { JobEvents } from './db/jobEvents.ts';
+import { ApiKeyCache } from './domain/apiKeyCache.ts';
 import { startEmbeddedS3 } from './embedded/s3server.ts';
 import { startQueue } from './queue/boss.ts';
 import { createBlobStore, type BlobStore } from './storage/s3.ts';
@@ -19,6 +20,8 @@ export interface Services {
   blobs: BlobStore;
   boss: PgBoss;
   events: JobEvents;
+  /** API-key rows for authentication, cached while the key-change LISTEN is in force (API processes only) */
+  apiKeys: ApiKeyCache;
   databaseUrl: string;
   close(): Promise<void>;
 }
@@ -61,7 +64,9 @@ export async function startServices(config: Config, log: Logger): Promise<Servic
     closers.push(() => boss.stop({ graceful: true, timeout: 10_000 }));
     const events = new JobEvents(pool);
     closers.push(() => events.close());
-    return { config: { ...config, databaseUrl, s3 }, db: prisma, pool, blobs, boss, events, databaseUrl, close };
+    const apiKeys = new ApiKeyCache(prisma, databaseUrl);
+    closers.push(() => apiKeys.close());
+    return { config: { ...config, databaseUrl, s3 }, db: prisma, pool, blobs, boss, events, apiKeys, databaseUrl, close };
   } catch (err) {
     await close();
     throw err;

@@ -2,7 +2,7 @@
 // scoped by that tenant id, so a foreign id simply does not exist (404, never 403).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Db } from '../db/client.ts';
+import type { ApiKeyRows } from '../domain/apiKeyCache.ts';
 import { AppError } from '../domain/errors.ts';
 import { authenticate, type Principal } from '../domain/tenants.ts';
 
@@ -18,10 +18,10 @@ export function bearerKey(header: string | undefined): string | undefined {
 }
 
 /** Resolves an Authorization header to a principal or throws 401. */
-export async function requirePrincipal(db: Db, header: string | undefined): Promise<Principal> {
+export async function requirePrincipal(keys: ApiKeyRows, header: string | undefined): Promise<Principal> {
   const key = bearerKey(header);
   if (!key) throw new AppError(401, 'UNAUTHENTICATED', 'missing "Authorization: Bearer <api key>" header');
-  const principal = await authenticate(db, key);
+  const principal = await authenticate(keys, key);
   if (!principal) throw new AppError(401, 'INVALID_API_KEY', 'the API key is not valid');
   return principal;
 }
@@ -31,11 +31,11 @@ export function tenantOf(request: FastifyRequest): string {
   return request.principal.tenantId;
 }
 
-async function auth(app: FastifyInstance, opts: { db: Db }) {
+async function auth(app: FastifyInstance, opts: { keys: ApiKeyRows }) {
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request) => {
     if (!request.url.startsWith('/v1/') && request.url !== '/v1') return;
-    request.principal = await requirePrincipal(opts.db, request.headers.authorization);
+    request.principal = await requirePrincipal(opts.keys, request.headers.authorization);
   });
 }
 

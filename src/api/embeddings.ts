@@ -12,6 +12,7 @@ import { readAll } from '../ingest/streams.ts';
 import { probeImage, withDecodeBudget } from '../ingest/imageProbe.ts';
 import { findRow, readEmbeddings, START, type RowPosition } from '../serving/embeddingReader.ts';
 import { nearestRows } from '../serving/neighbors.ts';
+import { NeighborScanner } from '../serving/neighborScanner.ts';
 import { ModelCache } from '../hosting/modelCache.ts';
 import { jobTrainingConfig } from '../domain/trainingConfig.ts';
 import { openFrozenModel } from '../hosting/frozenModel.ts';
@@ -39,6 +40,8 @@ export async function embeddingRoutes(app: FastifyInstance, { services }: { serv
   const { db, blobs } = services;
   const models = new ModelCache(Number(process.env.EMBED_MODEL_CACHE_SIZE) || 2);
   app.addHook('onClose', () => models.close());
+  const scanner = new NeighborScanner();
+  app.addHook('onClose', () => scanner.close());
 
   app.post<{ Params: { id: string }; Body: { datasetId: string; checkpoint?: string } }>(
     '/jobs/:id/embeddings',
@@ -123,7 +126,7 @@ export async function embeddingRoutes(app: FastifyInstance, { services }: { serv
       const set = await readyEmbeddingSet(db, tenantOf(request), request.params.id);
       const row = await findRow(blobs, set, request.query.imageId);
       if (row === undefined) throw new AppError(404, 'IMAGE_NOT_IN_SET', `image ${request.query.imageId} is not in embedding set ${set.id}`);
-      const neighbors = await nearestRows(blobs, set, row, Math.min(request.query.k, set.count));
+      const neighbors = await nearestRows(blobs, scanner, set, row, Math.min(request.query.k, set.count));
       return { embeddingSetId: set.id, imageId: request.query.imageId, items: neighbors.map(({ imageId, label, similarity }) => ({ imageId, label, similarity })) };
     },
   );

@@ -6,12 +6,12 @@ import { tenantOf } from './auth.ts';
 import {
   cancelJob,
   createJob,
-  getJob,
   JOB_STATUSES,
   jobView,
   listCheckpoints,
   listJobs,
   listMetrics,
+  readJobView,
   type CreateJobRequest,
   type JobStatus,
 } from '../domain/jobs.ts';
@@ -20,6 +20,31 @@ const idParams = {
   type: 'object',
   required: ['id'],
   properties: { id: { type: 'string', minLength: 1, maxLength: 200 } },
+} as const;
+
+const timestamp = { type: 'string', format: 'date-time' } as const;
+const nullable = <T extends { type: string }>(schema: T) => ({ ...schema, type: [schema.type, 'null'] }) as const;
+
+/** jobView's answer, for fast-json-stringify: free-form JSON fields keep every key (additionalProperties). */
+const jobResponse = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    status: { type: 'string' },
+    datasetId: { type: 'string' },
+    config: { type: 'object', additionalProperties: true },
+    progress: { type: ['object', 'null'], additionalProperties: true },
+    error: { type: ['object', 'null'], additionalProperties: true },
+    attempts: { type: 'integer' },
+    backend: nullable({ type: 'string' }),
+    workerId: nullable({ type: 'string' }),
+    resumedFromEpoch: nullable({ type: 'integer' }),
+    cancelRequestedAt: nullable(timestamp),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+    startedAt: nullable(timestamp),
+    finishedAt: nullable(timestamp),
+  },
 } as const;
 
 const createSchema = {
@@ -82,8 +107,8 @@ export async function jobRoutes(app: FastifyInstance, { services }: { services: 
     },
   );
 
-  app.get<{ Params: { id: string } }>('/jobs/:id', { schema: { params: idParams } }, async (request) =>
-    jobView(await getJob(services.db, tenantOf(request), request.params.id)),
+  app.get<{ Params: { id: string } }>('/jobs/:id', { schema: { params: idParams, response: { 200: jobResponse } } }, async (request) =>
+    readJobView(services.pool, tenantOf(request), request.params.id),
   );
 
   app.post<{ Params: { id: string } }>('/jobs/:id/cancel', { schema: { params: idParams } }, async (request, reply) => {

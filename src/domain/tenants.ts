@@ -2,6 +2,7 @@
 // database leak does not leak credentials.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../db/client.ts';
+import type { ApiKeyRows } from './apiKeyCache.ts';
 import { newId } from './ids.ts';
 
 export interface Principal {
@@ -35,8 +36,8 @@ export async function ensureBootstrapKey(db: Db, key: string): Promise<string> {
   }
 }
 
-export async function authenticate(db: Db, key: string): Promise<Principal | undefined> {
-  const row = await db.apiKey.findUnique({ where: { hash: hashApiKey(key) } });
+export async function authenticate(keys: ApiKeyRows, key: string): Promise<Principal | undefined> {
+  const row = await keys.byHash(hashApiKey(key));
   if (!row || row.revokedAt) return undefined;
   return { tenantId: row.tenantId, keyId: row.id };
 }

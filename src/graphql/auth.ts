@@ -2,7 +2,7 @@
 // header, or for subscriptions in the connection_init payload (browsers cannot set headers on a
 // WebSocket) or the upgrade request's header. It is checked once per operation, on first use, so
 // introspection (GraphiQL) works without a key.
-import type { Db } from '../db/client.ts';
+import type { ApiKeyRows } from '../domain/apiKeyCache.ts';
 import { requirePrincipal } from '../api/auth.ts';
 import type { Principal } from '../domain/tenants.ts';
 
@@ -15,8 +15,8 @@ declare module 'mercurius' {
   interface MercuriusContext extends AuthContext {}
 }
 
-export async function tenantIdOf(db: Db, ctx: AuthContext): Promise<string> {
-  ctx.principal ??= requirePrincipal(db, ctx.authorization);
+export async function tenantIdOf(keys: ApiKeyRows, ctx: AuthContext): Promise<string> {
+  ctx.principal ??= requirePrincipal(keys, ctx.authorization);
   return (await ctx.principal).tenantId;
 }
 

@@ -84,14 +84,14 @@ export const evaluationTypeDefs = /* GraphQL */ `
 
 type Baselines = NonNullable<ReturnType<typeof evaluationView>['baselines']>;
 
-export function evaluationResolvers({ db }: Services): IResolvers {
+export function evaluationResolvers({ db, apiKeys }: Services): IResolvers {
   return {
     Query: {
       embeddingSet: guarded(async (_: unknown, args: { id: string }, ctx: MercuriusContext) =>
-        embeddingSetView(await getEmbeddingSet(db, await tenantIdOf(db, ctx), args.id)),
+        embeddingSetView(await getEmbeddingSet(db, await tenantIdOf(apiKeys, ctx), args.id)),
       ),
       evaluation: guarded(async (_: unknown, args: { id: string }, ctx: MercuriusContext) =>
-        evaluationView(await getEvaluation(db, await tenantIdOf(db, ctx), args.id)),
+        evaluationView(await getEvaluation(db, await tenantIdOf(apiKeys, ctx), args.id)),
       ),
     },
     Job: {

@@ -4,7 +4,7 @@ import type { IResolvers, MercuriusContext } from 'mercurius';
 import type { Job } from '../generated/prisma/client.ts';
 import type { Services } from '../services.ts';
 import { badRequest } from '../domain/errors.ts';
-import { getJob, jobCheckpoints, jobView, latestMetrics, listJobs, type JobStatus } from '../domain/jobs.ts';
+import { jobCheckpoints, jobView, latestMetrics, listJobs, readJobView, type JobStatus } from '../domain/jobs.ts';
 import { describeDataset, getDataset, listDatasets } from '../domain/datasets.ts';
 import { tenantIdOf } from './auth.ts';
 import { guarded } from './errors.ts';
@@ -29,13 +29,13 @@ function checkLimit(value: number, max: number, name = 'limit'): number {
 }
 
 export function createResolvers(services: Services): IResolvers {
-  const { db } = services;
+  const { db, apiKeys } = services;
   // count and histogram come from one lookup per dataset per operation, however many fields ask
   const statsOf = (ctx: MercuriusContext, datasetId: string) => {
     ctx.datasetStats ??= new Map();
     let stats = ctx.datasetStats.get(datasetId);
     if (!stats) {
-      stats = tenantIdOf(db, ctx).then(async (tenantId): Promise<DatasetStats> => {
+      stats = tenantIdOf(apiKeys, ctx).then(async (tenantId): Promise<DatasetStats> => {
         const described = await describeDataset(db, tenantId, datasetId);
         const labels = Object.entries(described.labels)
           .map(([label, count]) => ({ label, count }))
@@ -51,10 +51,10 @@ export function createResolvers(services: Services): IResolvers {
     JSON: JSONScalar,
     DateTime: DateTimeScalar,
     Query: {
-      job: guarded(async (_: unknown, args: { id: string }, ctx: MercuriusContext) => jobView(await getJob(db, await tenantIdOf(db, ctx), args.id))),
+      job: guarded(async (_: unknown, args: { id: string }, ctx: MercuriusContext) => readJobView(services.pool, await tenantIdOf(apiKeys, ctx), args.id)),
       jobs: guarded(
         async (_: unknown, args: { status?: JobStatus; datasetId?: string; limit: number; cursor?: string }, ctx: MercuriusContext) => {
-          const tenantId = await tenantIdOf(db, ctx);
+          const tenantId = await tenantIdOf(apiKeys, ctx);
           const page = await listJobs(db, tenantId, {
             limit: checkLimit(args.limit, 100),
             cursor: args.cursor ?? undefined,
@@ -64,9 +64,9 @@ export function createResolvers(services: Services): IResolvers {
           return { items: page.items.map(jobView), nextCursor: page.nextCursor };
         },
       ),
-      dataset: guarded(async (_: unknown, args: { id: string }, ctx: MercuriusContext) => getDataset(db, await tenantIdOf(db, ctx), args.id)),
+      dataset: guarded(async (_: unknown, args: { id: string }, ctx: MercuriusContext) => getDataset(db, await tenantIdOf(apiKeys, ctx), args.id)),
       datasets: guarded(async (_: unknown, args: { limit: number; cursor?: string }, ctx: MercuriusContext) =>
-        listDatasets(db, await tenantIdOf(db, ctx), { limit: checkLimit(args.limit, 100), cursor: args.cursor ?? undefined }),
+        listDatasets(db, await tenantIdOf(apiKeys, ctx), { limit: checkLimit(args.limit, 100), cursor: args.cursor ?? undefined }),
       ),
     },
     Job: {
@@ -86,7 +86,7 @@ export function createResolvers(services: Services): IResolvers {
         subscribe: guarded(async (_: unknown, args: { id: string }, ctx: MercuriusContext) => {
           const release = takeSubscriptionSlot(ctx.subscriptionSlots);
           try {
-            return await jobUpdates(services, await tenantIdOf(db, ctx), args.id, release);
+            return await jobUpdates(services, await tenantIdOf(apiKeys, ctx), args.id, release);
           } catch (err) {
             release();
             throw err;

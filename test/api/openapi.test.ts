@@ -10,7 +10,7 @@ import { trainingConfigSchema } from '../../src/domain/trainingConfig.ts';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 // the REST surface the document covers; /docs, /graphql and /graphiql describe themselves
-const IN_CONTRACT = (path: string) => path === '/healthz' || path === '/v1' || path.startsWith('/v1/');
+const IN_CONTRACT = (path: string) => path === '/healthz' || path === '/readyz' || path === '/v1' || path.startsWith('/v1/');
 
 type Json = Record<string, unknown>;
 

@@ -7,7 +7,7 @@ import { authenticate } from '../../src/domain/tenants.ts';
 import { newId } from '../../src/domain/ids.ts';
 
 export async function tenantIdOf(env: TestEnv, apiKey: string): Promise<string> {
-  const principal = await authenticate(env.services.db, apiKey);
+  const principal = await authenticate(env.services.apiKeys, apiKey);
   if (!principal) throw new Error('test api key does not authenticate');
   return principal.tenantId;
 }
