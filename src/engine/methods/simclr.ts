@@ -23,7 +23,9 @@ export class SimClr implements TrainingMethod {
     this.views = [{ count: 2, size: config.imageSize }];
     this.store = new ParamStore(new Prng(config.seed));
     // 2 samples, 8 px: parameter shapes depend on neither batch nor resolution
-    tf.tidy(() => this.project(tf.zeros([2, 8, 8, config.channels]) as tf.Tensor4D, false));
+    tf.tidy(() => {
+      this.project(tf.zeros([2, 8, 8, config.channels]) as tf.Tensor4D, false);
+    });
   }
 
   get featureDim(): number {
