@@ -13,6 +13,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bundle  # noqa: E402
+import lars  # noqa: E402
 
 
 def main(src, dst):
@@ -41,8 +42,13 @@ def main(src, dst):
         params[n].grad = g
         groups[method.lr_group(cfg, n)].append(params[n])
     lrs = {'scheduled': meta['lr'], 'fixed': meta['fixedLr']}
-    optimizer = method.optimizer(cfg, groups, lrs) if hasattr(method, 'optimizer') else torch.optim.SGD(
-        [{'params': p, 'lr': lrs[g]} for g, p in groups.items() if p], lr=meta['lr'], momentum=cfg['momentum'], weight_decay=cfg['weightDecay'])
+    param_groups = [{'params': p, 'lr': lrs[g]} for g, p in groups.items() if p]
+    if hasattr(method, 'optimizer'):
+        optimizer = method.optimizer(cfg, groups, lrs)
+    elif cfg.get('optimizer') == 'lars':
+        optimizer = lars.LARS(param_groups, cfg['momentum'], cfg['weightDecay'], [params[n] for n in names if lars.excluded(n)])
+    else:
+        optimizer = torch.optim.SGD(param_groups, lr=meta['lr'], momentum=cfg['momentum'], weight_decay=cfg['weightDecay'])
     for n in names:
         buf = tensors.get('momentum/' + n)
         if buf is not None and meta['step'] > 0 and params[n].grad is not None:

@@ -34,6 +34,9 @@ export const sharedProperties = {
   baseLr: { type: 'number', exclusiveMinimum: 0, maximum: 10, default: 0.05 },
   momentum: { type: 'number', minimum: 0, maximum: 0.999, default: 0.9 },
   weightDecay: { type: 'number', minimum: 0, maximum: 0.1, default: 0.0001 },
+  // 'lars': SGD with layer-wise trust ratios (You et al. 2017) as SimCLR uses it; BN parameters and
+  // biases keep the plain lr and get no weight decay
+  optimizer: { enum: ['sgd', 'lars'], default: 'sgd' },
   warmupEpochs: { type: 'integer', minimum: 0, maximum: 1000, default: 0 },
   augment: { type: 'object', additionalProperties: false, default: {}, properties: augmentProperties },
   seed: { type: 'integer', minimum: 0, maximum: 2147483647, default: 0 },

@@ -43,3 +43,29 @@ export function simsiamLoss({ z1, z2, p1, p2 }: SiameseOutputs, opts: LossOption
   const forward = d(p1, target(z2));
   return opts.symmetric ? tf.mul(tf.add(forward, d(p2, target(z1))), 0.5) : forward;
 }
+
+/** Cross-entropy of each row's logits against the column `positive[i]`, averaged over rows:
+ * mean(logsumexp(row) - row[positive]). `positiveLogit` [N] is that column's value. */
+function softmaxCrossEntropy(logits: tf.Tensor2D, positiveLogit: tf.Tensor1D): tf.Scalar {
+  return tf.mean(tf.sub(tf.logSumExp(logits, 1), positiveLogit)) as tf.Scalar;
+}
+
+/** SimCLR's NT-Xent over a batch of pairs: each of the 2N views has its pair as the positive and
+ * the other 2N-2 views as negatives, cosine similarities over `temperature`; mean over the 2N. */
+export function ntXent(z1: tf.Tensor2D, z2: tf.Tensor2D, temperature: number): tf.Scalar {
+  const z = l2Normalize(tf.concat([z1, z2]) as tf.Tensor2D, EPS);
+  const n2 = z.shape[0];
+  // a view is not its own negative: its self-similarity is pushed out of the softmax
+  const logits = tf.sub(tf.div(tf.matMul(z, z, false, true), temperature), tf.mul(tf.eye(n2), 1e9)) as tf.Tensor2D;
+  const [a, b] = tf.split(z, 2);
+  const pair = tf.div(tf.sum(tf.mul(a, b), 1), temperature) as tf.Tensor1D;
+  return softmaxCrossEntropy(logits, tf.concat([pair, pair]) as tf.Tensor1D);
+}
+
+/** MoCo's InfoNCE: each query against its key (the positive, column 0) and the `negatives` [K, d]
+ * (the queue), logits over `temperature`; mean over the N queries. All rows l2-normalised. */
+export function infoNce(q: tf.Tensor2D, k: tf.Tensor2D, negatives: tf.Tensor2D, temperature: number): tf.Scalar {
+  const positive = tf.sum(tf.mul(q, k), 1, true);
+  const logits = tf.div(tf.concat([positive, tf.matMul(q, negatives, false, true)], 1), temperature) as tf.Tensor2D;
+  return softmaxCrossEntropy(logits, tf.reshape(tf.div(positive, temperature), [-1]) as tf.Tensor1D);
+}

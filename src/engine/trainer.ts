@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type EngineConfig, engineFields } from './config.ts';
 import { createMethod } from './methods/registry.ts';
 import type { StepContext, TrainingMethod } from './methods/method.ts';
-import { Sgd } from './sgd.ts';
+import { type Optimizer, createOptimizer } from './optim/index.ts';
 import { Prng, type PrngState } from './prng.ts';
 import { initialLr, scheduledLr } from './schedule.ts';
 import { type ImageInput, augmentViews } from './augment.ts';
@@ -43,7 +43,7 @@ export class Trainer {
   readonly method: TrainingMethod;
   /** the engine's fields of the config it was given (a caller's own settings dropped) */
   readonly config: EngineConfig;
-  private readonly sgd: Sgd;
+  private readonly sgd: Optimizer;
   private rng: Prng;
   /** optimizer steps done so far over the whole run */
   private globalStep = 0;
@@ -58,11 +58,7 @@ export class Trainer {
     this.config = engineFields(config) as EngineConfig;
     this.method = createMethod(this.config, datasetSize);
     const trainable = this.method.store.list().filter((p) => p.trainable);
-    this.sgd = new Sgd(
-      trainable.map((param) => ({ param, group: this.method.lrGroup(param.name) })),
-      config.momentum,
-      config.weightDecay,
-    );
+    this.sgd = createOptimizer(this.config, trainable.map((param) => ({ param, group: this.method.lrGroup(param.name) })));
     this.rng = new Prng(augmentSeed(config.seed));
   }
 

@@ -1,7 +1,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { Sgd } from '../../src/engine/sgd.ts';
+import { Sgd } from '../../src/engine/optim/sgd.ts';
 import { ParamStore } from '../../src/engine/params.ts';
 import { Prng } from '../../src/engine/index.ts';
 import { maxAbsDiff, setupBackend } from './helpers.ts';

@@ -3,9 +3,13 @@ import type { EngineConfig } from '../config.ts';
 import type { MethodName } from './settings.ts';
 import type { MethodFactory, TrainingMethod } from './method.ts';
 import { createSimSiam } from './simsiam.ts';
+import { createSimClr } from './simclr.ts';
+import { createMocoV2 } from './mocoV2.ts';
 
 const FACTORIES: { [M in MethodName]: MethodFactory<M> } = {
   simsiam: createSimSiam,
+  simclr: createSimClr,
+  'moco-v2': createMocoV2,
 };
 
 export function createMethod(config: EngineConfig, datasetSize: number): TrainingMethod {

@@ -47,6 +47,38 @@ const simsiam = define({
   },
 });
 
-export const METHOD_SETTINGS = { simsiam } as const;
+const simclr = define({
+  source:
+    'Chen et al., A Simple Framework for Contrastive Learning of Visual Representations (ICML 2020), appendix B.9 (CIFAR-10); google-research/simclr README CIFAR-10 command: LARS, lr 1.0 per 256, weight decay 1e-4, temperature 0.5, 10 warm-up epochs',
+  defaults: { optimizer: 'lars', baseLr: 1.0, weightDecay: 0.0001, warmupEpochs: 10 },
+  properties: {
+    projectorHiddenDim: { type: 'integer', minimum: 8, maximum: 8192, default: 2048 },
+    projectorDim: { type: 'integer', minimum: 8, maximum: 8192, default: 128 },
+    // NT-Xent temperature; 0.5 is the paper's best for CIFAR-10 (appendix B.9)
+    temperature: { type: 'number', exclusiveMinimum: 0, maximum: 10, default: 0.5 },
+  },
+});
+
+const mocoV2 = define({
+  source:
+    'Chen et al., Improved Baselines with Momentum Contrastive Learning (MoCo v2, 2020): 2048-128 MLP head, temperature 0.2, lr 0.03 per 256; facebookresearch/moco colab/moco_cifar10_demo.ipynb (CIFAR-10): K 4096, m 0.99, weight decay 5e-4, 8 BN splits, asymmetric loss',
+  defaults: { baseLr: 0.03, weightDecay: 0.0005 },
+  properties: {
+    projectorHiddenDim: { type: 'integer', minimum: 8, maximum: 8192, default: 2048 },
+    projectorDim: { type: 'integer', minimum: 8, maximum: 8192, default: 128 },
+    temperature: { type: 'number', exclusiveMinimum: 0, maximum: 10, default: 0.2 },
+    // K negatives; must hold at least one step's keys
+    queueSize: { type: 'integer', minimum: 16, maximum: 1048576, default: 4096 },
+    // m in theta_k <- m * theta_k + (1 - m) * theta_q
+    keyMomentum: { type: 'number', minimum: 0, maximum: 1, default: 0.99 },
+    // shuffle-BN on one device: the key encoder's BN statistics over this many disjoint sub-batches
+    // of a shuffled batch (1 = off)
+    keyBnSplits: { type: 'integer', minimum: 1, maximum: 256, default: 8 },
+    // both views as queries, both keys enqueued (the CIFAR demo's option)
+    symmetric: { type: 'boolean', default: false },
+  },
+});
+
+export const METHOD_SETTINGS = { simsiam, simclr, 'moco-v2': mocoV2 } as const;
 export type MethodName = keyof typeof METHOD_SETTINGS;
 export const METHODS = Object.keys(METHOD_SETTINGS) as MethodName[];

@@ -9,7 +9,7 @@ import { ConvKind, NATIVE_ADDON_PATH, loadNativeKernels } from '../../../src/eng
 import { FusedKernel } from '../../../src/engine/kernels/fused.ts';
 import { batchNorm } from '../../../src/engine/batchNorm.ts';
 import { ParamStore } from '../../../src/engine/params.ts';
-import { Sgd } from '../../../src/engine/sgd.ts';
+import { Sgd } from '../../../src/engine/optim/sgd.ts';
 import { Prng, Trainer } from '../../../src/engine/index.ts';
 import { randomImages, snapshot, tinyConfig } from '../helpers.ts';
 

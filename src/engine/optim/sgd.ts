@@ -4,24 +4,23 @@
 // checkpoints. Every parameter belongs to a group whose lr is chosen per step ('fixed' = predictor
 // with fixPredictorLr).
 import * as tf from '@tensorflow/tfjs';
-import { type Param, variableFrom } from './params.ts';
-import { FusedKernel, hasFusedKernel, runFused } from './kernels/fused.ts';
+import { type Param, variableFrom } from '../params.ts';
+import { FusedKernel, hasFusedKernel, runFused } from '../kernels/fused.ts';
+import type { LrGroup, Optimizer } from './optimizer.ts';
 
-export type LrGroup = 'scheduled' | 'fixed';
-
-interface Slot {
+export interface Slot {
   param: Param;
   group: LrGroup;
   momentum: tf.Variable;
 }
 
-export class Sgd {
+export class Sgd implements Optimizer {
   private readonly slots: Slot[];
 
   constructor(
     params: Array<{ param: Param; group: LrGroup }>,
-    private readonly momentum: number,
-    private readonly weightDecay: number,
+    protected readonly momentum: number,
+    protected readonly weightDecay: number,
   ) {
     this.slots = params.map(({ param, group }) => ({
       param,
@@ -48,28 +47,36 @@ export class Sgd {
   /** Applies one update; `grads` is aligned with variables(). Like PyTorch, a parameter without a
    * gradient is left alone (no decay, no momentum). */
   step(grads: Array<tf.Tensor | undefined>, lr: Record<LrGroup, number>): void {
-    const fused = hasFusedKernel(FusedKernel.sgdUpdate);
     tf.tidy(() => {
       this.slots.forEach((slot, i) => {
-        if (!grads[i]) return;
-        const p = slot.param.variable;
-        const [param, buf] = fused
-          ? runFused(FusedKernel.sgdUpdate, { param: p, grad: grads[i], buf: slot.momentum }, { lr: lr[slot.group], momentum: this.momentum, weightDecay: this.weightDecay })
-          : this.composedUpdate(p, grads[i]!, slot.momentum, lr[slot.group]);
-        slot.momentum.assign(buf);
-        p.assign(param);
+        if (grads[i]) this.apply(slot, grads[i]!, lr[slot.group]);
       });
     });
   }
 
-  /** The update from tfjs ops, for backends without the fused kernel: [param', buf']. */
-  private composedUpdate(p: tf.Tensor, grad: tf.Tensor, momentumBuf: tf.Tensor, lr: number): [tf.Tensor, tf.Tensor] {
-    const g = this.weightDecay > 0 ? tf.add(grad, tf.mul(p, this.weightDecay)) : grad;
-    const buf = tf.add(tf.mul(momentumBuf, this.momentum), g);
-    return [tf.sub(p, tf.mul(buf, lr)), buf];
+  /** One parameter's update (a subclass may rescale the gradient first). */
+  protected apply(slot: Slot, grad: tf.Tensor, lr: number): void {
+    this.momentumStep(slot, grad, lr, this.weightDecay);
+  }
+
+  /** buf <- momentum * buf + (grad + weightDecay * p); p <- p - lr * buf, fused where the backend can. */
+  protected momentumStep(slot: Slot, grad: tf.Tensor, lr: number, weightDecay: number): void {
+    const p = slot.param.variable;
+    const [param, buf] = hasFusedKernel(FusedKernel.sgdUpdate)
+      ? runFused(FusedKernel.sgdUpdate, { param: p, grad, buf: slot.momentum }, { lr, momentum: this.momentum, weightDecay })
+      : composedUpdate(p, grad, slot.momentum, lr, this.momentum, weightDecay);
+    slot.momentum.assign(buf);
+    p.assign(param);
   }
 
   dispose(): void {
     for (const s of this.slots) s.momentum.dispose();
   }
+}
+
+/** The update from tfjs ops, for backends without the fused kernel: [param', buf']. */
+function composedUpdate(p: tf.Tensor, grad: tf.Tensor, momentumBuf: tf.Tensor, lr: number, momentum: number, weightDecay: number): [tf.Tensor, tf.Tensor] {
+  const g = weightDecay > 0 ? tf.add(grad, tf.mul(p, weightDecay)) : grad;
+  const buf = tf.add(tf.mul(momentumBuf, momentum), g);
+  return [tf.sub(p, tf.mul(buf, lr)), buf];
 }

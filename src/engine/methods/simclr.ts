@@ -1,0 +1,74 @@
+// SimCLR (Chen et al., ICML 2020): encoder f = backbone, projection head g (fc-BN-ReLU-fc-BN),
+// z = g(f(x)) for two views of every image, and NT-Xent: each view's positive is the other view of
+// its image, its negatives the other 2N-2 views of the batch, cosine similarity over a temperature.
+// Parameters: 'backbone.', 'projector.'. LARS is the config's `optimizer`, not the method's.
+import * as tf from '@tensorflow/tfjs';
+import { ParamStore } from '../params.ts';
+import { Prng } from '../prng.ts';
+import type { Ctx } from '../layers.ts';
+import { type Backbone, backboneOf } from '../backbones/registry.ts';
+import { mlp } from '../heads.ts';
+import { ntXent } from '../losses.ts';
+import { collapseStd } from '../monitors.ts';
+import type { MethodConfig } from '../config.ts';
+import type { MethodInit, MethodOutputs, StepContext, TrainingMethod } from './method.ts';
+
+export class SimClr implements TrainingMethod {
+  readonly store: ParamStore;
+  readonly views;
+  private readonly net: Backbone;
+
+  constructor(readonly config: MethodConfig<'simclr'>) {
+    this.net = backboneOf(config.backbone);
+    this.views = [{ count: 2, size: config.imageSize }];
+    this.store = new ParamStore(new Prng(config.seed));
+    // 2 samples, 8 px: parameter shapes depend on neither batch nor resolution
+    tf.tidy(() => {
+      this.project(tf.zeros([2, 8, 8, config.channels]) as tf.Tensor4D, false);
+    });
+  }
+
+  get featureDim(): number {
+    return this.net.featureDim;
+  }
+
+  get monitorDim(): number {
+    return this.config.projectorDim;
+  }
+
+  private ctx(prefix: string, training: boolean): Ctx {
+    return { store: this.store.scoped(prefix), training };
+  }
+
+  backbone(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
+    return this.net.run(this.ctx('backbone.', training), x);
+  }
+
+  /** z = g(f(x)); the head has BN after both layers, as the official code's projection head. */
+  project(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
+    return mlp(this.ctx('projector.', training), this.backbone(x, training), {
+      hidden: [this.config.projectorHiddenDim],
+      out: this.config.projectorDim,
+      hiddenBn: true,
+      outputBn: true,
+    });
+  }
+
+  /** Both views go through the encoder as one batch of 2N, as in the official code: BN statistics
+   * span both views. */
+  loss({ views }: StepContext): MethodOutputs {
+    const [z1, z2] = tf.split(this.project(tf.concat(views), true), 2) as tf.Tensor2D[];
+    const zStd = collapseStd(z1);
+    return { loss: ntXent(z1, z2, this.config.temperature), zStd, pStd: zStd };
+  }
+
+  lrGroup(): 'scheduled' {
+    return 'scheduled';
+  }
+
+  dispose(): void {
+    this.store.dispose();
+  }
+}
+
+export const createSimClr = ({ config }: MethodInit<'simclr'>) => new SimClr(config);
