@@ -3,7 +3,7 @@
 // probe; a field of one of these methods on another method is refused, naming its method.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { type TrainedEnv, trainedEnv } from '../eval/trainedJob.ts';
+import { type TrainedEnv, trainedEnv } from '../helpers/trainedJob.ts';
 
 const TINY = { backbone: 'resnet-tiny', imageSize: 16, channels: 1, batchSize: 16, epochs: 1, projectorHiddenDim: 64, projectorDim: 32 };
 

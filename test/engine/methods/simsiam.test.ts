@@ -36,5 +36,5 @@ it('a checkpoint restored under another engine config is refused, naming the fie
   const bytes = new Trainer(cfg, 2).serialize();
   assert.throws(() => Trainer.restore(bytes, config({ baseLr: 0.1, predictor: 'none' })), /another config \(baseLr, predictor\)/);
   // the service's own settings beside the engine's do not count
-  Trainer.restore(bytes, { ...cfg, knnEveryEpochs: 5 } as EngineConfig).dispose();
+  Trainer.restore(bytes, { ...cfg, knnEveryEpochs: 5 } as unknown as EngineConfig).dispose();
 });
