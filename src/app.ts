@@ -10,6 +10,7 @@ import { openapiPlugin } from './api/openapi.ts';
 import { datasetRoutes } from './api/datasets.ts';
 import { jobRoutes } from './api/jobs.ts';
 import { artifactRoutes } from './api/artifacts.ts';
+import { exportRoutes } from './api/exports.ts';
 import { embeddingRoutes } from './api/embeddings.ts';
 import { evaluationRoutes } from './api/evaluations.ts';
 import { graphqlPlugin } from './graphql/index.ts';
@@ -40,6 +41,7 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   await app.register(datasetRoutes, { prefix: '/v1', services });
   await app.register(jobRoutes, { prefix: '/v1', services });
   await app.register(artifactRoutes, { prefix: '/v1', services });
+  await app.register(exportRoutes, { prefix: '/v1', services });
   await app.register(embeddingRoutes, { prefix: '/v1', services });
   await app.register(evaluationRoutes, { prefix: '/v1', services });
   await app.register(graphqlPlugin, { services });
