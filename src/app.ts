@@ -14,6 +14,8 @@ import { exportRoutes } from './api/exports.ts';
 import { embeddingRoutes } from './api/embeddings.ts';
 import { evaluationRoutes } from './api/evaluations.ts';
 import { graphqlPlugin } from './graphql/index.ts';
+import { genReqId, requestIdPlugin } from './api/requestId.ts';
+import { httpMetricsPlugin } from './metrics/http.ts';
 
 export interface AppOptions {
   logger?: boolean | object;
@@ -25,8 +27,11 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
     // archives stream through their own parser; JSON bodies stay small
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
+    genReqId,
     ajv: { customOptions: { removeAdditional: false, useDefaults: true, coerceTypes: 'array', allErrors: true } },
   });
+  await app.register(requestIdPlugin);
+  await app.register(httpMetricsPlugin, { services });
   await app.register(errorsPlugin);
   await app.register(multipart, {
     limits: {

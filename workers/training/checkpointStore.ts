@@ -5,6 +5,7 @@ import type { Services } from '../../src/services.ts';
 import type { Prisma } from '../../src/db/client.ts';
 import { newId } from '../../src/domain/ids.ts';
 import { keys } from '../../src/storage/keys.ts';
+import { trainingMetrics } from '../../src/metrics/training.ts';
 
 export interface SavedCheckpoint {
   id: string;
@@ -16,6 +17,7 @@ export interface SavedCheckpoint {
 export function checkpointStore({ db, blobs }: Services, jobId: string) {
   return {
     async save(args: { epoch: number; step: number; bytes: Uint8Array; metrics: Prisma.InputJsonValue; final: boolean; keep: number }) {
+      const written = trainingMetrics.checkpointTimer();
       const s3Key = keys.checkpoint(jobId, args.epoch, args.step, args.final);
       await blobs.put(s3Key, args.bytes, 'application/octet-stream');
       const row = await db.checkpoint.create({
@@ -30,6 +32,7 @@ export function checkpointStore({ db, blobs }: Services, jobId: string) {
           isFinal: args.final,
         },
       });
+      written();
       const stale = await db.checkpoint.findMany({
         where: { jobId, isFinal: false },
         orderBy: { step: 'desc' },
