@@ -4,16 +4,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { Trainer, evalView } from '../../src/engine/index.ts';
+import { BACKBONE_SPECS, Trainer, evalView, featureDim } from '../../src/engine/index.ts';
 import { toUnitRange } from '../../src/engine/augment.ts';
 import { Prng } from '../../src/engine/prng.ts';
 import { torchvisionName } from '../../src/export/torchvisionNames.ts';
 import { hwioToOihw, torchBackboneState } from '../../src/export/torchState.ts';
 import { encodeSafetensors } from '../../src/export/safetensors.ts';
 import { backboneOnnx } from '../../src/export/onnx.ts';
-import { BACKBONE_SPECS, featureDim } from '../../src/engine/index.ts';
-import { randomImages, setupBackend, tinyConfig } from '../engine/helpers.ts';
-import { maxAbsDiff, toNchw, torchFeatures, torchTestOptions } from './torch.ts';
+import { toNchw, torchFeatures, torchTestOptions } from './torch.ts';
+import { maxAbsDiff, randomImages, setupBackend, tinyConfig } from '../engine/helpers.ts';
 import { onnxFeatures } from './onnxRuntime.ts';
 
 /** A trainer whose BN parameters and statistics are random, so a misplaced BN tensor shows. */
@@ -73,7 +72,7 @@ describe('backbone export conversion', () => {
   });
 
   it('transposes HWIO kernels to OIHW', () => {
-    // kh=1, kw=2, in=2, out=3: value = 100*h + 10*w + ... encodes (w, i, o)
+    // kh=1, kw=2, in=2, out=3, each value its own HWIO flat index
     const hwio = Float32Array.from({ length: 12 }, (_, k) => k);
     const oihw = hwioToOihw(hwio, [1, 2, 2, 3]);
     // OIHW[o][i][0][w] = HWIO[0][w][i][o] = (w*2 + i)*3 + o

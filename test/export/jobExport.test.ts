@@ -12,7 +12,8 @@ import { jobTrainingConfig } from '../../src/domain/trainingConfig.ts';
 import { keys } from '../../src/storage/keys.ts';
 import { patternPng } from '../helpers/images.ts';
 import { trainedEnv, type TrainedEnv } from '../eval/trainedJob.ts';
-import { maxAbsDiff, toNchw, torchFeatures, torchTestOptions } from './torch.ts';
+import { toNchw, torchFeatures, torchTestOptions } from './torch.ts';
+import { maxAbsDiff } from '../engine/helpers.ts';
 import { onnxFeatures } from './onnxRuntime.ts';
 
 const binary = (res: Response, done: (err: Error | null, body: Buffer) => void) => {

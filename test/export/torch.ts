@@ -55,10 +55,3 @@ export async function torchFeatures(exportBytes: Uint8Array, input: { data: Floa
     await fs.rm(dir, { recursive: true, force: true });
   }
 }
-
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`lengths differ: ${a.length} vs ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}

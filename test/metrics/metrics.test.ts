@@ -66,6 +66,8 @@ describe('/metrics', () => {
     assert.equal(value(parse(text), 'simsiam_http_request_duration_seconds_count', labels), before + 2);
     assert.ok(!text.includes('job_nope1'), 'raw ids never become labels');
     assert.ok(value(parse(text), 'simsiam_http_request_duration_seconds_bucket', { ...labels, le: '+Inf' }) >= 2);
+    await api().get('/no/such/page').expect(404);
+    assert.ok(value(await scrape(), 'simsiam_http_request_duration_seconds_count', { method: 'GET', route: 'unmatched', status_code: '404' }) >= 1);
   });
 
   it('counts failed PostgreSQL statements and S3 calls', async () => {
