@@ -22,8 +22,12 @@ const started = (async () => {
     backend: process.env.SIMSIAM_BACKEND as BackendName | undefined,
     reportIntervalMs: process.env.WORKER_REPORT_INTERVAL_MS ? Number(process.env.WORKER_REPORT_INTERVAL_MS) : undefined,
   });
-  const metrics = await startMetricsServer(config.metricsPort, config.host);
-  log.info({ port: metrics.port }, 'worker metrics on /metrics');
+  // metrics are for watching: a port already taken must not stop a worker from training
+  const metrics = await startMetricsServer(config.metricsPort, config.host).catch((err: unknown) => {
+    log.error({ err, port: config.metricsPort }, 'worker metrics listener failed; running without /metrics');
+    return undefined;
+  });
+  if (metrics) log.info({ port: metrics.port }, 'worker metrics on /metrics');
   return { services, worker, metrics };
 })();
 
@@ -33,7 +37,7 @@ const shutdown = async (signal: string) => {
   log.info({ signal }, 'worker stopping');
   const { services, worker, metrics } = await started;
   await worker.stop();
-  await metrics.close();
+  await metrics?.close();
   await services.close();
   process.exit(0);
 };

@@ -61,6 +61,10 @@ function encode(format: ExportFormat, { state, steps }: { state: TorchBackboneSt
   return encodeSafetensors(tensors, { format: 'pt', ...metadata });
 }
 
+/** Every export a checkpoint may have: deleted with the checkpoint. */
+export const exportKeys = (jobId: string, checkpointId: string) =>
+  Object.values(EXPORT_FORMATS).map((f) => keys.backboneExport(jobId, checkpointId, f.extension));
+
 // concurrent requests for one export share one build
 const building = new Map<string, Promise<void>>();
 

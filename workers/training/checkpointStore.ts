@@ -6,6 +6,7 @@ import type { Prisma } from '../../src/db/client.ts';
 import { newId } from '../../src/domain/ids.ts';
 import { keys } from '../../src/storage/keys.ts';
 import { trainingMetrics } from '../../src/metrics/training.ts';
+import { exportKeys } from '../../src/export/backboneExport.ts';
 
 export interface SavedCheckpoint {
   id: string;
@@ -40,7 +41,7 @@ export function checkpointStore({ db, blobs }: Services, jobId: string) {
       });
       if (stale.length) {
         await db.checkpoint.deleteMany({ where: { id: { in: stale.map((c) => c.id) } } });
-        await blobs.deleteKeys(stale.map((c) => c.s3Key));
+        await blobs.deleteKeys(stale.flatMap((c) => [c.s3Key, ...exportKeys(jobId, c.id)]));
       }
       return row;
     },
