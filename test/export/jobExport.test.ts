@@ -15,6 +15,8 @@ import { trainedEnv, type TrainedEnv } from '../eval/trainedJob.ts';
 import { toNchw, torchFeatures, torchTestOptions } from './torch.ts';
 import { maxAbsDiff } from '../engine/helpers.ts';
 import { onnxFeatures } from './onnxRuntime.ts';
+import { checkpointStore } from '../../workers/training/checkpointStore.ts';
+import { exportKeys } from '../../src/export/backboneExport.ts';
 
 const binary = (res: Response, done: (err: Error | null, body: Buffer) => void) => {
   const chunks: Buffer[] = [];
@@ -96,5 +98,14 @@ describe('GET /v1/jobs/:id/export', () => {
     await t.api().post(`/v1/jobs/${queued.id}/cancel`).set(t.env.auth).expect(200);
     const notReady = await t.api().get(`/v1/jobs/${queued.id}/export`).set(t.env.auth).expect(409);
     assert.equal(notReady.body.error.code, 'JOB_NOT_READY');
+  });
+
+  it('a periodic checkpoint pruned by the worker takes its exports with it', async () => {
+    const store = checkpointStore(t.env.services, t.jobId);
+    const save = (step: number) => store.save({ epoch: 0, step, bytes: new Uint8Array(4), metrics: {}, final: false, keep: 1 });
+    const old = await save(1);
+    for (const key of exportKeys(t.jobId, old.id)) await t.env.services.blobs.put(key, 'export');
+    await save(2);
+    for (const key of exportKeys(t.jobId, old.id)) assert.equal(await t.env.services.blobs.head(key), undefined, `${key} deleted`);
   });
 });
