@@ -76,7 +76,7 @@ async function main() {
   const { newId } = await import('../src/domain/ids.ts');
   const { keys } = await import('../src/storage/keys.ts');
   const { npyHeader } = await import('../src/data/npy.ts');
-  const { rowLine, rowsClosing, rowsOpening } = await import('../src/eval/rowsFile.ts');
+  const { rowLine, rowsClosing, rowsOpening } = await import('../src/serving/rowsFile.ts');
 
   const service = await startInProcessService();
   try {

@@ -70,18 +70,18 @@ const resolved = resolveTrainingConfig({
   backbone: 'resnet-tiny', imageSize: 28, channels: 1, batchSize: Number(args.batch), epochs: Number(args.epochs),
   projectorDim: Number(args.dim), baseLr: Number(args['base-lr']), stopGradient: booleanFlag('stop-gradient', args['stop-gradient']),
   projectorLayers: Number(args['projector-layers']), weightDecay: Number(args['weight-decay']),
-  predictor: args.predictor, projectorOutputBn: booleanFlag('projector-output-bn', args['projector-output-bn']),
+  predictor: args.predictor, bn: booleanFlag('projector-output-bn', args['projector-output-bn']) ? 'default' : 'hidden-only',
 });
 if (!('config' in resolved)) throw new Error(JSON.stringify(resolved.issues));
 const cfg = resolved.config;
 const n = train.images.shape[0];
 const stepsPerEpoch = Math.floor(n / cfg.batchSize);
 const trainer = new Trainer(cfg, stepsPerEpoch);
-console.log(JSON.stringify({ ...info, source: train.source, images: n, stepsPerEpoch, config: { batch: cfg.batchSize, d: cfg.projectorDim, projectorLayers: cfg.projectorLayers, weightDecay: cfg.weightDecay, baseLr: cfg.baseLr, epochs: cfg.epochs, stopGradient: cfg.stopGradient, predictor: cfg.predictor, projectorOutputBn: cfg.projectorOutputBn } }));
+console.log(JSON.stringify({ ...info, source: train.source, images: n, stepsPerEpoch, config: { batch: cfg.batchSize, d: cfg.projectorDim, projectorLayers: cfg.projectorLayers, weightDecay: cfg.weightDecay, baseLr: cfg.baseLr, epochs: cfg.epochs, stopGradient: cfg.stopGradient, predictor: cfg.predictor, bn: cfg.method === 'simsiam' ? cfg.bn : undefined } }));
 
 const knn = () => {
-  const bank = tf.tensor2d(trainer.features(train.images), [n, trainer.model.featureDim]);
-  const queries = tf.tensor2d(trainer.features(evalSet.images), [evalSet.images.shape[0], trainer.model.featureDim]);
+  const bank = tf.tensor2d(trainer.features(train.images), [n, trainer.featureDim]);
+  const queries = tf.tensor2d(trainer.features(evalSet.images), [evalSet.images.shape[0], trainer.featureDim]);
   const acc = knnAccuracy(bank, train.labels, queries, evalSet.labels, 10);
   tf.dispose([bank, queries]);
   return acc;

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { resolveTrainingConfig } from '../src/domain/trainingConfig.ts';
-import { type BackendName, Prng, Trainer, initBackend, twoViews } from '../src/engine/index.ts';
+import { type BackendName, Prng, Trainer, initBackend, augmentViews } from '../src/engine/index.ts';
 import { registerWasmTrainingKernels, wasmTrainingKernels } from '../src/engine/kernels/index.ts';
 import { median } from './stats.ts';
 
@@ -84,7 +84,7 @@ const leakedTensors = tf.memory().numTensors - tensorsAfterWarmup;
 // augmentation alone, to tell it apart from the network (the PyTorch reference has none)
 const augmentMs = median(Array.from({ length: Math.min(steps, 5) }, () => {
   const start = performance.now();
-  const views = twoViews(images, config, rng);
+  const views = augmentViews(images, config, rng, trainer.method.views);
   views.forEach((v) => v.dataSync());
   const elapsed = performance.now() - start;
   tf.dispose(views);

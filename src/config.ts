@@ -34,7 +34,7 @@ export interface Config {
   inProcessWorker: boolean;
   publicUrl?: string;
   ingest: IngestLimits;
-  /** the most a linear probe may hold in feature (and baseline) matrices: src/eval/probeBudget.ts */
+  /** the most a linear probe may hold in feature (and baseline) matrices: src/probe/budget.ts */
   probeMaxMatrixBytes: number;
   graphiql: boolean;
   /** a standalone worker's GET /metrics listener (the API serves /metrics on its own port) */

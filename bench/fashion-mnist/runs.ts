@@ -29,7 +29,9 @@ const VARIANTS: Record<RunName, Record<string, unknown>> = {
 
 /** The POST /v1/jobs config of a run (grayscale, a kNN point every epoch). */
 export function jobConfig(recipe: Recipe, run: RunName): Record<string, unknown> {
-  return { ...recipe, channels: 1, knnEveryEpochs: 1, ...VARIANTS[run] };
+  const { projectorOutputBn, ...fields } = recipe;
+  // the recipe keeps the flag its records were written with; the job config says it as `bn`
+  return { ...fields, bn: projectorOutputBn ? 'default' : 'hidden-only', channels: 1, knnEveryEpochs: 1, ...VARIANTS[run] };
 }
 
 export function parseRuns(list: string): RunName[] {

@@ -9,11 +9,11 @@ import { AppError, badRequest } from '../domain/errors.ts';
 import { embeddingSetView, getEmbeddingSet, modelCheckpoint, readyEmbeddingSet, requestEmbeddings } from '../domain/embeddings.ts';
 import { decodedBytes, decodeImage, decodeSpecOf } from '../data/decode.ts';
 import { readAll } from '../ingest/streams.ts';
-import { findRow, readEmbeddings, START, type RowPosition } from '../eval/embeddingReader.ts';
-import { nearestRows } from '../eval/neighbors.ts';
-import { ModelCache } from '../eval/modelCache.ts';
+import { findRow, readEmbeddings, START, type RowPosition } from '../serving/embeddingReader.ts';
+import { nearestRows } from '../serving/neighbors.ts';
+import { ModelCache } from '../hosting/modelCache.ts';
 import { jobTrainingConfig } from '../domain/trainingConfig.ts';
-import { openFrozenModel } from '../eval/frozenModel.ts';
+import { openFrozenModel } from '../hosting/frozenModel.ts';
 
 const id = { type: 'string', minLength: 1, maxLength: 200 } as const;
 const idParams = { type: 'object', required: ['id'], properties: { id } } as const;

@@ -10,10 +10,11 @@ import { modelCheckpoint, requireDataset, type TaskStatus } from './embeddings.t
 import { AppError, badRequest } from './errors.ts';
 import { newId } from './ids.ts';
 import { jobTrainingConfig } from './trainingConfig.ts';
-import { probeOverBudget } from '../eval/probeBudget.ts';
+import { probeOverBudget } from '../probe/budget.ts';
+import { BASELINES, type Baseline } from '../probe/baselines.ts';
 
-export const BASELINES = ['random-init', 'raw-pixels'] as const;
-export type Baseline = (typeof BASELINES)[number];
+export { BASELINES, type Baseline };
+
 
 export interface LinearProbeRequest {
   trainDatasetId?: string;
@@ -57,11 +58,14 @@ interface ProbeScores {
   top1: number;
   top5: number;
   knnTop1: number | null;
+  /** the probe's accuracy on its own training rows, beside the test accuracy */
+  trainTop1: number;
+  /** the weight decay chosen on the validation split */
+  weightDecay: number;
 }
 
 /** What a worker writes into `results`. */
 export interface EvaluationResults extends ProbeScores {
-  trainTop1: number;
   numClasses: number;
   trainCount: number;
   testCount: number;

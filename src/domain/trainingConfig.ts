@@ -1,112 +1,45 @@
-// The contract of a training job's `config`: one JSON schema shared by the API (validation, defaults
-// echoed back) and the engine (which trusts it). Defaults follow the official SimSiam recipe.
-import { Ajv } from 'ajv';
+// The contract of a training job's `config`: the engine's config (per method) plus the worker's own
+// settings. The API validates with it, fills every default and echoes the result back.
+import { Ajv, type ValidateFunction } from 'ajv';
+import {
+  type EngineConfig,
+  METHODS,
+  type MethodName,
+  fillDerivedDefaults,
+  methodConfigSchema,
+  methodOwning,
+} from '../engine/config.ts';
+import type { FromProperties } from '../engine/schema.ts';
+import { renameLegacyFields } from '../engine/configCheck.ts';
 
-export const BACKBONES = ['resnet-tiny', 'resnet-small', 'resnet18-cifar', 'resnet18', 'resnet50'] as const;
-export type BackboneName = (typeof BACKBONES)[number];
+export { BACKBONES, type BackboneName, METHODS, type MethodName } from '../engine/config.ts';
 
-export const augmentSchema = {
-  type: 'object',
-  additionalProperties: false,
-  default: {},
-  properties: {
-    cropScaleMin: { type: 'number', minimum: 0.01, maximum: 1, default: 0.2 },
-    cropScaleMax: { type: 'number', minimum: 0.01, maximum: 1, default: 1 },
-    colorJitterProb: { type: 'number', minimum: 0, maximum: 1, default: 0.8 },
-    brightness: { type: 'number', minimum: 0, maximum: 1, default: 0.4 },
-    contrast: { type: 'number', minimum: 0, maximum: 1, default: 0.4 },
-    saturation: { type: 'number', minimum: 0, maximum: 1, default: 0.4 },
-    hue: { type: 'number', minimum: 0, maximum: 0.5, default: 0.1 },
-    grayscaleProb: { type: 'number', minimum: 0, maximum: 1, default: 0.2 },
-    // 'auto' = on from 64 px up, as the paper drops blur for CIFAR-sized images
-    blur: { enum: ['auto', 'on', 'off'], default: 'auto' },
-    blurProb: { type: 'number', minimum: 0, maximum: 1, default: 0.5 },
-    horizontalFlip: { type: 'boolean', default: true },
-  },
+export const workerProperties = {
+  checkpointEveryEpochs: { type: 'integer', minimum: 1, maximum: 10000, default: 1 },
+  checkpointEveryMinutes: { type: 'number', exclusiveMinimum: 0, maximum: 1440, default: 10 },
+  keepCheckpoints: { type: 'integer', minimum: 1, maximum: 1000, default: 3 },
+  knnEveryEpochs: { type: 'integer', minimum: 0, maximum: 10000, default: 1 },
+  // collapse flag: std of l2-normalised z below threshold * 1/sqrt(d) for `collapsePatienceEpochs`
+  collapseThreshold: { type: 'number', minimum: 0, maximum: 1, default: 0.25 },
+  collapsePatienceEpochs: { type: 'integer', minimum: 1, maximum: 1000, default: 2 },
 } as const;
 
+export type WorkerSettings = FromProperties<typeof workerProperties>;
+export type TrainingConfig = EngineConfig & WorkerSettings;
+
+/** One method's full job config schema: its engine fields and the worker's. */
+function jobConfigSchema(method: MethodName) {
+  const engine = methodConfigSchema(method);
+  return { ...engine, properties: { ...engine.properties, ...workerProperties } };
+}
+
+/** The job config as documented: one object schema per method, chosen by `method`. */
 export const trainingConfigSchema = {
   $id: 'TrainingConfig',
   type: 'object',
-  additionalProperties: false,
-  properties: {
-    backbone: { enum: BACKBONES, default: 'resnet-tiny' },
-    imageSize: { type: 'integer', minimum: 8, maximum: 512, default: 32 },
-    channels: { enum: [1, 3], default: 3 },
-    epochs: { type: 'integer', minimum: 1, maximum: 10000, default: 20 },
-    batchSize: { type: 'integer', minimum: 2, maximum: 4096, default: 128 },
-    // lr = baseLr * batchSize / 256 (official code)
-    baseLr: { type: 'number', exclusiveMinimum: 0, maximum: 10, default: 0.05 },
-    momentum: { type: 'number', minimum: 0, maximum: 0.999, default: 0.9 },
-    weightDecay: { type: 'number', minimum: 0, maximum: 0.1, default: 0.0001 },
-    warmupEpochs: { type: 'integer', minimum: 0, maximum: 1000, default: 0 },
-    fixPredictorLr: { type: 'boolean', default: true },
-    projectorDim: { type: 'integer', minimum: 8, maximum: 8192, default: 2048 },
-    // default d/4: the paper's bottleneck predictor
-    predictorHiddenDim: { type: 'integer', minimum: 4, maximum: 8192 },
-    projectorLayers: { enum: [2, 3], default: 3 },
-    // false drops the BN after the projector's output fc (paper table 4)
-    projectorOutputBn: { type: 'boolean', default: true },
-    // ablations from the paper's tables
-    stopGradient: { type: 'boolean', default: true },
-    predictor: { enum: ['mlp', 'none'], default: 'mlp' },
-    symmetric: { type: 'boolean', default: true },
-    loss: { enum: ['negative-cosine', 'cross-entropy'], default: 'negative-cosine' },
-    augment: augmentSchema,
-    seed: { type: 'integer', minimum: 0, maximum: 2147483647, default: 0 },
-    // worker-side knobs
-    checkpointEveryEpochs: { type: 'integer', minimum: 1, maximum: 10000, default: 1 },
-    checkpointEveryMinutes: { type: 'number', exclusiveMinimum: 0, maximum: 1440, default: 10 },
-    keepCheckpoints: { type: 'integer', minimum: 1, maximum: 1000, default: 3 },
-    knnEveryEpochs: { type: 'integer', minimum: 0, maximum: 10000, default: 1 },
-    // collapse flag: std of l2-normalised z below threshold * 1/sqrt(d) for `collapsePatienceEpochs`
-    collapseThreshold: { type: 'number', minimum: 0, maximum: 1, default: 0.25 },
-    collapsePatienceEpochs: { type: 'integer', minimum: 1, maximum: 1000, default: 2 },
-  },
-} as const;
-
-export interface AugmentConfig {
-  cropScaleMin: number;
-  cropScaleMax: number;
-  colorJitterProb: number;
-  brightness: number;
-  contrast: number;
-  saturation: number;
-  hue: number;
-  grayscaleProb: number;
-  blur: 'auto' | 'on' | 'off';
-  blurProb: number;
-  horizontalFlip: boolean;
-}
-
-export interface TrainingConfig {
-  backbone: BackboneName;
-  imageSize: number;
-  channels: 1 | 3;
-  epochs: number;
-  batchSize: number;
-  baseLr: number;
-  momentum: number;
-  weightDecay: number;
-  warmupEpochs: number;
-  fixPredictorLr: boolean;
-  projectorDim: number;
-  predictorHiddenDim: number;
-  projectorLayers: 2 | 3;
-  projectorOutputBn: boolean;
-  stopGradient: boolean;
-  predictor: 'mlp' | 'none';
-  symmetric: boolean;
-  loss: 'negative-cosine' | 'cross-entropy';
-  augment: AugmentConfig;
-  seed: number;
-  checkpointEveryEpochs: number;
-  checkpointEveryMinutes: number;
-  keepCheckpoints: number;
-  knnEveryEpochs: number;
-  collapseThreshold: number;
-  collapsePatienceEpochs: number;
-}
+  discriminator: { propertyName: 'method' },
+  oneOf: METHODS.map((m) => jobConfigSchema(m)),
+};
 
 export interface ConfigIssue {
   field: string;
@@ -114,30 +47,49 @@ export interface ConfigIssue {
 }
 
 const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false });
-const validate = ajv.compile(trainingConfigSchema);
+const validators = new Map<MethodName, ValidateFunction>(METHODS.map((m) => [m, ajv.compile(jobConfigSchema(m))]));
 
-/** The stored config of an accepted job (validated when the job was created). */
-export function jobTrainingConfig(raw: unknown): TrainingConfig {
-  const resolved = resolveTrainingConfig(raw);
-  if ('issues' in resolved) throw new Error(`job config is invalid: ${resolved.issues.map((i) => `${i.field} ${i.message}`).join('; ')}`);
-  return resolved.config;
+const fieldOf = (e: NonNullable<ValidateFunction['errors']>[number]) =>
+  (e.keyword === 'additionalProperties' ? `${e.instancePath}/${(e.params as { additionalProperty: string }).additionalProperty}` : e.instancePath)
+    .replace(/^\//, '')
+    .replaceAll('/', '.') || '(root)';
+
+function issueOf(e: NonNullable<ValidateFunction['errors']>[number], method: MethodName): ConfigIssue {
+  const field = fieldOf(e);
+  const owner = e.keyword === 'additionalProperties' && !e.instancePath ? methodOwning(field) : undefined;
+  return { field, message: owner && owner !== method ? `belongs to method '${owner}', not '${method}'` : (e.message ?? 'invalid') };
+}
+
+/** A field that failed several keywords (each branch of a oneOf, say) is named once. */
+function oneIssuePerField(issues: ConfigIssue[]): ConfigIssue[] {
+  const byField = new Map<string, string[]>();
+  for (const { field, message } of issues) {
+    const messages = byField.get(field) ?? [];
+    if (!messages.includes(message)) messages.push(message);
+    byField.set(field, messages);
+  }
+  return [...byField].map(([field, messages]) => ({ field, message: messages.join('; ') }));
 }
 
 /** Validates a user config and fills every default; returns the issues (field named) when invalid. */
 export function resolveTrainingConfig(input: unknown): { config: TrainingConfig } | { issues: ConfigIssue[] } {
-  const candidate = structuredClone(input ?? {});
-  if (!validate(candidate)) {
-    return {
-      issues: (validate.errors ?? []).map((e) => ({
-        field:
-          e.keyword === 'additionalProperties'
-            ? `${e.instancePath}/${(e.params as { additionalProperty: string }).additionalProperty}`.replace(/^\//, '').replaceAll('/', '.')
-            : e.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(root)',
-        message: e.message ?? 'invalid',
-      })),
-    };
-  }
-  const config = candidate as TrainingConfig;
-  config.predictorHiddenDim ??= Math.max(4, Math.floor(config.projectorDim / 4));
-  return { config };
+  const candidate = structuredClone(input ?? {}) as Record<string, unknown>;
+  if (typeof candidate !== 'object' || Array.isArray(candidate)) return { issues: [{ field: '(root)', message: 'must be object' }] };
+  const method = (candidate.method ?? 'simsiam') as MethodName;
+  const validate = validators.get(method);
+  if (!validate) return { issues: [{ field: 'method', message: `must be one of ${METHODS.join(', ')}` }] };
+  if (!validate(candidate)) return { issues: oneIssuePerField((validate.errors ?? []).map((e) => issueOf(e, method))) };
+  return { config: fillDerivedDefaults(candidate as unknown as EngineConfig) as TrainingConfig };
+}
+
+/** The stored config of an accepted job (validated when the job was created). */
+export function jobTrainingConfig(raw: unknown): TrainingConfig {
+  const resolved = resolveTrainingConfig(upgradeStoredConfig(raw));
+  if ('issues' in resolved) throw new Error(`job config is invalid: ${resolved.issues.map((i) => `${i.field} ${i.message}`).join('; ')}`);
+  return resolved.config;
+}
+
+/** A stored job config, written perhaps before fields were renamed. */
+function upgradeStoredConfig(raw: unknown): unknown {
+  return raw && typeof raw === 'object' && !Array.isArray(raw) ? renameLegacyFields(raw as Record<string, unknown>) : raw;
 }

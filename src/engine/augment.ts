@@ -7,8 +7,9 @@
 // Every random choice is drawn in JS from the caller's Prng, so a view is a pure function of
 // (images, PRNG state) on a given backend. Single-channel images skip saturation, hue and grayscale.
 import * as tf from '@tensorflow/tfjs';
-import type { AugmentConfig } from '../domain/trainingConfig.ts';
+import type { AugmentConfig } from './config.ts';
 import type { Prng } from './prng.ts';
+import type { ViewSpec } from './methods/method.ts';
 
 /** uint8 pixels, [N, H, W, C] row-major (what the loader produces). */
 export interface ImageBatch {
@@ -91,9 +92,9 @@ function cropBox(crop: [number, number, number, number], h: number, w: number, s
   return flip ? [y1, x2, y2, x1] : [y1, x1, y2, x2];
 }
 
-function drawView(rng: Prng, h: number, w: number, s: AugmentSettings, blurOn: boolean): ViewParams {
+function drawView(rng: Prng, h: number, w: number, s: AugmentSettings, blurOn: boolean, view: Required<ViewSpec>): ViewParams {
   const a = s.augment;
-  const box = cropBox(sampleCrop(rng, h, w, [a.cropScaleMin, a.cropScaleMax]), h, w, s.imageSize, a.horizontalFlip && rng.bernoulli(0.5));
+  const box = cropBox(sampleCrop(rng, h, w, view.scale), h, w, view.size, a.horizontalFlip && rng.bernoulli(0.5));
   const jitter = rng.bernoulli(a.colorJitterProb);
   const factor = (amount: number) => (jitter ? rng.uniform(Math.max(0, 1 - amount), 1 + amount) : 1);
   const brightness = factor(a.brightness);
@@ -175,26 +176,28 @@ function gaussianBlur(x: tf.Tensor4D, p: ViewParams[]): tf.Tensor4D {
   return tf.transpose(tf.reshape(blurred, [h, w, n, ch]), [2, 0, 1, 3]);
 }
 
-function view(images: tf.Tensor4D, p: ViewParams[], s: AugmentSettings): tf.Tensor4D {
+function view(images: tf.Tensor4D, p: ViewParams[], size: number): tf.Tensor4D {
   const n = images.shape[0];
   const boxes = tf.tensor2d(p.flatMap((v) => v.box), [n, 4]);
-  let x = tf.image.cropAndResize(images, boxes, tf.range(0, n, 1, 'int32') as tf.Tensor1D, [s.imageSize, s.imageSize], 'bilinear');
+  let x = tf.image.cropAndResize(images, boxes, tf.range(0, n, 1, 'int32') as tf.Tensor1D, [size, size], 'bilinear');
   if (p.some((v) => v.brightness !== 1 || v.contrast !== 1 || v.saturation !== 1 || v.hue !== 0)) x = colorJitter(x, p);
   if (x.shape[3] === 3 && p.some((v) => v.gray)) x = randomGrayscale(x, p);
   if (p.some((v) => v.sigma > 0)) x = gaussianBlur(x, p);
   return normalize(x);
 }
 
-/** Two independently augmented float32 views [N, S, S, C] of a uint8 batch. */
-export function twoViews(images: ImageInput, settings: AugmentSettings, rng: Prng): [tf.Tensor4D, tf.Tensor4D] {
+/** Independently augmented float32 views [N, size, size, C] of a uint8 batch: `count` per spec, in
+ * spec order. The crop scale defaults to the config's. */
+export function augmentViews(images: ImageInput, settings: AugmentSettings, rng: Prng, specs: ViewSpec[]): tf.Tensor4D[] {
   const [n, h, w, c] = images.shape;
   if (c !== settings.channels) throw new Error(`expected ${settings.channels} channels, got ${c}`);
-  const blurOn = settings.augment.blur === 'on' || (settings.augment.blur === 'auto' && settings.imageSize >= 64);
-  const draw = () => Array.from({ length: n }, () => drawView(rng, h, w, settings, blurOn));
-  const p1 = draw();
-  const p2 = draw();
+  const a = settings.augment;
+  const blurOn = a.blur === 'on' || (a.blur === 'auto' && settings.imageSize >= 64);
+  const views = specs.flatMap(({ count, size, scale = [a.cropScaleMin, a.cropScaleMax] }) =>
+    Array.from({ length: count }, () => ({ size, params: Array.from({ length: n }, () => drawView(rng, h, w, settings, blurOn, { count, size, scale })) })),
+  );
   return tf.tidy(() => {
     const x = toUnitRange(images);
-    return [view(x, p1, settings), view(x, p2, settings)];
+    return views.map((v) => view(x, v.params, v.size));
   });
 }

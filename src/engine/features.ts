@@ -1,7 +1,7 @@
 // Frozen-backbone features for evaluation and embedding: centre view, normalisation as in training,
 // BN with running statistics, global-average-pooled backbone output (not the projector's).
 import * as tf from '@tensorflow/tfjs';
-import type { SimSiamModel } from './simsiam.ts';
+import type { TrainingMethod } from './methods/method.ts';
 import { type ImageInput, normalize, sliceImages, toUnitRange } from './augment.ts';
 
 /** The loader delivers images at ~1.15x the training size: the eval crop keeps the central 1/1.15. */
@@ -22,7 +22,7 @@ export interface FeatureOptions {
 }
 
 /** Backbone features of every image, [N, featureDim] row-major. */
-export function extractFeatures(model: SimSiamModel, images: ImageInput, opts: FeatureOptions): Float32Array {
+export function extractFeatures(model: Pick<TrainingMethod, 'backbone' | 'featureDim'>, images: ImageInput, opts: FeatureOptions): Float32Array {
   const { imageSize, batchSize = 256 } = opts;
   const n = images.shape[0];
   const dim = model.featureDim;

@@ -1,32 +1,26 @@
-// SimSiam's MLP heads (paper sec. 3 / official builder.py). Hidden layers have no bias since BN
-// follows; the projector's output BN has no affine parameters.
+// MLP heads of the Siamese methods (lightly's split: heads, losses, methods). Linear layers followed
+// by BN have no bias; a layer without BN has one.
 import * as tf from '@tensorflow/tfjs';
 import { type Ctx, linear } from './layers.ts';
 import { batchNorm } from './batchNorm.ts';
 
-function fcBnRelu(ctx: Ctx, name: string, x: tf.Tensor2D, out: number): tf.Tensor2D {
-  return tf.relu(batchNorm(ctx, `${name}.bn`, linear(ctx, `${name}.fc`, x, out, false)));
-}
-
-export interface ProjectorShape {
-  outDim: number;
-  layers: 2 | 3;
-  /** false = the paper's table 4 ablation: a plain fc with bias, no BN, at the output. */
+export interface MlpShape {
+  /** widths of the hidden layers (fc-[BN]-ReLU each) */
+  hidden: number[];
+  out: number;
+  hiddenBn: boolean;
+  /** BN after the output fc; `outputAffine` false = no learnable scale/shift (SimSiam's projector) */
   outputBn: boolean;
+  outputAffine?: boolean;
 }
 
-/** g: `layers - 1` x (fc-BN-ReLU at the backbone's width), then fc-BN(no affine) to `outDim`. */
-export function projector(ctx: Ctx, features: tf.Tensor2D, { outDim, layers, outputBn }: ProjectorShape): tf.Tensor2D {
-  const hidden = features.shape[1];
-  let y = features;
-  for (let i = 0; i < layers - 1; i++) y = fcBnRelu(ctx, `${i}`, y, hidden);
-  if (!outputBn) return linear(ctx, 'out.fc', y, outDim, true);
-  // Standardising each channel over the batch also keeps z from becoming one constant vector, so
-  // the collapse std of z cannot fall to 0 with it (only p's can).
-  return batchNorm(ctx, 'out.bn', linear(ctx, 'out.fc', y, outDim, false), { affine: false });
-}
-
-/** h: bottleneck MLP d -> hidden -> d, the output layer is a plain fc with bias. */
-export function predictor(ctx: Ctx, z: tf.Tensor2D, hidden: number): tf.Tensor2D {
-  return linear(ctx, 'out.fc', fcBnRelu(ctx, '0', z, hidden), z.shape[1], true);
+/** fc-[BN]-ReLU per hidden width, then fc-[BN] to `out`. Parameter names: `{i}.fc`, `{i}.bn`, `out.fc`, `out.bn`. */
+export function mlp(ctx: Ctx, x: tf.Tensor2D, shape: MlpShape): tf.Tensor2D {
+  let y = x;
+  shape.hidden.forEach((width, i) => {
+    const h = linear(ctx, `${i}.fc`, y, width, !shape.hiddenBn);
+    y = tf.relu(shape.hiddenBn ? batchNorm(ctx, `${i}.bn`, h) : h);
+  });
+  const out = linear(ctx, 'out.fc', y, shape.out, !shape.outputBn);
+  return shape.outputBn ? batchNorm(ctx, 'out.bn', out, { affine: shape.outputAffine ?? true }) : out;
 }

@@ -49,9 +49,10 @@ export class ParamStore implements ParamSource {
     return variable;
   }
 
-  /** A view that prefixes every name, so one model's parts ('backbone.', 'predictor.') stay apart. */
-  scoped(prefix: string): ParamSource {
-    return { getOrCreate: (name, shape, init, trainable) => this.getOrCreate(prefix + name, shape, init, trainable) };
+  /** A view that prefixes every name, so one model's parts ('backbone.', 'predictor.') stay apart.
+   * A frozen view creates only non-trainable parameters (target networks, a fixed random predictor). */
+  scoped(prefix: string, frozen = false): ParamSource {
+    return { getOrCreate: (name, shape, init, trainable) => this.getOrCreate(prefix + name, shape, init, !frozen && trainable !== false) };
   }
 
   get(name: string): tf.Variable {

@@ -1,11 +1,11 @@
 // Learning-rate schedule of the official code: lr = baseLr * batchSize / 256, cosine-decayed once per
 // epoch (adjust_learning_rate: init_lr * 0.5 * (1 + cos(pi * epoch / epochs))). Optional linear
 // warm-up (per step) over the first warmupEpochs; the cosine then spans the remaining epochs.
-import type { TrainingConfig } from '../domain/trainingConfig.ts';
+import type { EngineConfig } from './config.ts';
 
-export type ScheduleConfig = Pick<TrainingConfig, 'baseLr' | 'batchSize' | 'epochs' | 'warmupEpochs'>;
+export type ScheduleConfig = Pick<EngineConfig, 'baseLr' | 'batchSize' | 'epochs' | 'warmupEpochs'>;
 
-export function initialLr(cfg: Pick<TrainingConfig, 'baseLr' | 'batchSize'>): number {
+export function initialLr(cfg: Pick<EngineConfig, 'baseLr' | 'batchSize'>): number {
   return (cfg.baseLr * cfg.batchSize) / 256;
 }
 

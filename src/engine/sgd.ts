@@ -35,6 +35,11 @@ export class Sgd {
     return this.slots.map((s) => ({ name: s.param.name, variable: s.momentum }));
   }
 
+  /** Names of the parameters this optimizer updates, in slot order. */
+  get names(): string[] {
+    return this.slots.map((s) => s.param.name);
+  }
+
   /** Variables this optimizer updates, in slot order (the list to differentiate against). */
   variables(): tf.Variable[] {
     return this.slots.map((s) => s.param.variable);

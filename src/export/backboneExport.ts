@@ -6,7 +6,7 @@ import type { Services } from '../services.ts';
 import { jobTrainingConfig, type TrainingConfig } from '../domain/trainingConfig.ts';
 import { BACKBONE_SPECS, NORMALIZATION, featureDim } from '../engine/index.ts';
 import { keys } from '../storage/keys.ts';
-import { EngineClient } from '../../workers/engine/client.ts';
+import { EngineClient } from '../engine/thread/client.ts';
 import { encodeSafetensors, type SafetensorsTensor } from './safetensors.ts';
 import { torchBackboneState, type TorchBackboneState } from './torchState.ts';
 import { backboneOnnx } from './onnx.ts';

@@ -40,6 +40,10 @@ export const typeDefs = /* GraphQL */ `
     id: ID!
     status: JobStatus!
     datasetId: ID!
+    "the training method (config.method): simsiam, or another of the methods the service offers"
+    method: String!
+    "the backbone (config.backbone)"
+    backbone: String!
     "the training config with every default filled"
     config: JSON!
     "the latest progress a worker reported"

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Response } from 'supertest';
 import { parseNpyHeader } from '../../src/data/npy.ts';
-import { trainedEnv, type TrainedEnv } from '../eval/trainedJob.ts';
+import { trainedEnv, type TrainedEnv } from '../helpers/trainedJob.ts';
 
 const binary = (res: Response, cb: (err: Error | null, body: Buffer) => void) => {
   const chunks: Buffer[] = [];

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import pino from 'pino';
 import { seedLabeledDataset } from '../helpers/images.ts';
 import { startWorker } from '../../workers/worker.ts';
-import { trainedEnv, type TrainedEnv } from '../eval/trainedJob.ts';
+import { trainedEnv, type TrainedEnv } from '../helpers/trainedJob.ts';
 
 describe('evaluations API', () => {
   let t: TrainedEnv;

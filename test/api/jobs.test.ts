@@ -32,6 +32,9 @@ describe('POST /v1/jobs and job reads', () => {
     assert.equal(res.body.config.backbone, 'resnet-tiny');
     assert.equal(res.body.config.augment.cropScaleMin, 0.2);
     assert.equal(res.body.config.predictorHiddenDim, 512);
+    assert.equal(res.body.config.method, 'simsiam');
+    assert.equal(res.body.config.bn, 'default');
+    assert.deepEqual(res.body.config.alternation, { every: 1 });
     assert.equal(res.body.attempts, 0);
     assert.ok(!Number.isNaN(Date.parse(res.body.createdAt)));
     assert.equal(res.body.requestHash, undefined, 'bookkeeping columns stay private');
@@ -68,6 +71,10 @@ describe('POST /v1/jobs and job reads', () => {
       [{ batchSize: 1e6 }, 'config.batchSize'],
       [{ augment: { hue: 0.9 } }, 'config.augment.hue'],
       [{ backbone: 'vgg' }, 'config.backbone'],
+      [{ method: 'dino' }, 'config.method'],
+      [{ predictor: 'moving-average', movingAverageRate: 2 }, 'config.movingAverageRate'],
+      [{ alternation: { every: 0 } }, 'config.alternation.every'],
+      [{ bn: 'some' }, 'config.bn'],
     ];
     for (const [config, field] of cases) {
       const res = await api().post('/v1/jobs').set(env.auth).send({ datasetId, config }).expect(400);

@@ -1,7 +1,9 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { NORMALIZATION, Prng, twoViews } from '../../src/engine/index.ts';
+import { type AugmentSettings, type ImageInput, NORMALIZATION, Prng, augmentViews } from '../../src/engine/index.ts';
+
+const twoViews = (images: ImageInput, s: AugmentSettings, rng: Prng) => augmentViews(images, s, rng, [{ count: 2, size: s.imageSize }]);
 import { randomImages, setupBackend, tinyConfig } from './helpers.ts';
 
 before(setupBackend);

@@ -28,7 +28,7 @@ test('resume: k steps + serialize + restore + (N-k) steps == N uninterrupted ste
   const cfg = tinyConfig({ epochs: 2, warmupEpochs: 1 });
   const stepsPerEpoch = 2;
   const batches = [1, 2, 3, 4].map((seed) => randomImages(4, 10, 3, seed));
-  const all = (t: Trainer) => [...t.model.store.list().map((p) => p.variable)];
+  const all = (t: Trainer) => [...t.method.store.list().map((p) => p.variable)];
 
   const straight = new Trainer(cfg, stepsPerEpoch);
   const straightLosses = batches.map((b) => straight.step(b));
@@ -75,6 +75,6 @@ test('exportBackbone: backbone weights and BN statistics only, prefix stripped, 
   assert.deepEqual(exported.find((e) => e.name === 'stem.conv.weight')!.shape, [3, 3, 1, 16]);
   for (const e of exported) assert.equal(e.data.length, e.shape.reduce((a, b) => a * b, 1));
   exported[0].data.fill(123);
-  assert.notEqual(t.model.store.get('backbone.stem.conv.weight').dataSync()[0], 123);
+  assert.notEqual(t.method.store.get('backbone.stem.conv.weight').dataSync()[0], 123);
   t.dispose();
 });

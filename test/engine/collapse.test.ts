@@ -24,8 +24,8 @@ function stdAfterTraining(overrides: Record<string, unknown>): { std: number; lo
 }
 
 test('without stop-gradient z collapses; with it, it does not (no output BN)', () => {
-  const collapsed = stdAfterTraining({ stopGradient: false, projectorOutputBn: false });
-  const healthy = stdAfterTraining({ stopGradient: true, projectorOutputBn: false });
+  const collapsed = stdAfterTraining({ stopGradient: false, bn: 'hidden-only' });
+  const healthy = stdAfterTraining({ stopGradient: true, bn: 'hidden-only' });
   assert.ok(collapsed.std < 0.25 && collapsed.loss < -0.95, `no stop-gradient: ${JSON.stringify(collapsed)}`);
   assert.ok(healthy.std > 0.5, `stop-gradient: ${JSON.stringify(healthy)}`);
 });

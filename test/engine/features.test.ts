@@ -13,7 +13,7 @@ test('features: [N, featureDim], deterministic, independent of batch composition
   const before = tf.memory().numTensors;
   const all = t.features(images, { batchSize: 2 });
   assert.equal(tf.memory().numTensors, before);
-  assert.equal(all.length, 5 * t.model.featureDim);
+  assert.equal(all.length, 5 * t.featureDim);
   assert.deepEqual(t.features(images, { batchSize: 5 }), all);
   const alone = t.features({ data: images.data.subarray(2 * 81, 3 * 81), shape: [1, 9, 9, 1] });
   assert.deepEqual(alone, all.subarray(2 * 64, 3 * 64));

@@ -2,7 +2,7 @@
 // that keeps cpu steps in milliseconds, and deterministic images.
 import * as tf from '@tensorflow/tfjs';
 import { type TrainingConfig, resolveTrainingConfig } from '../../src/domain/trainingConfig.ts';
-import { type ImageBatch, Prng, initBackend } from '../../src/engine/index.ts';
+import { type ImageBatch, type MethodConfig, Prng, SimSiam, initBackend } from '../../src/engine/index.ts';
 
 export async function setupBackend(): Promise<void> {
   await initBackend('cpu');
@@ -20,6 +20,11 @@ export function tinyConfig(overrides: Record<string, unknown> = {}): TrainingCon
   });
   if (!('config' in resolved)) throw new Error(JSON.stringify(resolved.issues));
   return resolved.config;
+}
+
+/** A SimSiam network alone (no trainer) on `tinyConfig(overrides)`. */
+export function tinySimSiam(overrides: Record<string, unknown> = {}): SimSiam {
+  return new SimSiam(tinyConfig(overrides) as MethodConfig<'simsiam'>, 8);
 }
 
 export function randomImages(n: number, size: number, channels: number, seed = 1): ImageBatch {

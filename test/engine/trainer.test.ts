@@ -12,7 +12,7 @@ test('20 steps: tensor count flat, lr follows the per-epoch cosine, monitors san
   const stepsPerEpoch = 5;
   const trainer = new Trainer(cfg, stepsPerEpoch);
   const batch = randomImages(2, 9, 1);
-  const before = snapshot(trainer.model.store.list().map((p) => p.variable));
+  const before = snapshot(trainer.method.store.list().map((p) => p.variable));
   trainer.step(batch);
   const tensors = tf.memory().numTensors;
   for (let i = 1; i < 20; i++) {
@@ -25,7 +25,7 @@ test('20 steps: tensor count flat, lr follows the per-epoch cosine, monitors san
     assert.ok(r.zStd > 0 && r.zStd < 1 && r.pStd > 0 && r.pStd < 1);
   }
   assert.equal(trainer.completedSteps, 20);
-  const after = snapshot(trainer.model.store.list().map((p) => p.variable));
+  const after = snapshot(trainer.method.store.list().map((p) => p.variable));
   assert.ok(after.some((a, i) => a.some((v, j) => v !== before[i][j])));
   trainer.dispose();
 });
@@ -36,7 +36,7 @@ test('fixPredictorLr: the predictor keeps the initial lr while the rest decays',
   const run = (fix: boolean) => {
     const t = new Trainer(tinyConfig({ fixPredictorLr: fix, epochs: 2, momentum: 0, weightDecay: 0, channels: 1 }), 1);
     t.step(randomImages(4, 9, 1, 1)); // epoch 0, both groups at init lr
-    const w = t.model.store.get('predictor.out.fc.bias');
+    const w = t.method.store.get('predictor.out.fc.bias');
     const before = w.dataSync().slice();
     const lr = t.lr;
     t.step(randomImages(4, 9, 1, 2));
@@ -54,7 +54,7 @@ test('fixPredictorLr: the predictor keeps the initial lr while the rest decays',
 });
 
 test('ablations run: no stop-gradient, no predictor, asymmetric, cross-entropy, 2-layer projector, no output BN', () => {
-  const variants = [{ stopGradient: false }, { predictor: 'none' }, { symmetric: false }, { loss: 'cross-entropy' }, { projectorLayers: 2 }, { projectorOutputBn: false }];
+  const variants = [{ stopGradient: false }, { predictor: 'none' }, { symmetric: false }, { loss: 'cross-entropy' }, { projectorLayers: 2 }, { bn: 'hidden-only' }];
   for (const v of variants) {
     const t = new Trainer(tinyConfig({ ...v, channels: 1 }), 10);
     const r = t.step(randomImages(4, 9, 1));

@@ -19,7 +19,7 @@ import { onnxFeatures } from './onnxRuntime.ts';
 function trainerWithRandomBn(backbone: string, imageSize: number, channels: 1 | 3): Trainer {
   const trainer = new Trainer(tinyConfig({ backbone, imageSize, channels, projectorDim: 16 }), 1);
   const rng = new Prng(7);
-  for (const p of trainer.model.store.list('backbone.')) {
+  for (const p of trainer.method.store.list('backbone.')) {
     const n = p.variable.size;
     const values = (lo: number, hi: number) => Float32Array.from({ length: n }, () => lo + (hi - lo) * rng.next());
     if (p.name.endsWith('.running_var') || (p.name.endsWith('.weight') && p.variable.rank === 1)) p.variable.assign(tf.tensor(values(0.5, 1.5), p.variable.shape));

@@ -11,7 +11,7 @@ import { decodeImage, decodeSpecOf } from '../../src/data/decode.ts';
 import { jobTrainingConfig } from '../../src/domain/trainingConfig.ts';
 import { keys } from '../../src/storage/keys.ts';
 import { patternPng } from '../helpers/images.ts';
-import { trainedEnv, type TrainedEnv } from '../eval/trainedJob.ts';
+import { trainedEnv, type TrainedEnv } from '../helpers/trainedJob.ts';
 import { toNchw, torchFeatures, torchTestOptions } from './torch.ts';
 import { maxAbsDiff } from '../engine/helpers.ts';
 import { onnxFeatures } from './onnxRuntime.ts';

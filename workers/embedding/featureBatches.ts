@@ -2,8 +2,8 @@
 // decode are left out (the loader counts them), so every yielded row has a vector.
 import { decodedBytes } from '../../src/data/decode.ts';
 import type { ImageLoader } from '../../src/data/loader.ts';
-import type { FrozenModel } from '../../src/eval/frozenModel.ts';
-import type { Matrix } from '../../src/eval/linearProbe.ts';
+import type { FrozenModel } from '../../src/hosting/frozenModel.ts';
+import type { Matrix } from '../../src/probe/linearProbe.ts';
 
 const FEATURE_BATCH = 128;
 

@@ -1,5 +1,5 @@
 // One linear-probe evaluation: frozen features of the train and test images under the job's
-// checkpoint, kNN top-1 on the engine thread, the softmax probe in plain JS (src/eval/linearProbe.ts),
+// checkpoint, kNN top-1 on the engine thread, the softmax probe in plain JS (src/probe/linearProbe.ts),
 // then the requested baselines through the very same probe: a randomly initialised backbone (same
 // architecture and seed, untrained) and raw pixels.
 import type { Services } from '../../src/services.ts';
@@ -7,10 +7,10 @@ import type { ImageRef } from '../../src/data/loader.ts';
 import { ImageLoader } from '../../src/data/loader.ts';
 import { datasetImages, labelIndex } from '../../src/data/manifest.ts';
 import type { EvaluationResults, ProbeSpec } from '../../src/domain/evaluations.ts';
-import { openFrozenModel, type FrozenModel } from '../../src/eval/frozenModel.ts';
-import { linearProbe, PROBE_RECIPE, standardise, type Matrix } from '../../src/eval/linearProbe.ts';
-import { probeOverBudget } from '../../src/eval/probeBudget.ts';
-import { splitIndices } from '../../src/eval/split.ts';
+import { openFrozenModel, type FrozenModel } from '../../src/hosting/frozenModel.ts';
+import { regularisedProbe, type RegularisedProbeResult, PROBE_RECIPE, standardise, type Matrix } from '../../src/probe/linearProbe.ts';
+import { probeOverBudget } from '../../src/probe/budget.ts';
+import { splitIndices } from '../../src/probe/split.ts';
 import { JobFailure } from '../training/jobRecord.ts';
 import { collectFeatures, type LabeledFeatures } from '../embedding/featureBatches.ts';
 import { taskModelSource, type TaskContext } from '../embedding/context.ts';
@@ -30,8 +30,10 @@ const elapsed = (since: number) => Math.round(performance.now() - since);
 /** Probe scores of one feature space; standardises the matrices in place. */
 async function probeScores(train: Matrix, trainLabels: Int32Array, test: Matrix, testLabels: Int32Array, numClasses: number, seed: number) {
   standardise(train, test);
-  return linearProbe(train, trainLabels, test, testLabels, numClasses, seed);
+  return regularisedProbe(train, trainLabels, test, testLabels, numClasses, seed);
 }
+
+const scoresOf = (r: RegularisedProbeResult) => ({ top1: r.top1, top5: r.top5, trainTop1: r.trainTop1, weightDecay: r.weightDecay });
 
 export async function runEvaluation(ctx: TaskContext, evaluationId: string): Promise<void> {
   const { services, log } = ctx;
@@ -93,7 +95,7 @@ export async function runEvaluation(ctx: TaskContext, evaluationId: string): Pro
   if (wantPixels) {
     t = performance.now();
     const raw = await probeScores(train.pixels!, train.labels, test.pixels!, test.labels, classes.size, spec.seed);
-    baselines['raw-pixels'] = { top1: raw.top1, top5: raw.top5, knnTop1: rawKnn!, featureDim: train.pixels!.dim };
+    baselines['raw-pixels'] = { ...scoresOf(raw), knnTop1: rawKnn!, featureDim: train.pixels!.dim };
     timings.rawPixelsMs = elapsed(t);
   }
   if (spec.baselines.includes('random-init')) {
@@ -103,7 +105,7 @@ export async function runEvaluation(ctx: TaskContext, evaluationId: string): Pro
       const f = await features(random, false);
       const randomKnn = await knn(random, f.train, f.test, (x) => x.x);
       const scores = await probeScores(f.train.x, f.train.labels, f.test.x, f.test.labels, classes.size, spec.seed);
-      baselines['random-init'] = { top1: scores.top1, top5: scores.top5, knnTop1: randomKnn, featureDim: random.featureDim };
+      baselines['random-init'] = { ...scoresOf(scores), knnTop1: randomKnn, featureDim: random.featureDim };
     } finally {
       await random.close();
     }
@@ -112,10 +114,8 @@ export async function runEvaluation(ctx: TaskContext, evaluationId: string): Pro
   timings.totalMs = elapsed(started);
 
   const results: EvaluationResults = {
-    top1: probe.top1,
-    top5: probe.top5,
+    ...scoresOf(probe),
     knnTop1,
-    trainTop1: probe.trainTop1,
     numClasses: classes.size,
     trainCount: train.labels.length,
     testCount: test.labels.length,

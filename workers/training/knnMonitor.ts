@@ -3,7 +3,7 @@
 import { Prng } from '../../src/engine/index.ts';
 import type { ImageLoader } from '../../src/data/loader.ts';
 import { labelIndex } from '../../src/data/manifest.ts';
-import type { EngineClient } from '../engine/client.ts';
+import type { EngineClient } from '../../src/engine/thread/client.ts';
 
 export interface KnnMonitor {
   /** top-1 accuracy of the current backbone */

@@ -5,14 +5,14 @@
 import type { Logger } from 'pino';
 import type { Services } from '../../src/services.ts';
 import type { BackendName } from '../../src/engine/index.ts';
-import { resolveTrainingConfig, type TrainingConfig } from '../../src/domain/trainingConfig.ts';
+import { jobTrainingConfig, type TrainingConfig } from '../../src/domain/trainingConfig.ts';
 import { isFinished } from '../../src/domain/jobs.ts';
 import { ImageLoader } from '../../src/data/loader.ts';
 import type { DecodedImageCache } from '../../src/data/cache.ts';
 import { decodeSpecOf } from '../../src/data/decode.ts';
 import { datasetImages } from '../../src/data/manifest.ts';
 import { keys } from '../../src/storage/keys.ts';
-import { EngineClient } from '../engine/client.ts';
+import { EngineClient } from '../../src/engine/thread/client.ts';
 import { JobFailure, jobRecord } from './jobRecord.ts';
 import { checkpointStore } from './checkpointStore.ts';
 import { CollapseDetector, ThroughputMeter } from './meter.ts';
@@ -37,11 +37,11 @@ export interface TrainingContext {
 type StopReason = 'cancel' | 'claim-lost' | 'preempt' | 'handoff';
 
 function validConfig(raw: unknown): TrainingConfig {
-  const resolved = resolveTrainingConfig(raw);
-  if ('issues' in resolved) {
-    throw new JobFailure('INVALID_JOB_CONFIG', resolved.issues.map((i) => `${i.field}: ${i.message}`).join('; '));
+  try {
+    return jobTrainingConfig(raw);
+  } catch (err) {
+    throw new JobFailure('INVALID_JOB_CONFIG', (err as Error).message);
   }
-  return resolved.config;
 }
 
 /** Stores the trained backbone where GET /v1/jobs/:id/model/model.json serves it. */
@@ -74,7 +74,7 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
 
   const engine = new EngineClient();
   try {
-    const init = await engine.call('init', { backend: ctx.backend, config, stepsPerEpoch, checkpoint: resume?.bytes });
+    const init = await engine.call('init', { backend: ctx.backend, config, stepsPerEpoch, datasetSize: images.length, checkpoint: resume?.bytes });
     let step = init.completedSteps;
     await dropMetricsAfter(services.pool, jobId, step);
     if (!(await record.start(ctx.workerId, init.info.backend, resume ? resume.epoch : null))) return record.cancelled();
@@ -82,7 +82,7 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
 
     const previous = (job.progress ?? {}) as Record<string, unknown>;
     const meter = new ThroughputMeter();
-    const collapse = new CollapseDetector(config.collapseThreshold, config.collapsePatienceEpochs, config.projectorDim);
+    const collapse = new CollapseDetector(config.collapseThreshold, config.collapsePatienceEpochs, init.monitorDim);
     collapse.restore(Number(previous.collapseLowEpochs ?? 0));
     let knnTop1 = typeof previous.knnTop1 === 'number' ? previous.knnTop1 : null;
     let last = { loss: NaN, lr: NaN, zStd: NaN, pStd: NaN };
@@ -139,7 +139,9 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
           const stepStart = performance.now();
           // a batch shrunk by corrupt images still trains; BN needs two samples
           if (n >= 2) {
-            const r = await engine.call('step', { pixels: { data: batch.pixels, shape: [n, size, size, channels] } }, [batch.pixels.buffer as ArrayBuffer]);
+            const indices = Int32Array.from(batch.indices);
+            const pixels = { data: batch.pixels, shape: [n, size, size, channels] as [number, number, number, number] };
+            const r = await engine.call('step', { pixels, indices }, [batch.pixels.buffer as ArrayBuffer, indices.buffer]);
             last = { loss: r.loss, lr: r.lr, zStd: r.zStd, pStd: r.pStd };
             sums.z += r.zStd;
             sums.p += r.pStd;

@@ -1,6 +1,6 @@
-// The backbones a job can choose (src/domain/trainingConfig.ts). Channel count and image size are
+// The backbones a job can choose (names.ts). Channel count and image size are
 // free: the stem adapts to the input channels and global pooling to any resolution.
-import type { BackboneName } from '../../domain/trainingConfig.ts';
+import type { BackboneName } from './names.ts';
 import type { ResNetSpec } from './resnet.ts';
 
 export const BACKBONE_SPECS: Record<BackboneName, ResNetSpec> = {

@@ -118,7 +118,7 @@ test('resuming from a checkpoint on wasm with the native pack continues bit for 
   await tf.setBackend('wasm');
   const config = tinyConfig({ imageSize: 16, channels: 1, batchSize: 8, projectorDim: 32, epochs: 2 });
   const batches = [1, 2, 3, 4].map((seed) => randomImages(8, 16, 1, seed));
-  const variables = (t: Trainer) => t.model.store.list().map((p) => p.variable);
+  const variables = (t: Trainer) => t.method.store.list().map((p) => p.variable);
   const straight = new Trainer(config, 2);
   const expected = batches.map((b) => straight.step(b).loss);
   const first = new Trainer(config, 2);

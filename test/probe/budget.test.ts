@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../../src/config.ts';
 import { jobTrainingConfig } from '../../src/domain/trainingConfig.ts';
-import { probeOverBudget } from '../../src/eval/probeBudget.ts';
+import { probeOverBudget } from '../../src/probe/budget.ts';
 
 const limit = loadConfig({}).probeMaxMatrixBytes;
 

@@ -2,9 +2,9 @@
 // embedding and evaluation API tests (training is the slow part: one epoch of 64 images).
 import pino from 'pino';
 import request from 'supertest';
-import { createTestEnv, type TestEnv } from '../helpers/harness.ts';
-import { seedLabeledDataset } from '../helpers/images.ts';
-import { waitFor } from '../helpers/waitFor.ts';
+import { createTestEnv, type TestEnv } from './harness.ts';
+import { seedLabeledDataset } from './images.ts';
+import { waitFor } from './waitFor.ts';
 import { startWorker, type WorkerHandle } from '../../workers/worker.ts';
 
 export const TINY = { backbone: 'resnet-tiny', imageSize: 16, channels: 1, batchSize: 16, projectorDim: 64, epochs: 1 };

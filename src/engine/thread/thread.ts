@@ -1,8 +1,8 @@
 // Body of the engine thread: a Trainer behind a message port.
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { Trainer, initBackend, knnAccuracy } from '../../src/engine/index.ts';
-import { exportLayersModel } from '../../src/engine/layersExport.ts';
+import { BACKBONE_SPECS, Trainer, initBackend, knnAccuracy } from '../index.ts';
+import { exportLayersModel } from '../layersExport.ts';
 import type { EngineOps, OpName, Reply, Request } from './protocol.ts';
 
 let trainer: Trainer | undefined;
@@ -13,13 +13,13 @@ const need = (): Trainer => {
 };
 
 const ops: EngineOps = {
-  init({ config, stepsPerEpoch, checkpoint }) {
+  init({ config, stepsPerEpoch, datasetSize, checkpoint }) {
     trainer?.dispose();
-    trainer = checkpoint ? Trainer.restore(checkpoint) : new Trainer(config, stepsPerEpoch);
-    return { info: currentInfo!, completedSteps: trainer.completedSteps, featureDim: trainer.model.featureDim };
+    trainer = checkpoint ? Trainer.restore(checkpoint, config) : new Trainer(config, stepsPerEpoch, datasetSize);
+    return { info: currentInfo!, completedSteps: trainer.completedSteps, featureDim: trainer.featureDim, monitorDim: trainer.method.monitorDim };
   },
-  step({ pixels }) {
-    return { ...need().step(pixels), numTensors: tf.memory().numTensors };
+  step({ pixels, indices }) {
+    return { ...need().step(pixels, indices), numTensors: tf.memory().numTensors };
   },
   serialize: () => need().serialize(),
   features: ({ pixels }) => need().features(pixels),
@@ -37,7 +37,7 @@ const ops: EngineOps = {
   exportBackbone: () => need().exportBackbone(),
   exportLayersModel() {
     const t = need();
-    return exportLayersModel(t.model.spec, t.config.channels, t.exportBackbone(), t.config.imageSize);
+    return exportLayersModel(BACKBONE_SPECS[t.config.backbone], t.config.channels, t.exportBackbone(), t.config.imageSize);
   },
   dispose() {
     trainer?.dispose();

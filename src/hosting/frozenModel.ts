@@ -6,8 +6,8 @@ import type { BlobStore } from '../storage/s3.ts';
 import type { BackendName } from '../engine/index.ts';
 import type { TrainingConfig } from '../domain/trainingConfig.ts';
 import { decodeSpecOf, type DecodeSpec } from '../data/decode.ts';
-import { EngineClient } from '../../workers/engine/client.ts';
-import type { Matrix } from './linearProbe.ts';
+import { EngineClient } from '../engine/thread/client.ts';
+import type { Matrix } from '../probe/linearProbe.ts';
 
 export interface FrozenModel {
   config: TrainingConfig;

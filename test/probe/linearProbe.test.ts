@@ -3,8 +3,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Prng } from '../../src/engine/index.ts';
-import { linearProbe, standardise, type Matrix } from '../../src/eval/linearProbe.ts';
-import { splitIndices } from '../../src/eval/split.ts';
+import { linearProbe, regularisedProbe, standardise, type Matrix } from '../../src/probe/linearProbe.ts';
+import { splitIndices } from '../../src/probe/split.ts';
 
 /** `perClass` points around a random centre per class, plus noise dimensions of larger scale. */
 function blobs(classes: number, perClass: number, dim: number, seed: number, spread = 0.5) {
@@ -27,7 +27,7 @@ describe('linear probe', () => {
     const train = blobs(10, 40, 32, 1);
     const test = blobs(10, 10, 32, 1);
     standardise(train.x, test.x);
-    const recipe = { epochs: 30, batchSize: 64, learningRate: 0.1 };
+    const recipe = { epochs: 30, batchSize: 64, learningRate: 0.1, weightDecay: 0 };
     const a = await linearProbe(train.x, train.labels, test.x, test.labels, 10, 3, recipe);
     assert.ok(a.top1 >= 0.95, `top1 ${a.top1}`);
     assert.ok(a.top5 >= a.top1);
@@ -42,8 +42,28 @@ describe('linear probe', () => {
     const rng = new Prng(9);
     const random = (n: number) => Int32Array.from({ length: n }, () => rng.int(0, 3));
     standardise(train.x, test.x);
-    const r = await linearProbe(train.x, random(400), test.x, random(400), 4, 1, { epochs: 20, batchSize: 64, learningRate: 0.1 });
+    const r = await linearProbe(train.x, random(400), test.x, random(400), 4, 1, { epochs: 20, batchSize: 64, learningRate: 0.1, weightDecay: 0 });
     assert.ok(r.top1 < 0.4, `top1 ${r.top1}`);
+  });
+
+  it('regularised: weight decay chosen on a validation split of the train rows, never on test', async () => {
+    // few rows, many dimensions: the setting where an unregularised probe overfits
+    const train = blobs(4, 12, 200, 4);
+    const test = blobs(4, 30, 200, 5);
+    standardise(train.x, test.x);
+    const recipe = { epochs: 15, batchSize: 16, learningRate: 0.1, weightDecayGrid: [0, 1e-2, 1], validationFraction: 0.25 };
+    const a = await regularisedProbe(train.x, train.labels, test.x, test.labels, 4, 2, recipe);
+    assert.deepEqual(a.validation.map((v) => v.weightDecay), [0, 1e-2, 1]);
+    assert.equal(a.weightDecay, a.validation.reduce((x, y) => (y.top1 >= x.top1 ? y : x)).weightDecay);
+    // other test labels: the same choice, the same validation scores; only the test score moves
+    const b = await regularisedProbe(train.x, train.labels, test.x, test.labels.map((l) => (l + 1) % 4), 4, 2, recipe);
+    assert.deepEqual(b.validation, a.validation);
+    assert.equal(b.weightDecay, a.weightDecay);
+    assert.notEqual(b.top1, a.top1);
+    // a decay shrinks the weights: heavy decay must cost training accuracy on this set
+    const heavy = await linearProbe(train.x, train.labels, test.x, test.labels, 4, 2, { ...recipe, weightDecay: 1 });
+    const none = await linearProbe(train.x, train.labels, test.x, test.labels, 4, 2, { ...recipe, weightDecay: 0 });
+    assert.ok(heavy.finalLoss > none.finalLoss, `loss ${heavy.finalLoss} vs ${none.finalLoss}`);
   });
 
   it('standardises with the train statistics only', () => {

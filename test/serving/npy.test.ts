@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { npyHeader, parseNpyHeader } from '../../src/data/npy.ts';
-import { FIRST_ROW_OFFSET, readRows, rowLine, rowsClosing, rowsOpening } from '../../src/eval/rowsFile.ts';
+import { FIRST_ROW_OFFSET, readRows, rowLine, rowsClosing, rowsOpening } from '../../src/serving/rowsFile.ts';
 
 const python = ['/usr/bin/python3', 'python3'].find((bin) => {
   try {

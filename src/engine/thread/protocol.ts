@@ -1,9 +1,9 @@
 // Messages between a worker's I/O thread and its engine thread. The engine thread owns every tensor;
 // the I/O thread (queue heartbeats, S3, PostgreSQL, the API in the embedded default) never blocks on
 // a training step.
-import type { BackendInfo, BackendName, NamedArray, StepResult } from '../../src/engine/index.ts';
-import type { TrainingConfig } from '../../src/domain/trainingConfig.ts';
-import type { LayersModelBundle } from '../../src/engine/layersExport.ts';
+import type { BackendInfo, BackendName, NamedArray, StepResult } from '../index.ts';
+import type { EngineConfig } from '../config.ts';
+import type { LayersModelBundle } from '../layersExport.ts';
 
 export interface Pixels {
   data: Uint8Array;
@@ -11,13 +11,16 @@ export interface Pixels {
 }
 
 export interface EngineOps {
-  /** selects the backend and builds a trainer, fresh or restored from checkpoint bytes */
-  init(args: { backend?: BackendName; config: TrainingConfig; stepsPerEpoch: number; checkpoint?: Uint8Array }): {
+  /** selects the backend and builds a trainer, fresh or restored from checkpoint bytes (refused when
+   * they were written under another config) */
+  init(args: { backend?: BackendName; config: EngineConfig; stepsPerEpoch: number; datasetSize?: number; checkpoint?: Uint8Array }): {
     info: BackendInfo;
     completedSteps: number;
     featureDim: number;
+    /** dimension of what the collapse monitor watches (healthy std ~ 1/sqrt of it) */
+    monitorDim: number;
   };
-  step(args: { pixels: Pixels }): StepResult & { numTensors: number };
+  step(args: { pixels: Pixels; indices?: Int32Array }): StepResult & { numTensors: number };
   serialize(args: Record<string, never>): Uint8Array;
   features(args: { pixels: Pixels }): Float32Array;
   knnAccuracy(args: { bank: Float32Array; bankLabels: Int32Array; queries: Float32Array; queryLabels: Int32Array; dim: number; numClasses: number }): number;

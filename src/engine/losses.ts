@@ -34,8 +34,11 @@ export interface SiameseOutputs {
   p2: tf.Tensor2D;
 }
 
+/** D(p, z) of the config's `loss`. */
+export const similarity = (loss: LossOptions['loss']) => (loss === 'cross-entropy' ? crossEntropySimilarity : negativeCosine);
+
 export function simsiamLoss({ z1, z2, p1, p2 }: SiameseOutputs, opts: LossOptions): tf.Scalar {
-  const d = opts.loss === 'cross-entropy' ? crossEntropySimilarity : negativeCosine;
+  const d = similarity(opts.loss);
   const target = (z: tf.Tensor2D) => (opts.stopGradient ? stopGradient(z) : z);
   const forward = d(p1, target(z2));
   return opts.symmetric ? tf.mul(tf.add(forward, d(p2, target(z1))), 0.5) : forward;

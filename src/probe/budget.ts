@@ -1,10 +1,10 @@
-// A linear probe holds all its rows in memory at once (src/eval/linearProbe.ts trains on every row
+// A linear probe holds all its rows in memory at once (src/probe/linearProbe.ts trains on every row
 // each epoch): the backbone's features of the train and test images, and with the baselines a
 // second set of features (random init) and the decoded images as floats (raw pixels). Their size
 // follows from the job's config and the image counts, so a probe that cannot fit is refused before
 // any image is decoded, not left to run a worker out of memory (and be retried into it again).
 import { decodedBytes, decodeSpecOf } from '../data/decode.ts';
-import type { Baseline } from '../domain/evaluations.ts';
+import type { Baseline } from './baselines.ts';
 import type { TrainingConfig } from '../domain/trainingConfig.ts';
 import { BACKBONE_SPECS } from '../engine/backbones/specs.ts';
 import { featureDim } from '../engine/backbones/shape.ts';

@@ -1,0 +1,60 @@
+"""One training step of a method in PyTorch, on weights and views handed over by the engine, for the
+reference checks in test/reference/. Reads an engine bundle (bundle.py) holding the method's config,
+the backbone spec, the lr, every parameter (`param/<name>`), the augmented views (`view/<i>`, NHWC)
+the optimizer's momentum buffers (`momentum/<name>`) and the method's host state (`state/<name>`). Writes a bundle with the loss, the gradient of every
+trainable parameter (`grad/<name>`), and every parameter, momentum buffer and state after one SGD step and the
+method's state updates. Usage: /usr/bin/python3 check_step.py IN OUT
+"""
+import importlib
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bundle  # noqa: E402
+
+
+def main(src, dst):
+    torch.set_num_threads(1)
+    meta, tensors = bundle.read(src)
+    cfg, spec = meta['config'], meta['spec']
+    method = importlib.import_module('methods.' + cfg['method'].replace('-', '_'))
+    trainable = set(meta['trainable'])
+    params = {k[len('param/'):]: v.clone().requires_grad_(k[len('param/'):] in trainable)
+              for k, v in tensors.items() if k.startswith('param/')}
+    state = {k[len('state/'):]: v.clone() for k, v in tensors.items() if k.startswith('state/')}
+    n_views = sum(1 for k in tensors if k.startswith('view/'))
+    views = [tensors[f'view/{i}'].permute(0, 3, 1, 2).contiguous() for i in range(n_views)]
+    ctx = {'step': meta['step'], 'stepsPerEpoch': meta['stepsPerEpoch'], 'indices': [int(i) for i in meta['indices']]}
+
+    loss = method.loss(params, cfg, spec, views, state, ctx)
+    names = [n for n in meta['trainable']]
+    frozen = tuple(meta.get('frozen', []))
+    grads = torch.autograd.grad(loss, [params[n] for n in names], allow_unused=True)
+    out = {'grad/' + n: (g if g is not None else torch.zeros_like(params[n])) for n, g in zip(names, grads)}
+
+    groups = {'scheduled': [], 'fixed': []}
+    for n, g in zip(names, grads):
+        if g is None or n.startswith(frozen):
+            continue
+        params[n].grad = g
+        groups[method.lr_group(cfg, n)].append(params[n])
+    lrs = {'scheduled': meta['lr'], 'fixed': meta['fixedLr']}
+    optimizer = method.optimizer(cfg, groups, lrs) if hasattr(method, 'optimizer') else torch.optim.SGD(
+        [{'params': p, 'lr': lrs[g]} for g, p in groups.items() if p], lr=meta['lr'], momentum=cfg['momentum'], weight_decay=cfg['weightDecay'])
+    for n in names:
+        buf = tensors.get('momentum/' + n)
+        if buf is not None and meta['step'] > 0 and params[n].grad is not None:
+            optimizer.state[params[n]]['momentum_buffer'] = buf.clone()
+    optimizer.step()
+    with torch.no_grad():
+        method.after_step(params, cfg, state, ctx)
+    out.update({'param/' + n: p for n, p in params.items()})
+    out.update({'momentum/' + n: optimizer.state[params[n]]['momentum_buffer'] for n in names if params[n] in optimizer.state})
+    out.update({'state/' + n: s for n, s in state.items()})
+    bundle.write(dst, {'loss': loss.item()}, out)
+
+
+if __name__ == '__main__':
+    main(sys.argv[1], sys.argv[2])

@@ -1,0 +1,13 @@
+// Method by name. Adding a method: its settings in settings.ts, its file here beside simsiam.ts.
+import type { EngineConfig } from '../config.ts';
+import type { MethodName } from './settings.ts';
+import type { MethodFactory, TrainingMethod } from './method.ts';
+import { createSimSiam } from './simsiam.ts';
+
+const FACTORIES: { [M in MethodName]: MethodFactory<M> } = {
+  simsiam: createSimSiam,
+};
+
+export function createMethod(config: EngineConfig, datasetSize: number): TrainingMethod {
+  return (FACTORIES[config.method] as MethodFactory<typeof config.method>)({ config, datasetSize });
+}
