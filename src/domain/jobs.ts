@@ -11,6 +11,7 @@ import { AppError, badRequest, conflict, notFound } from './errors.ts';
 import { newId } from './ids.ts';
 import { resolveTrainingConfig } from './trainingConfig.ts';
 import { lockDatasetForJob } from './datasets.ts';
+import { datasetShape, withDataDefaults } from './dataDefaults.ts';
 import { NOW_UTC, withTransaction } from '../db/transaction.ts';
 
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
@@ -64,7 +65,8 @@ export async function createJob(
     const earlier = await findByIdempotencyKey(deps.db, tenantId, idempotencyKey);
     if (earlier) return replay(earlier, requestHash!);
   }
-  const resolved = resolveTrainingConfig(request.config ?? {});
+  const shape = await datasetShape(deps.pool, tenantId, request.datasetId);
+  const resolved = resolveTrainingConfig(withDataDefaults(request.config ?? {}, shape));
   if ('issues' in resolved) {
     const details = resolved.issues.map((i) => ({
       field: i.field === '(root)' ? 'config' : `config.${i.field}`,

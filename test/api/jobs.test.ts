@@ -29,7 +29,10 @@ describe('POST /v1/jobs and job reads', () => {
     assert.equal(res.body.status, 'queued');
     assert.equal(res.body.datasetId, datasetId);
     assert.equal(res.body.config.epochs, 3);
-    assert.equal(res.body.config.backbone, 'resnet-tiny');
+    // inferred from the dataset's 28x28 grayscale images, echoed back
+    assert.equal(res.body.config.backbone, 'resnet-small');
+    assert.equal(res.body.config.channels, 1);
+    assert.equal(res.body.config.imageSize, 28);
     assert.equal(res.body.config.augment.cropScaleMin, 0.2);
     assert.equal(res.body.config.predictorHiddenDim, 512);
     assert.equal(res.body.config.method, 'simsiam');
@@ -62,6 +65,12 @@ describe('POST /v1/jobs and job reads', () => {
     assert.ok(extra.body.error.details.some((d: { field: string }) => d.field === 'priority'));
     const missing = await api().post('/v1/jobs').set(env.auth).send({ config: {} }).expect(400);
     assert.ok(missing.body.error.details.some((d: { field: string }) => d.field === 'datasetId'));
+  });
+
+  it('keeps the shape the user gives over the one inferred from the dataset', async () => {
+    const config = { backbone: 'resnet-tiny', channels: 3, imageSize: 40 };
+    const res = await api().post('/v1/jobs').set(env.auth).send({ datasetId, config }).expect(202);
+    assert.deepEqual([res.body.config.backbone, res.body.config.channels, res.body.config.imageSize], ['resnet-tiny', 3, 40]);
   });
 
   it('names the offending config field: unknown, out of range, nested', async () => {
