@@ -11,11 +11,14 @@ import { openapiPlugin } from './api/openapi.ts';
 import { datasetRoutes } from './api/datasets.ts';
 import { jobRoutes } from './api/jobs.ts';
 import { artifactRoutes } from './api/artifacts.ts';
+import { exportRoutes } from './api/exports.ts';
 import { embeddingRoutes } from './api/embeddings.ts';
 import { evaluationRoutes } from './api/evaluations.ts';
 import { graphqlPlugin } from './graphql/index.ts';
 import { thumbnailRoutes } from './api/thumbnails.ts';
 import { uiPlugin } from './ui/plugin.ts';
+import { genReqId, requestIdPlugin } from './api/requestId.ts';
+import { httpMetricsPlugin } from './metrics/http.ts';
 
 export interface AppOptions {
   logger?: boolean | object;
@@ -30,8 +33,11 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
     // errors raised before a route runs keep the {error: {code, message}} shape
     frameworkErrors,
     clientErrorHandler,
+    genReqId,
     ajv: { customOptions: { removeAdditional: false, useDefaults: true, coerceTypes: 'array', allErrors: true } },
   });
+  await app.register(requestIdPlugin);
+  await app.register(httpMetricsPlugin, { services });
   await app.register(errorsPlugin);
   await app.register(inputHygienePlugin);
   await app.register(multipart, {
@@ -47,6 +53,7 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   await app.register(datasetRoutes, { prefix: '/v1', services });
   await app.register(jobRoutes, { prefix: '/v1', services });
   await app.register(artifactRoutes, { prefix: '/v1', services });
+  await app.register(exportRoutes, { prefix: '/v1', services });
   await app.register(embeddingRoutes, { prefix: '/v1', services });
   await app.register(evaluationRoutes, { prefix: '/v1', services });
   await app.register(thumbnailRoutes, { prefix: '/v1', services });

@@ -37,6 +37,8 @@ export interface Config {
   /** the most a linear probe may hold in feature (and baseline) matrices: src/probe/budget.ts */
   probeMaxMatrixBytes: number;
   graphiql: boolean;
+  /** a standalone worker's GET /metrics listener (the API serves /metrics on its own port) */
+  metricsPort: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -79,6 +81,7 @@ export function loadConfig(env: Env = process.env): Config {
     inProcessWorker: bool(env, 'IN_PROCESS_WORKER', !databaseUrl),
     publicUrl: env.PUBLIC_URL || undefined,
     graphiql: bool(env, 'GRAPHIQL', env.NODE_ENV !== 'production'),
+    metricsPort: int(env, 'METRICS_PORT', 9464),
     probeMaxMatrixBytes: int(env, 'PROBE_MAX_MATRIX_BYTES', 4 * 1024 ** 3),
     ingest: {
       maxArchiveBytes: int(env, 'MAX_ARCHIVE_BYTES', 4 * 1024 ** 3),

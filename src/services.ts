@@ -12,6 +12,7 @@ import { startEmbeddedS3 } from './embedded/s3server.ts';
 import { startQueue } from './queue/boss.ts';
 import { createBlobStore, type BlobStore } from './storage/s3.ts';
 import path from 'node:path';
+import { countS3Errors } from './metrics/s3.ts';
 
 export interface Services {
   config: Config;
@@ -59,6 +60,7 @@ export async function startServices(config: Config, log: Logger): Promise<Servic
     const applied = await migrate(pool);
     if (applied.length) log.info({ applied }, 'database migrations applied');
     const blobs = createBlobStore(s3);
+    countS3Errors(blobs.client);
     await blobs.ensureBucket();
     const boss = await startQueue(databaseUrl);
     closers.push(() => boss.stop({ graceful: true, timeout: 10_000 }));

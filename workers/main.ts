@@ -6,6 +6,7 @@ import { loadConfig } from '../src/config.ts';
 import { startServices } from '../src/services.ts';
 import type { BackendName } from '../src/engine/index.ts';
 import { startWorker } from './worker.ts';
+import { startMetricsServer } from '../src/metrics/server.ts';
 
 const config = loadConfig();
 const log = pino({ level: config.logLevel });
@@ -21,15 +22,22 @@ const started = (async () => {
     backend: process.env.SIMSIAM_BACKEND as BackendName | undefined,
     reportIntervalMs: process.env.WORKER_REPORT_INTERVAL_MS ? Number(process.env.WORKER_REPORT_INTERVAL_MS) : undefined,
   });
-  return { services, worker };
+  // metrics are for watching: a port already taken must not stop a worker from training
+  const metrics = await startMetricsServer(config.metricsPort, config.host).catch((err: unknown) => {
+    log.error({ err, port: config.metricsPort }, 'worker metrics listener failed; running without /metrics');
+    return undefined;
+  });
+  if (metrics) log.info({ port: metrics.port }, 'worker metrics on /metrics');
+  return { services, worker, metrics };
 })();
 
 const shutdown = async (signal: string) => {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'worker stopping');
-  const { services, worker } = await started;
+  const { services, worker, metrics } = await started;
   await worker.stop();
+  await metrics?.close();
   await services.close();
   process.exit(0);
 };

@@ -11,6 +11,7 @@ import { JobFailure, jobRecord } from './training/jobRecord.ts';
 import { runTraining } from './training/runTraining.ts';
 import { startTaskQueues } from './embedding/queues.ts';
 import { sweepExpiredUploads } from '../src/ingest/directUpload.ts';
+import { startHeartbeat } from '../src/metrics/worker.ts';
 
 // how often a worker clears the staging objects of expired direct uploads
 const UPLOAD_SWEEP_INTERVAL_MS = 15 * 60_000;
@@ -71,6 +72,7 @@ export async function startWorker(services: Services, log: Logger, opts: WorkerO
     );
   const sweeper = setInterval(sweep, UPLOAD_SWEEP_INTERVAL_MS).unref();
   void sweep();
+  const stopHeartbeat = startHeartbeat(id);
   log.info({ workerId: id }, 'worker started');
 
   return {
@@ -81,6 +83,7 @@ export async function startWorker(services: Services, log: Logger, opts: WorkerO
       // waits for the running handler, which sees `stopping`, checkpoints and re-enqueues
       await services.boss.offWork(QUEUES.train, { wait: true });
       await stopTasks();
+      stopHeartbeat();
     },
   };
 }

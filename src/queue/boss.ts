@@ -2,6 +2,7 @@
 // (status, progress, attempts) lives in our own tables.
 import { PgBoss } from 'pg-boss';
 import type pg from 'pg';
+import { countPostgresError } from '../metrics/postgres.ts';
 
 export const QUEUES = {
   train: 'train',
@@ -34,7 +35,7 @@ export async function startQueue(databaseUrl: string, opts: { supervise?: boolea
     superviseIntervalSeconds: supervise,
     monitorIntervalSeconds: supervise,
   });
-  boss.on('error', () => {});
+  boss.on('error', (err) => countPostgresError('queue', err));
   await boss.start();
   for (const name of Object.values(QUEUES)) {
     await boss.createQueue(name, {

@@ -10,6 +10,8 @@ export const keys = {
     `jobs/${jobId}/checkpoints/${final ? 'final' : `epoch-${String(epoch).padStart(4, '0')}-step-${String(step).padStart(8, '0')}`}.ckpt`,
   /** the final backbone as a tfjs-layers model: `model.json` and `weights.bin` */
   modelExport: (jobId: string, file: 'model.json' | 'weights.bin') => `jobs/${jobId}/model/${file}`,
+  /** the backbone of a checkpoint for other frameworks (`safetensors`, `onnx`), built on first request */
+  backboneExport: (jobId: string, checkpointId: string, extension: string) => `jobs/${jobId}/exports/${checkpointId}.${extension}`,
   embeddingVectors: (setId: string) => `embeddings/${setId}/vectors.npy`,
   embeddingRows: (setId: string) => `embeddings/${setId}/rows.json`,
 };

@@ -40,6 +40,8 @@ describe('worker crash and preemption', () => {
         DATA_DIR: cacheDir,
         SIMSIAM_BACKEND: 'wasm',
         WORKER_REPORT_INTERVAL_MS: '0',
+        // any free port: workers of parallel test runs must not compete for the default
+        METRICS_PORT: '0',
         LOG_LEVEL: process.env.WORKER_LOG_LEVEL ?? 'warn',
       },
       stdio: ['ignore', 'inherit', 'inherit'],

@@ -5,6 +5,8 @@ import type { Services } from '../../src/services.ts';
 import type { Prisma } from '../../src/db/client.ts';
 import { newId } from '../../src/domain/ids.ts';
 import { keys } from '../../src/storage/keys.ts';
+import { trainingMetrics } from '../../src/metrics/training.ts';
+import { exportKeys } from '../../src/export/backboneExport.ts';
 
 export interface SavedCheckpoint {
   id: string;
@@ -16,6 +18,7 @@ export interface SavedCheckpoint {
 export function checkpointStore({ db, blobs }: Services, jobId: string) {
   return {
     async save(args: { epoch: number; step: number; bytes: Uint8Array; metrics: Prisma.InputJsonValue; final: boolean; keep: number }) {
+      const written = trainingMetrics.checkpointTimer();
       const s3Key = keys.checkpoint(jobId, args.epoch, args.step, args.final);
       await blobs.put(s3Key, args.bytes, 'application/octet-stream');
       const row = await db.checkpoint.create({
@@ -30,6 +33,7 @@ export function checkpointStore({ db, blobs }: Services, jobId: string) {
           isFinal: args.final,
         },
       });
+      written();
       const stale = await db.checkpoint.findMany({
         where: { jobId, isFinal: false },
         orderBy: { step: 'desc' },
@@ -37,7 +41,7 @@ export function checkpointStore({ db, blobs }: Services, jobId: string) {
       });
       if (stale.length) {
         await db.checkpoint.deleteMany({ where: { id: { in: stale.map((c) => c.id) } } });
-        await blobs.deleteKeys(stale.map((c) => c.s3Key));
+        await blobs.deleteKeys(stale.flatMap((c) => [c.s3Key, ...exportKeys(jobId, c.id)]));
       }
       return row;
     },

@@ -19,6 +19,7 @@ import { CollapseDetector, ThroughputMeter } from './meter.ts';
 import { knnMonitor } from './knnMonitor.ts';
 import { epochOrder } from './epochOrder.ts';
 import { dropMetricsAfter, writeMetricPoint } from './metricsWriter.ts';
+import { trainingMetrics } from '../../src/metrics/training.ts';
 
 export interface TrainingContext {
   services: Services;
@@ -148,7 +149,9 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
             sums.n++;
           }
           step++;
-          meter.record({ images: n, stepMs: performance.now() - stepStart, waitMs });
+          const sample = { images: n, stepMs: performance.now() - stepStart, waitMs };
+          meter.record(sample);
+          trainingMetrics.step(sample, meter);
           if (ctx.preempted()) stop ??= 'preempt';
           if (Date.now() - claimStart > ctx.maxClaimMs) stop ??= 'handoff';
           if (Date.now() - lastReportAt >= (ctx.reportIntervalMs ?? 1000)) {

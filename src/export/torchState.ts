@@ -1,0 +1,42 @@
+// A backbone from the engine (exportBackbone: HWIO conv kernels, engine names) in PyTorch's layout:
+// torchvision names, OIHW kernels, and the `num_batches_tracked` counter every BatchNorm2d carries.
+import type { NamedArray } from '../engine/index.ts';
+import { torchvisionName } from './torchvisionNames.ts';
+
+export interface TorchTensor {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface TorchBackboneState {
+  /** float32 parameters and running statistics, torchvision names and layout */
+  floats: TorchTensor[];
+  /** BatchNorm modules (names without the trailing `.running_mean`), for `num_batches_tracked` */
+  batchNorms: string[];
+}
+
+/** [kh, kw, in, out] → [out, in, kh, kw] */
+export function hwioToOihw(data: Float32Array, [kh, kw, cin, cout]: number[]): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let h = 0; h < kh; h++) {
+    for (let w = 0; w < kw; w++) {
+      for (let i = 0; i < cin; i++) {
+        const src = ((h * kw + w) * cin + i) * cout;
+        for (let o = 0; o < cout; o++) out[((o * cin + i) * kh + h) * kw + w] = data[src + o];
+      }
+    }
+  }
+  return out;
+}
+
+export function torchBackboneState(backbone: NamedArray[]): TorchBackboneState {
+  const floats = backbone.map(({ name, shape, data }) => {
+    const torchName = torchvisionName(name);
+    if (shape.length !== 4) return { name: torchName, shape: [...shape], data: Float32Array.from(data) };
+    const [kh, kw, cin, cout] = shape;
+    return { name: torchName, shape: [cout, cin, kh, kw], data: hwioToOihw(Float32Array.from(data), shape) };
+  });
+  const batchNorms = floats.filter((t) => t.name.endsWith('.running_mean')).map((t) => t.name.slice(0, -'.running_mean'.length));
+  return { floats, batchNorms };
+}

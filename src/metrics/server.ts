@@ -1,0 +1,27 @@
+// A worker's GET /metrics: a bare HTTP listener (workers serve no API) on METRICS_PORT.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exposition, METRICS_CONTENT_TYPE } from './registry.ts';
+
+export interface MetricsServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startMetricsServer(port: number, host: string): Promise<MetricsServer> {
+  const server = http.createServer((request, response) => {
+    if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
+      response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'only GET /metrics is served here' } }));
+      return;
+    }
+    exposition().then(
+      (text) => response.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE }).end(text),
+      (err: Error) => response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'METRICS_FAILED', message: err.message } })),
+    );
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))),
+  };
+}
