@@ -13,6 +13,9 @@ import { artifactRoutes } from './api/artifacts.ts';
 import { embeddingRoutes } from './api/embeddings.ts';
 import { evaluationRoutes } from './api/evaluations.ts';
 import { graphqlPlugin } from './graphql/index.ts';
+import { rateLimitPlugin } from './api/rateLimit.ts';
+import { adminRoutes } from './api/admin.ts';
+import { usageRoutes } from './api/usage.ts';
 
 export interface AppOptions {
   logger?: boolean | object;
@@ -37,11 +40,14 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   await app.register(openapiPlugin);
   await app.register(healthRoutes, { services });
   await app.register(authPlugin, { db: services.db });
+  await app.register(rateLimitPlugin, { config: services.config.rateLimit });
   await app.register(datasetRoutes, { prefix: '/v1', services });
   await app.register(jobRoutes, { prefix: '/v1', services });
   await app.register(artifactRoutes, { prefix: '/v1', services });
   await app.register(embeddingRoutes, { prefix: '/v1', services });
   await app.register(evaluationRoutes, { prefix: '/v1', services });
+  await app.register(adminRoutes, { prefix: '/v1', services });
+  await app.register(usageRoutes, { prefix: '/v1', services });
   await app.register(graphqlPlugin, { services });
   return app;
 }

@@ -3,7 +3,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import pino from 'pino';
-import { loadConfig } from './config.ts';
+import { ConfigError, loadConfig } from './config.ts';
 import { startServices, type Services } from './services.ts';
 import { buildApp } from './app.ts';
 import { ensureBootstrapKey, generateApiKey } from './domain/tenants.ts';
@@ -63,6 +63,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(err);
+  console.error(err instanceof ConfigError ? `simsiam-service: ${err.message}` : err);
   process.exit(1);
 });

@@ -1,7 +1,11 @@
 // Batched image-row insert in plain SQL. Prisma 6's createMany (client engine) was measured keeping
 // ~2.5 MB of heap per 500-row call for good (bench/ingest.ts ran out of a 96 MB heap on 10k images),
-// so the hot ingest path uses one constant statement over unnest()ed arrays instead.
+// so the hot ingest path uses one constant statement over unnest()ed arrays instead. A batch goes in
+// whole or not at all: the tenant's image and storage quotas are checked in the same transaction.
 import type pg from 'pg';
+import { withTransaction } from '../db/transaction.ts';
+import { AppError } from '../domain/errors.ts';
+import { effectiveQuotas, requireWithinQuota } from '../domain/quotas.ts';
 
 export interface ImageRow {
   id: string;
@@ -24,10 +28,32 @@ const INSERT = `
     AS u(id, s3_key, sha256, format, width, height, channels, bytes, label, split, original_name)
   ON CONFLICT (dataset_id, sha256) DO NOTHING`;
 
-/** Inserts the rows, skipping bytes already in the dataset (or repeated in the batch); returns how many went in. */
+/**
+ * Inserts the rows, skipping bytes already in the dataset (or repeated in the batch); returns how
+ * many went in. Refuses the whole batch (403 QUOTA_EXCEEDED) when it would take the tenant over its
+ * image or storage quota.
+ */
 export async function insertImageRows(pool: pg.Pool, datasetId: string, rows: ImageRow[]): Promise<number> {
+  return withTransaction(pool, async (client) => {
+    // the tenant's row lock serialises this tenant's batches, so the quota counts stay true
+    const { rows: owner } = await client.query<{ id: string; quotas: unknown }>(
+      'SELECT t.id, t.quotas FROM tenants t JOIN datasets d ON d.tenant_id = t.id WHERE d.id = $1 FOR UPDATE OF t',
+      [datasetId],
+    );
+    if (!owner[0]) throw new AppError(404, 'DATASET_NOT_FOUND', `dataset ${datasetId} not found`);
+    const added = await insertRows(client, datasetId, rows);
+    if (added > 0) {
+      const quotas = effectiveQuotas(owner[0].quotas);
+      await requireWithinQuota(client, owner[0].id, quotas, 'images');
+      await requireWithinQuota(client, owner[0].id, quotas, 'storageBytes');
+    }
+    return added;
+  });
+}
+
+async function insertRows(client: pg.PoolClient, datasetId: string, rows: ImageRow[]): Promise<number> {
   const column = <K extends keyof ImageRow>(key: K) => rows.map((r) => r[key]);
-  const { rowCount } = await pool.query(INSERT, [
+  const { rowCount } = await client.query(INSERT, [
     datasetId,
     column('id'),
     column('s3Key'),

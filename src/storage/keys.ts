@@ -4,10 +4,15 @@ export const keys = {
   image: (sha256: string) => `images/sha256/${sha256.slice(0, 2)}/${sha256}`,
   uploadStaging: (datasetId: string, uploadId: string, index: number) => `uploads/${datasetId}/${uploadId}/${index}`,
   uploadPrefix: (datasetId: string, uploadId: string) => `uploads/${datasetId}/${uploadId}/`,
+  /** every staged upload of a dataset */
+  datasetUploadsPrefix: (datasetId: string) => `uploads/${datasetId}/`,
+  /** every object of a job: checkpoints and the exported model */
+  jobPrefix: (jobId: string) => `jobs/${jobId}/`,
   checkpoint: (jobId: string, epoch: number, step: number, final: boolean) =>
     `jobs/${jobId}/checkpoints/${final ? 'final' : `epoch-${String(epoch).padStart(4, '0')}-step-${String(step).padStart(8, '0')}`}.ckpt`,
   /** the final backbone as a tfjs-layers model: `model.json` and `weights.bin` */
   modelExport: (jobId: string, file: 'model.json' | 'weights.bin') => `jobs/${jobId}/model/${file}`,
   embeddingVectors: (setId: string) => `embeddings/${setId}/vectors.npy`,
   embeddingRows: (setId: string) => `embeddings/${setId}/rows.json`,
+  embeddingPrefix: (setId: string) => `embeddings/${setId}/`,
 };
