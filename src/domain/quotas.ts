@@ -74,19 +74,28 @@ export async function quotaUsage(client: Queryable, tenantId: string, name: Quot
   return Number(rows[0]?.used ?? 0);
 }
 
-export function quotaExceeded(name: QuotaName, used: number, limit: number): AppError {
-  return new AppError(STATUS[name], 'QUOTA_EXCEEDED', `quota ${name} exceeded: ${used} used of ${limit}`, { quota: name, used, limit });
+/** `used` is the usage before the refused request, `requested` what it would have added. */
+export function quotaExceeded(name: QuotaName, used: number, limit: number, requested: number): AppError {
+  return new AppError(STATUS[name], 'QUOTA_EXCEEDED', `quota ${name} exceeded: ${used} used of ${limit}, this request needs ${requested} more`, {
+    quota: name,
+    used,
+    limit,
+    requested,
+  });
 }
 
 /**
- * After the transaction has added what `name` counts: refuses (and so rolls back) when usage is now
- * over the limit. For trainingMinutesPerMonth, which nothing here adds to, it refuses once the month's
- * minutes are used up.
+ * After the transaction has added `added` of what `name` counts: refuses (and so rolls back) when
+ * usage is now over the limit. For trainingMinutesPerMonth, which a request does not add to, it
+ * refuses once the month's minutes are used up.
  */
-export async function requireWithinQuota(client: Queryable, tenantId: string, quotas: Quotas, name: QuotaName): Promise<void> {
-  const used = await quotaUsage(client, tenantId, name);
-  const over = name === 'trainingMinutesPerMonth' ? used >= quotas[name] : used > quotas[name];
-  if (over) throw quotaExceeded(name, used, quotas[name]);
+export async function requireWithinQuota(client: Queryable, tenantId: string, quotas: Quotas, name: QuotaName, added = 1): Promise<void> {
+  const now = await quotaUsage(client, tenantId, name);
+  if (name === 'trainingMinutesPerMonth') {
+    if (now >= quotas[name]) throw quotaExceeded(name, Math.round(now * 100) / 100, quotas[name], 0);
+  } else if (now > quotas[name]) {
+    throw quotaExceeded(name, now - added, quotas[name], added);
+  }
 }
 
 /** Usage against limits, for GET /v1/usage and the admin API. */

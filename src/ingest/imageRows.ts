@@ -26,7 +26,8 @@ const INSERT = `
   SELECT u.id, $1, u.s3_key, u.sha256, u.format, u.width, u.height, u.channels, u.bytes, u.label, u.split, u.original_name
   FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::int[], $9::int[], $10::text[], $11::text[], $12::text[])
     AS u(id, s3_key, sha256, format, width, height, channels, bytes, label, split, original_name)
-  ON CONFLICT (dataset_id, sha256) DO NOTHING`;
+  ON CONFLICT (dataset_id, sha256) DO NOTHING
+  RETURNING bytes`;
 
 /**
  * Inserts the rows, skipping bytes already in the dataset (or repeated in the batch); returns how
@@ -42,18 +43,18 @@ export async function insertImageRows(pool: pg.Pool, datasetId: string, rows: Im
     );
     if (!owner[0]) throw new AppError(404, 'DATASET_NOT_FOUND', `dataset ${datasetId} not found`);
     const added = await insertRows(client, datasetId, rows);
-    if (added > 0) {
+    if (added.count > 0) {
       const quotas = effectiveQuotas(owner[0].quotas);
-      await requireWithinQuota(client, owner[0].id, quotas, 'images');
-      await requireWithinQuota(client, owner[0].id, quotas, 'storageBytes');
+      await requireWithinQuota(client, owner[0].id, quotas, 'images', added.count);
+      await requireWithinQuota(client, owner[0].id, quotas, 'storageBytes', added.bytes);
     }
-    return added;
+    return added.count;
   });
 }
 
-async function insertRows(client: pg.PoolClient, datasetId: string, rows: ImageRow[]): Promise<number> {
+async function insertRows(client: pg.PoolClient, datasetId: string, rows: ImageRow[]): Promise<{ count: number; bytes: number }> {
   const column = <K extends keyof ImageRow>(key: K) => rows.map((r) => r[key]);
-  const { rowCount } = await client.query(INSERT, [
+  const { rows: inserted } = await client.query<{ bytes: number }>(INSERT, [
     datasetId,
     column('id'),
     column('s3Key'),
@@ -67,5 +68,5 @@ async function insertRows(client: pg.PoolClient, datasetId: string, rows: ImageR
     column('split'),
     column('originalName'),
   ]);
-  return rowCount ?? 0;
+  return { count: inserted.length, bytes: inserted.reduce((sum, r) => sum + r.bytes, 0) };
 }
