@@ -18,4 +18,4 @@ export async function nextQueueTag(client: Pick<pg.PoolClient, 'query'>, tenantI
   return Math.max(Number(serving), tenant_last === null ? -Infinity : Number(tenant_last) + 1);
 }
 
-export const priorityOf = (tag: number) => -tag;
+export const priorityOf = (tag: number) => 0 - tag;
