@@ -1,7 +1,7 @@
 // Per-key rate limits (@fastify/rate-limit) on /v1 and /graphql. Counts live in Redis when REDIS_URL
-// is set, so replicas share them, else in this process's memory. Registered after the auth plugin:
-// its hook runs once the key is known, and counts per key id; requests without a valid key never get
-// this far on /v1 (401), and elsewhere count per presented key, or per address without one.
+// is set, so replicas share them, else in this process's memory. Registered after the auth plugin,
+// so on /v1 an invalid key is answered 401 before it is counted. Buckets are named by a hash of the
+// key, never the key.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -13,10 +13,10 @@ import { bearerKey } from './auth.ts';
 
 const LIMITED = (url: string) => url.startsWith('/v1') || url.startsWith('/graphql');
 
+/** One bucket per presented key (REST and GraphQL alike), per address without one. */
 function bucketOf(request: FastifyRequest): string {
-  if (request.principal) return `key:${request.principal.keyId}`;
   const presented = bearerKey(request.headers.authorization);
-  return presented ? `presented:${createHash('sha256').update(presented).digest('hex').slice(0, 32)}` : `ip:${request.ip}`;
+  return presented ? `key:${createHash('sha256').update(`rate-limit:${presented}`).digest('hex').slice(0, 32)}` : `ip:${request.ip}`;
 }
 
 async function limits(app: FastifyInstance, opts: { config: RateLimitConfig }) {
