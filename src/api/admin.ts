@@ -76,9 +76,15 @@ export async function adminRoutes(app: FastifyInstance, { services }: { services
 
   app.post<{ Params: { id: string }; Body: NewKeyRequest }>(
     '/admin/tenants/:id/keys',
-    { schema: { params: tenantParams, body: keyBody } },
+    {
+      schema: { params: tenantParams, body: keyBody },
+      // every field has a default: no body at all is a request for a default key
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
+    },
     async (request, reply) => {
-      const key = await createApiKey(db, request.params.id, request.body ?? {});
+      const key = await createApiKey(db, request.params.id, request.body);
       return reply.status(201).send(key);
     },
   );

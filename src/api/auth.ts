@@ -52,7 +52,9 @@ async function auth(app: FastifyInstance, opts: { db: Db }) {
   app.addHook('onRequest', async (request) => {
     if (!request.url.startsWith('/v1/') && request.url !== '/v1') return;
     request.principal = await requirePrincipal(opts.db, request.headers.authorization);
-    requireScope(request.principal, scopeFor(request.method, request.url));
+    // the matched route's pattern, not the raw URL, decides: an encoded or odd spelling of
+    // /v1/admin that the router still matches must need admin too
+    requireScope(request.principal, scopeFor(request.method, request.routeOptions.url ?? request.url));
   });
 }
 

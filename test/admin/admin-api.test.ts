@@ -168,6 +168,14 @@ describe('admin API', () => {
       assert.equal(row?.hash, hashApiKey(key.secret), 'only the hash is stored');
     });
 
+    it('creates a default key from a POST without a body', async () => {
+      const tenant = await createTenantViaApi('bodiless');
+      const res = await api(env).post(`/v1/admin/tenants/${tenant.id}/keys`).set(env.adminAuth).expect(201);
+      assert.deepEqual(res.body.scopes, ['read', 'write']);
+      assert.equal(res.body.name, 'key');
+      await api(env).get('/v1/datasets').set(bearer(res.body.secret)).expect(200);
+    });
+
     it('creates keys with chosen scopes and an expiry', async () => {
       const tenant = await createTenantViaApi('scoped');
       const expiresAt = new Date(Date.now() + 3600_000).toISOString();

@@ -90,6 +90,15 @@ describe('API key scopes', () => {
     assert.equal(refused.body.data?.datasets ?? null, null);
   });
 
+  it('an encoded spelling of /v1/admin that the router still matches needs admin too', async () => {
+    for (const path of ['/v1/%61dmin/tenants', '/v1/admin/tenants/', '/v1/admin/tenants?limit=1']) {
+      const res = await api(env).get(path).set(env.auth);
+      assertError(res, 403, 'INSUFFICIENT_SCOPE');
+      assert.equal(res.body.error.details.required, 'admin', path);
+    }
+    await api(env).get('/v1/%61dmin/tenants').set(env.adminAuth).expect(200);
+  });
+
   it('an unauthenticated request is 401 before any scope check', async () => {
     assertError(await api(env).get('/v1/admin/tenants'), 401, 'UNAUTHENTICATED');
     assertError(await api(env).delete('/v1/jobs/x').set(bearer('ssk_forged')), 401, 'INVALID_API_KEY');
