@@ -19,6 +19,9 @@ import { thumbnailRoutes } from './api/thumbnails.ts';
 import { uiPlugin } from './ui/plugin.ts';
 import { genReqId, requestIdPlugin } from './api/requestId.ts';
 import { httpMetricsPlugin } from './metrics/http.ts';
+import { rateLimitPlugin } from './api/rateLimit.ts';
+import { adminRoutes } from './api/admin.ts';
+import { usageRoutes } from './api/usage.ts';
 
 export interface AppOptions {
   logger?: boolean | object;
@@ -50,6 +53,7 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   await app.register(openapiPlugin);
   await app.register(healthRoutes, { services });
   await app.register(authPlugin, { keys: services.apiKeys });
+  await app.register(rateLimitPlugin, { config: services.config.rateLimit });
   await app.register(datasetRoutes, { prefix: '/v1', services });
   await app.register(jobRoutes, { prefix: '/v1', services });
   await app.register(artifactRoutes, { prefix: '/v1', services });
@@ -57,6 +61,8 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   await app.register(embeddingRoutes, { prefix: '/v1', services });
   await app.register(evaluationRoutes, { prefix: '/v1', services });
   await app.register(thumbnailRoutes, { prefix: '/v1', services });
+  await app.register(adminRoutes, { prefix: '/v1', services });
+  await app.register(usageRoutes, { prefix: '/v1', services });
   await app.register(graphqlPlugin, { services });
   await app.register(uiPlugin);
   return app;

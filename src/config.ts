@@ -1,6 +1,7 @@
 // Typed configuration from the environment. Anything left unset falls back to the embedded default:
 // no DATABASE_URL → embedded PostgreSQL, no S3_ENDPOINT/S3_BUCKET → a local S3-protocol server.
 import path from 'node:path';
+import { StartupError } from './embedded/startupError.ts';
 
 export interface S3Config {
   /** undefined = AWS's regional endpoint */
@@ -20,7 +21,17 @@ export interface IngestLimits {
   maxFilesPerRequest: number;
 }
 
+export interface RateLimitConfig {
+  /** requests per key per window; 0 turns rate limiting off */
+  max: number;
+  windowMs: number;
+  /** shared counts across replicas; undefined → each process counts in memory */
+  redisUrl?: string;
+}
+
 export interface Config {
+  /** NODE_ENV=production: refuses a weak BOOTSTRAP_API_KEY */
+  production: boolean;
   port: number;
   host: string;
   logLevel: string;
@@ -39,6 +50,7 @@ export interface Config {
   graphiql: boolean;
   /** a standalone worker's GET /metrics listener (the API serves /metrics on its own port) */
   metricsPort: number;
+  rateLimit: RateLimitConfig;
 }
 
 type Env = Record<string, string | undefined>;
@@ -57,10 +69,30 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   return raw === '1' || raw === 'true' || raw === 'yes';
 }
 
+/** A configuration the service refuses to start with; its message says what to change. */
+export class ConfigError extends StartupError {}
+
+// the manifests' placeholder, and a length below which a key is guessable
+const PLACEHOLDER_KEYS = new Set(['change-me']);
+const MIN_PRODUCTION_KEY_LENGTH = 24;
+
+function checkBootstrapKey(key: string | undefined, production: boolean) {
+  if (!production || key === undefined) return;
+  if (PLACEHOLDER_KEYS.has(key)) {
+    throw new ConfigError('BOOTSTRAP_API_KEY is the placeholder "change-me": set a random key of at least 24 characters (e.g. `openssl rand -base64 32`)');
+  }
+  if (key.length < MIN_PRODUCTION_KEY_LENGTH) {
+    throw new ConfigError(`BOOTSTRAP_API_KEY is ${key.length} characters long; in production it must have at least ${MIN_PRODUCTION_KEY_LENGTH}`);
+  }
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const embeddedS3 = !env.S3_ENDPOINT && !env.S3_BUCKET;
   const databaseUrl = env.DATABASE_URL || undefined;
+  const production = env.NODE_ENV === 'production';
+  checkBootstrapKey(env.BOOTSTRAP_API_KEY || undefined, production);
   return {
+    production,
     port: int(env, 'PORT', 8080),
     host: env.HOST || '0.0.0.0',
     logLevel: env.LOG_LEVEL || 'info',
@@ -83,6 +115,11 @@ export function loadConfig(env: Env = process.env): Config {
     graphiql: bool(env, 'GRAPHIQL', env.NODE_ENV !== 'production'),
     metricsPort: int(env, 'METRICS_PORT', 9464),
     probeMaxMatrixBytes: int(env, 'PROBE_MAX_MATRIX_BYTES', 4 * 1024 ** 3),
+    rateLimit: {
+      max: int(env, 'RATE_LIMIT_MAX', 1000),
+      windowMs: int(env, 'RATE_LIMIT_WINDOW_MS', 60_000),
+      redisUrl: env.REDIS_URL || undefined,
+    },
     ingest: {
       maxArchiveBytes: int(env, 'MAX_ARCHIVE_BYTES', 4 * 1024 ** 3),
       maxArchiveEntries: int(env, 'MAX_ARCHIVE_ENTRIES', 1_000_000),

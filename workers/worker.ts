@@ -12,8 +12,10 @@ import { runTraining } from './training/runTraining.ts';
 import { startTaskQueues } from './embedding/queues.ts';
 import { sweepExpiredUploads } from '../src/ingest/directUpload.ts';
 import { startHeartbeat } from '../src/metrics/worker.ts';
+import { collectImageBlobs } from '../src/storage/blobGc.ts';
 
-// how often a worker clears the staging objects of expired direct uploads
+// how often a worker clears the staging objects of expired direct uploads, and image blobs a crashed
+// request left as garbage-collection candidates or under expired leases
 const UPLOAD_SWEEP_INTERVAL_MS = 15 * 60_000;
 
 export interface WorkerOptions {
@@ -66,10 +68,16 @@ export async function startWorker(services: Services, log: Logger, opts: WorkerO
   });
   const stopTasks = await startTaskQueues({ services, log, cache, backend: opts.backend });
   const sweep = () =>
-    sweepExpiredUploads(services).then(
-      (count) => count && log.info({ count }, 'expired direct uploads swept'),
-      (err: unknown) => log.warn({ err }, 'sweeping expired direct uploads failed'),
-    );
+    Promise.all([
+      sweepExpiredUploads(services).then(
+        (count) => count && log.info({ count }, 'expired direct uploads swept'),
+        (err: unknown) => log.warn({ err }, 'sweeping expired direct uploads failed'),
+      ),
+      collectImageBlobs(services).then(
+        (count) => count && log.info({ count }, 'unreferenced image blobs collected'),
+        (err: unknown) => log.warn({ err }, 'collecting unreferenced image blobs failed'),
+      ),
+    ]);
   const sweeper = setInterval(sweep, UPLOAD_SWEEP_INTERVAL_MS).unref();
   void sweep();
   const stopHeartbeat = startHeartbeat(id);

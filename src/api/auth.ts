@@ -1,10 +1,11 @@
 // Bearer-key authentication. Decorates each request with its tenant; every data access below is
-// scoped by that tenant id, so a foreign id simply does not exist (404, never 403).
+// scoped by that tenant id, so a foreign id simply does not exist (404, never 403). Then the scope
+// check: /v1/admin needs `admin`, reads (GET, HEAD) need `read`, everything else needs `write`.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ApiKeyRows } from '../domain/apiKeyCache.ts';
 import { AppError } from '../domain/errors.ts';
-import { authenticate, type Principal } from '../domain/tenants.ts';
+import { authenticate, type Principal, type Scope } from '../domain/tenants.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -23,7 +24,22 @@ export async function requirePrincipal(keys: ApiKeyRows, header: string | undefi
   if (!key) throw new AppError(401, 'UNAUTHENTICATED', 'missing "Authorization: Bearer <api key>" header');
   const principal = await authenticate(keys, key);
   if (!principal) throw new AppError(401, 'INVALID_API_KEY', 'the API key is not valid');
+  if (principal.expiresAt && principal.expiresAt.getTime() <= Date.now()) {
+    throw new AppError(401, 'API_KEY_EXPIRED', `the API key expired at ${principal.expiresAt.toISOString()}`);
+  }
   return principal;
+}
+
+export function requireScope(principal: Principal, scope: Scope): void {
+  if (!principal.scopes.includes(scope)) {
+    throw new AppError(403, 'INSUFFICIENT_SCOPE', `this API key lacks the "${scope}" scope`, { required: scope, scopes: principal.scopes });
+  }
+}
+
+/** The scope a REST request needs. */
+export function scopeFor(method: string, url: string): Scope {
+  if (url === '/v1/admin' || url.startsWith('/v1/admin/') || url.startsWith('/v1/admin?')) return 'admin';
+  return method === 'GET' || method === 'HEAD' ? 'read' : 'write';
 }
 
 export function tenantOf(request: FastifyRequest): string {
@@ -36,6 +52,9 @@ async function auth(app: FastifyInstance, opts: { keys: ApiKeyRows }) {
   app.addHook('onRequest', async (request) => {
     if (!request.url.startsWith('/v1/') && request.url !== '/v1') return;
     request.principal = await requirePrincipal(opts.keys, request.headers.authorization);
+    // the matched route's pattern, not the raw URL, decides: an encoded or odd spelling of
+    // /v1/admin that the router still matches must need admin too
+    requireScope(request.principal, scopeFor(request.method, request.routeOptions.url ?? request.url));
   });
 }
 

@@ -75,7 +75,7 @@ export async function datasetRoutes(app: FastifyInstance, opts: { services: Serv
         },
       },
     },
-    async (request, reply) => reply.status(201).send(await createDataset(db, tenantOf(request), request.body)),
+    async (request, reply) => reply.status(201).send(await createDataset(opts.services, tenantOf(request), request.body)),
   );
 
   app.get<{ Querystring: { limit: number; cursor?: string } }>(
@@ -89,9 +89,7 @@ export async function datasetRoutes(app: FastifyInstance, opts: { services: Serv
   );
 
   app.delete<{ Params: { id: string } }>('/datasets/:id', { schema: { params: idParams } }, async (request, reply) => {
-    await deleteDataset(db, tenantOf(request), request.params.id);
-    // staged direct uploads are the dataset's own; image blobs are shared by content and stay
-    await blobs.deletePrefix(`uploads/${request.params.id}/`); // keys.uploadStaging's dataset level
+    await deleteDataset(opts.services, tenantOf(request), request.params.id);
     return reply.status(204).send();
   });
 

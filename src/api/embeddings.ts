@@ -16,6 +16,7 @@ import { NeighborScanner } from '../serving/neighborScanner.ts';
 import { ModelCache } from '../hosting/modelCache.ts';
 import { jobTrainingConfig } from '../domain/trainingConfig.ts';
 import { openFrozenModel } from '../hosting/frozenModel.ts';
+import { deleteEmbeddingSet } from '../domain/deletion.ts';
 
 const id = { type: 'string', minLength: 1, maxLength: 200 } as const;
 const idParams = { type: 'object', required: ['id'], properties: { id } } as const;
@@ -61,6 +62,11 @@ export async function embeddingRoutes(app: FastifyInstance, { services }: { serv
   app.get<{ Params: { id: string } }>('/embeddings/:id', { schema: { params: idParams } }, async (request) =>
     embeddingSetView(await getEmbeddingSet(db, tenantOf(request), request.params.id)),
   );
+
+  app.delete<{ Params: { id: string } }>('/embeddings/:id', { schema: { params: idParams } }, async (request, reply) => {
+    await deleteEmbeddingSet(services, tenantOf(request), request.params.id);
+    return reply.status(204).send();
+  });
 
   app.get<{ Params: { id: string }; Querystring: { format: 'npy' | 'json' | 'csv'; cursor?: string; limit: number } }>(
     '/embeddings/:id/vectors',

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
 import { tenantOf } from './auth.ts';
+import { deleteEvaluation } from '../domain/deletion.ts';
 import { BASELINES, evaluationView, getEvaluation, requestLinearProbe, type LinearProbeRequest } from '../domain/evaluations.ts';
 
 const id = { type: 'string', minLength: 1, maxLength: 200 } as const;
@@ -35,4 +36,9 @@ export async function evaluationRoutes(app: FastifyInstance, { services }: { ser
   app.get<{ Params: { id: string } }>('/evaluations/:id', { schema: { params: idParams } }, async (request) =>
     evaluationView(await getEvaluation(services.db, tenantOf(request), request.params.id)),
   );
+
+  app.delete<{ Params: { id: string } }>('/evaluations/:id', { schema: { params: idParams } }, async (request, reply) => {
+    await deleteEvaluation(services, tenantOf(request), request.params.id);
+    return reply.status(204).send();
+  });
 }

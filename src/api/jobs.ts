@@ -15,6 +15,7 @@ import {
   type CreateJobRequest,
   type JobStatus,
 } from '../domain/jobs.ts';
+import { deleteJob } from '../domain/deletion.ts';
 
 const idParams = {
   type: 'object',
@@ -115,6 +116,12 @@ export async function jobRoutes(app: FastifyInstance, { services }: { services: 
     const { job, immediate } = await cancelJob(services, tenantOf(request), request.params.id);
     // 200: cancelled now; 202: a running job was asked to stop and its worker will confirm
     return reply.status(immediate ? 200 : 202).send(jobView(job));
+  });
+
+  // cancels first (waiting for a running job's worker to stop), then removes everything the job made
+  app.delete<{ Params: { id: string } }>('/jobs/:id', { schema: { params: idParams } }, async (request, reply) => {
+    await deleteJob(services, tenantOf(request), request.params.id);
+    return reply.status(204).send();
   });
 
   app.get<{ Params: { id: string }; Querystring: { since?: number; limit: number } }>(

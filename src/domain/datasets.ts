@@ -2,9 +2,14 @@
 // behaves exactly like an unknown one (404 DATASET_NOT_FOUND).
 import type pg from 'pg';
 import type { Db } from '../db/client.ts';
+import { NOW_UTC, withTransaction } from '../db/transaction.ts';
+import { collectImageBlobs, markDatasetBlobs } from '../storage/blobGc.ts';
+import type { BlobStore } from '../storage/s3.ts';
+import { keys } from '../storage/keys.ts';
 import { AppError, badRequest, conflict, notFound } from './errors.ts';
 import { newId } from './ids.ts';
 import { afterCursor, decodeIdCursor, encodeIdCursor, PAGE_ORDER, toPage } from './cursor.ts';
+import { lockTenant, requireWithinQuota } from './quotas.ts';
 
 export interface Page {
   limit: number;
@@ -13,11 +18,18 @@ export interface Page {
 
 const datasetFields = { id: true, name: true, description: true, createdAt: true, updatedAt: true } as const;
 
-export async function createDataset(db: Db, tenantId: string, input: { name: string; description?: string | null }) {
-  return db.dataset.create({
-    data: { id: newId('ds'), tenantId, name: input.name, description: input.description ?? null },
-    select: datasetFields,
+/** Refused with 403 QUOTA_EXCEEDED when the tenant has as many datasets as its quota allows. */
+export async function createDataset(deps: { db: Db; pool: pg.Pool }, tenantId: string, input: { name: string; description?: string | null }) {
+  const id = newId('ds');
+  await withTransaction(deps.pool, async (client) => {
+    const quotas = await lockTenant(client, tenantId);
+    await client.query(
+      `INSERT INTO datasets (id, tenant_id, name, description, created_at, updated_at) VALUES ($1, $2, $3, $4, ${NOW_UTC}, ${NOW_UTC})`,
+      [id, tenantId, input.name, input.description ?? null],
+    );
+    await requireWithinQuota(client, tenantId, quotas, 'datasets');
   });
+  return getDataset(deps.db, tenantId, id);
 }
 
 export async function getDataset(db: Db, tenantId: string, id: string) {
@@ -82,21 +94,28 @@ export async function listImages(db: Db, tenantId: string, datasetId: string, pa
 const ACTIVE_JOB_STATUSES = ['queued', 'running'];
 
 /**
- * Deletes the dataset, its image rows and uploads (cascade). Refused while a queued or running job
- * uses it. Content-addressed image blobs stay: other datasets may share them. The dataset row is
+ * Deletes the dataset, its image rows and uploads (cascade), its staged direct uploads, and the image
+ * blobs no other dataset shares. Refused while a queued or running job uses it. The dataset row is
  * locked FOR UPDATE while the jobs are counted: job creation locks it FOR SHARE (lockDatasetForJob),
  * so a job cannot appear between the count and the delete.
  */
-export async function deleteDataset(db: Db, tenantId: string, id: string): Promise<void> {
-  await db.$transaction(async (tx) => {
-    const locked = await tx.$queryRaw<unknown[]>`SELECT id FROM datasets WHERE id = ${id} AND tenant_id = ${tenantId} FOR UPDATE`;
-    if (locked.length === 0) throw notFound('dataset', id);
-    const activeJobs = await tx.job.count({ where: { datasetId: id, status: { in: ACTIVE_JOB_STATUSES } } });
+export async function deleteDataset(deps: { pool: pg.Pool; blobs: BlobStore }, tenantId: string, id: string): Promise<void> {
+  await withTransaction(deps.pool, async (client) => {
+    const locked = await client.query('SELECT id FROM datasets WHERE id = $1 AND tenant_id = $2 FOR UPDATE', [id, tenantId]);
+    if (locked.rowCount === 0) throw notFound('dataset', id);
+    const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM jobs WHERE dataset_id = $1 AND status = ANY($2::text[])', [
+      id,
+      ACTIVE_JOB_STATUSES,
+    ]);
+    const activeJobs = rows[0]!.n;
     if (activeJobs > 0) {
       throw conflict('DATASET_IN_USE', `dataset ${id} is used by ${activeJobs} queued or running job(s)`, { activeJobs });
     }
-    await tx.dataset.deleteMany({ where: { id, tenantId } });
+    await markDatasetBlobs(client, [id]);
+    await client.query('DELETE FROM datasets WHERE id = $1', [id]);
   });
+  await deps.blobs.deletePrefix(keys.datasetUploadsPrefix(id));
+  await collectImageBlobs(deps);
 }
 
 /**

@@ -10,6 +10,7 @@ import { describeDataset } from './datasets.ts';
 import { AppError, notFound } from './errors.ts';
 import { newId } from './ids.ts';
 import { getJob } from './jobs.ts';
+import { lockTenant, requireWithinQuota } from './quotas.ts';
 
 /** Lifecycle of embedding sets and evaluations (a job's, minus cancellation). */
 const TASK_STATUSES = ['queued', 'running', 'succeeded', 'failed'] as const;
@@ -70,6 +71,7 @@ export async function requestEmbeddings(
   const { checkpoint } = await modelCheckpoint(deps.db, tenantId, jobId, request.checkpoint);
   await requireDataset(deps.db, tenantId, request.datasetId);
   const { id, created } = await withTransaction(deps.pool, async (client) => {
+    const quotas = await lockTenant(client, tenantId);
     const inserted = await client.query<{ id: string }>(
       `INSERT INTO embedding_sets (id, tenant_id, job_id, checkpoint_id, dataset_id, status, created_at)
        VALUES ($1, $2, $3, $4, $5, 'queued', ${NOW_UTC})
@@ -77,6 +79,7 @@ export async function requestEmbeddings(
       [newId('emb'), tenantId, jobId, checkpoint.id, request.datasetId],
     );
     if (inserted.rows[0]) {
+      await requireWithinQuota(client, tenantId, quotas, 'concurrentTasks');
       await enqueue(deps.boss, QUEUES.embed, { id: inserted.rows[0].id }, client);
       return { id: inserted.rows[0].id, created: true };
     }
@@ -87,6 +90,7 @@ export async function requestEmbeddings(
     // a failed set is the only one worth computing again
     if (rows[0].status === 'failed') {
       await client.query(`UPDATE embedding_sets SET status = 'queued', error = NULL, started_at = NULL, finished_at = NULL WHERE id = $1`, [rows[0].id]);
+      await requireWithinQuota(client, tenantId, quotas, 'concurrentTasks');
       await enqueue(deps.boss, QUEUES.embed, { id: rows[0].id }, client);
     }
     return { id: rows[0].id, created: false };

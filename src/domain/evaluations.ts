@@ -14,6 +14,7 @@ import { probeOverBudget } from '../probe/budget.ts';
 import { BASELINES, type Baseline } from '../probe/baselines.ts';
 
 export { BASELINES, type Baseline };
+import { lockTenant, requireWithinQuota } from './quotas.ts';
 
 
 export interface LinearProbeRequest {
@@ -112,11 +113,13 @@ export async function requestLinearProbe(deps: Pick<Services, 'db' | 'pool' | 'b
   if (over) throw new AppError(422, 'PROBE_TOO_LARGE', over.message, { bytes: over.bytes, limitBytes: over.limitBytes });
   const id = newId('eval');
   await withTransaction(deps.pool, async (client) => {
+    const quotas = await lockTenant(client, tenantId);
     await client.query(
       `INSERT INTO evaluations (id, tenant_id, job_id, checkpoint_id, train_dataset_id, test_dataset_id, request, status, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', ${NOW_UTC})`,
       [id, tenantId, jobId, checkpoint.id, spec.trainDatasetId, spec.testDatasetId, JSON.stringify(spec)],
     );
+    await requireWithinQuota(client, tenantId, quotas, 'concurrentTasks');
     await enqueue(deps.boss, QUEUES.probe, { id }, client);
   });
   return getEvaluation(deps.db, tenantId, id);

@@ -14,6 +14,8 @@ import { resolveTrainingConfig } from './trainingConfig.ts';
 import { lockDatasetForJob } from './datasets.ts';
 import { datasetShape, withDataDefaults } from './dataDefaults.ts';
 import { NOW_UTC, withTransaction } from '../db/transaction.ts';
+import { lockTenant, requireWithinQuota } from './quotas.ts';
+import { nextQueueTag, priorityOf } from '../queue/fairness.ts';
 
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
@@ -99,6 +101,8 @@ export async function createJob(
   const id = newId('job');
   try {
     await withTransaction(deps.pool, async (client) => {
+      const quotas = await lockTenant(client, tenantId);
+      await requireWithinQuota(client, tenantId, quotas, 'trainingMinutesPerMonth');
       // the FOR SHARE lock keeps the dataset from being deleted under the job; image_seq_max
       // snapshots it, so images uploaded later do not change what the job trains on
       const { seqMax: imageSeqMax, imageCount } = await lockDatasetForJob(client, tenantId, request.datasetId);
@@ -109,13 +113,15 @@ export async function createJob(
           batchSize: resolved.config.batchSize,
         });
       }
-      const queueJobId = await enqueue(deps.boss, QUEUES.train, { id }, client);
+      const tag = await nextQueueTag(client, tenantId);
+      const queueJobId = await enqueue(deps.boss, QUEUES.train, { id }, client, priorityOf(tag));
       await client.query(
         `INSERT INTO jobs (id, tenant_id, dataset_id, config, status, idempotency_key, request_hash, queue_job_id,
-                           image_seq_max, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, ${NOW_UTC}, ${NOW_UTC})`,
-        [id, tenantId, request.datasetId, JSON.stringify(resolved.config), idempotencyKey ?? null, requestHash, queueJobId, imageSeqMax],
+                           image_seq_max, queue_tag, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, $9, ${NOW_UTC}, ${NOW_UTC})`,
+        [id, tenantId, request.datasetId, JSON.stringify(resolved.config), idempotencyKey ?? null, requestHash, queueJobId, imageSeqMax, tag],
       );
+      await requireWithinQuota(client, tenantId, quotas, 'activeJobs');
       await deps.events.notify(id, client);
     });
   } catch (err) {

@@ -3,7 +3,7 @@
 // WebSocket) or the upgrade request's header. It is checked once per operation, on first use, so
 // introspection (GraphiQL) works without a key.
 import type { ApiKeyRows } from '../domain/apiKeyCache.ts';
-import { requirePrincipal } from '../api/auth.ts';
+import { requirePrincipal, requireScope } from '../api/auth.ts';
 import type { Principal } from '../domain/tenants.ts';
 
 export interface AuthContext {
@@ -16,7 +16,8 @@ declare module 'mercurius' {
 }
 
 export async function tenantIdOf(keys: ApiKeyRows, ctx: AuthContext): Promise<string> {
-  ctx.principal ??= requirePrincipal(keys, ctx.authorization);
+  // GraphQL only reads: every operation needs the `read` scope
+  ctx.principal ??= requirePrincipal(keys, ctx.authorization).then((p) => (requireScope(p, 'read'), p));
   return (await ctx.principal).tenantId;
 }
 

@@ -1,7 +1,11 @@
 // Batched image-row insert in plain SQL. Prisma 6's createMany (client engine) was measured keeping
 // ~2.5 MB of heap per 500-row call for good (bench/ingest.ts ran out of a 96 MB heap on 10k images),
-// so the hot ingest path uses one constant statement over unnest()ed arrays instead.
+// so the hot ingest path uses one constant statement over unnest()ed arrays instead. A batch goes in
+// whole or not at all: the tenant's image and storage quotas are checked in the same transaction.
 import type pg from 'pg';
+import { withTransaction } from '../db/transaction.ts';
+import { AppError } from '../domain/errors.ts';
+import { effectiveQuotas, requireWithinQuota } from '../domain/quotas.ts';
 
 export interface ImageRow {
   id: string;
@@ -22,12 +26,35 @@ const INSERT = `
   SELECT u.id, $1, u.s3_key, u.sha256, u.format, u.width, u.height, u.channels, u.bytes, u.label, u.split, u.original_name
   FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::int[], $9::int[], $10::text[], $11::text[], $12::text[])
     AS u(id, s3_key, sha256, format, width, height, channels, bytes, label, split, original_name)
-  ON CONFLICT (dataset_id, sha256) DO NOTHING`;
+  ON CONFLICT (dataset_id, sha256) DO NOTHING
+  RETURNING bytes`;
 
-/** Inserts the rows, skipping bytes already in the dataset (or repeated in the batch); returns how many went in. */
+/**
+ * Inserts the rows, skipping bytes already in the dataset (or repeated in the batch); returns how
+ * many went in. Refuses the whole batch (403 QUOTA_EXCEEDED) when it would take the tenant over its
+ * image or storage quota.
+ */
 export async function insertImageRows(pool: pg.Pool, datasetId: string, rows: ImageRow[]): Promise<number> {
+  return withTransaction(pool, async (client) => {
+    // the tenant's row lock serialises this tenant's batches, so the quota counts stay true
+    const { rows: owner } = await client.query<{ id: string; quotas: unknown }>(
+      'SELECT t.id, t.quotas FROM tenants t JOIN datasets d ON d.tenant_id = t.id WHERE d.id = $1 FOR UPDATE OF t',
+      [datasetId],
+    );
+    if (!owner[0]) throw new AppError(404, 'DATASET_NOT_FOUND', `dataset ${datasetId} not found`);
+    const added = await insertRows(client, datasetId, rows);
+    if (added.count > 0) {
+      const quotas = effectiveQuotas(owner[0].quotas);
+      await requireWithinQuota(client, owner[0].id, quotas, 'images', added.count);
+      await requireWithinQuota(client, owner[0].id, quotas, 'storageBytes', added.bytes);
+    }
+    return added.count;
+  });
+}
+
+async function insertRows(client: pg.PoolClient, datasetId: string, rows: ImageRow[]): Promise<{ count: number; bytes: number }> {
   const column = <K extends keyof ImageRow>(key: K) => rows.map((r) => r[key]);
-  const { rowCount } = await pool.query(INSERT, [
+  const { rows: inserted } = await client.query<{ bytes: number }>(INSERT, [
     datasetId,
     column('id'),
     column('s3Key'),
@@ -41,5 +68,5 @@ export async function insertImageRows(pool: pg.Pool, datasetId: string, rows: Im
     column('split'),
     column('originalName'),
   ]);
-  return rowCount ?? 0;
+  return { count: inserted.length, bytes: inserted.reduce((sum, r) => sum + r.bytes, 0) };
 }

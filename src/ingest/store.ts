@@ -9,6 +9,7 @@ import { AppError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import type { BlobStore } from '../storage/s3.ts';
 import { keys } from '../storage/keys.ts';
+import { blobLeases, collectImageBlobs } from '../storage/blobGc.ts';
 import { CONTENT_TYPES, probeImage } from './imageProbe.ts';
 import type { PlacedImage } from './imagePath.ts';
 import { insertImageRows, type ImageRow } from './imageRows.ts';
@@ -45,9 +46,12 @@ export interface ImageSink {
 function createSink(deps: IngestDeps, datasetId: string) {
   const result: IngestResult = { added: 0, duplicates: 0, skipped: [], skippedCount: 0 };
   const slots = new Limiter(MAX_TASKS, MAX_BYTES);
+  const leases = blobLeases(deps.pool);
   const inFlight = new Set<Promise<void>>();
   let rows: ImageRow[] = [];
   let failure: unknown;
+  // a batch was refused (quota): its blobs are in S3 without rows
+  let refused = false;
 
   const skip = (name: string, reason: SkipReason) => {
     result.skippedCount += 1;
@@ -60,7 +64,16 @@ function createSink(deps: IngestDeps, datasetId: string) {
     rows = [];
     // the (datasetId, sha256) unique key turns files already in the dataset, or earlier in this
     // batch, into duplicates
-    const count = await insertImageRows(deps.pool, datasetId, batch);
+    const shas = batch.map((r) => r.sha256);
+    let count: number;
+    try {
+      count = await insertImageRows(deps.pool, datasetId, batch);
+    } catch (err) {
+      refused = true;
+      await leases.release(shas, false);
+      throw err;
+    }
+    await leases.release(shas, true);
     result.added += count;
     result.duplicates += batch.length - count;
   }
@@ -70,6 +83,8 @@ function createSink(deps: IngestDeps, datasetId: string) {
     if (!probe.ok) return skip(image.name, probe.reason);
     const sha256 = createHash('sha256').update(data).digest('hex');
     const s3Key = keys.image(sha256);
+    // the lease keeps the garbage collector off this blob until its row is written
+    await leases.take(sha256);
     // identical bytes have identical keys, so re-putting an existing blob is harmless; duplicates
     // are found by the insert, not by remembering hashes, so memory stays flat however long the feed
     await deps.blobs.put(s3Key, data, CONTENT_TYPES[probe.format]);
@@ -119,28 +134,42 @@ function createSink(deps: IngestDeps, datasetId: string) {
     return result;
   }
 
-  return { sink, settle };
+  /** After settle, success or not: blobs put whose rows were never written are collected. */
+  async function cleanUp() {
+    rows = [];
+    const orphans = leases.held;
+    await leases.releaseRest();
+    if (orphans || refused) await collectImageBlobs(deps);
+  }
+
+  return { sink, settle, cleanUp, result };
 }
 
 /**
- * Runs one ingest request. Files stored before a limit or a malformed source stopped the feed stay
- * in the dataset: the error (413, 400) carries the counts so far in its details.
+ * Runs one ingest request. Files stored before a limit, a quota or a malformed source stopped the
+ * feed stay in the dataset: the error (413, 403, 400) carries the counts so far in its details.
  */
 export async function runIngest(
   deps: IngestDeps,
   datasetId: string,
   feed: (sink: ImageSink) => Promise<void>,
 ): Promise<IngestResult> {
-  const { sink, settle } = createSink(deps, datasetId);
+  const { sink, settle, cleanUp, result } = createSink(deps, datasetId);
   try {
-    await feed(sink);
+    try {
+      await feed(sink);
+    } catch (err) {
+      await settle().catch(() => undefined);
+      throw err;
+    }
+    return await settle();
   } catch (err) {
-    const partial = await settle().catch(() => undefined);
-    if (err instanceof AppError && partial) {
+    if (err instanceof AppError) {
       const details = typeof err.details === 'object' && err.details ? err.details : {};
-      throw new AppError(err.statusCode, err.code, err.message, { ...details, ...partial });
+      throw new AppError(err.statusCode, err.code, err.message, { ...details, ...result });
     }
     throw err;
+  } finally {
+    await cleanUp();
   }
-  return settle();
 }

@@ -55,8 +55,9 @@ export function inTransaction(client: pg.PoolClient) {
   return { db: { executeSql: (text: string, values?: unknown[]) => client.query(text, values as unknown[]) } };
 }
 
-export async function enqueue(boss: PgBoss, queue: QueueName, message: QueueMessage, client?: pg.PoolClient) {
-  const id = await boss.send(queue, message, client ? inTransaction(client) : undefined);
+/** `priority`: higher is served first (pg-boss orders by priority, then age); see fairness.ts. */
+export async function enqueue(boss: PgBoss, queue: QueueName, message: QueueMessage, client?: pg.PoolClient, priority?: number) {
+  const id = await boss.send(queue, message, { ...(client && inTransaction(client)), ...(priority !== undefined && { priority }) });
   if (!id) throw new Error(`queue ${queue} refused message for ${message.id}`);
   return id;
 }

@@ -6,6 +6,10 @@ export const keys = {
   /** where a tenant puts objects for POST /v1/datasets/{id}/import (src/ingest/prefixImport.ts) */
   importNamespace: (tenantId: string) => `imports/${tenantId}/`,
   uploadPrefix: (datasetId: string, uploadId: string) => `uploads/${datasetId}/${uploadId}/`,
+  /** every staged upload of a dataset */
+  datasetUploadsPrefix: (datasetId: string) => `uploads/${datasetId}/`,
+  /** every object of a job: checkpoints and the exported model */
+  jobPrefix: (jobId: string) => `jobs/${jobId}/`,
   checkpoint: (jobId: string, epoch: number, step: number, final: boolean) =>
     `jobs/${jobId}/checkpoints/${final ? 'final' : `epoch-${String(epoch).padStart(4, '0')}-step-${String(step).padStart(8, '0')}`}.ckpt`,
   /** the final backbone as a tfjs-layers model: `model.json` and `weights.bin` */
@@ -14,4 +18,5 @@ export const keys = {
   backboneExport: (jobId: string, checkpointId: string, extension: string) => `jobs/${jobId}/exports/${checkpointId}.${extension}`,
   embeddingVectors: (setId: string) => `embeddings/${setId}/vectors.npy`,
   embeddingRows: (setId: string) => `embeddings/${setId}/rows.json`,
+  embeddingPrefix: (setId: string) => `embeddings/${setId}/`,
 };
