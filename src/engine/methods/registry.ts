@@ -3,9 +3,13 @@ import type { EngineConfig } from '../config.ts';
 import type { MethodName } from './settings.ts';
 import type { MethodFactory, TrainingMethod } from './method.ts';
 import { createSimSiam } from './simsiam.ts';
+import { createByol } from './byol.ts';
+import { createSwAV } from './swav.ts';
 
 const FACTORIES: { [M in MethodName]: MethodFactory<M> } = {
   simsiam: createSimSiam,
+  byol: createByol,
+  swav: createSwAV,
 };
 
 export function createMethod(config: EngineConfig, datasetSize: number): TrainingMethod {
