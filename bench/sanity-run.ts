@@ -74,6 +74,7 @@ const resolved = resolveTrainingConfig({
 });
 if (!('config' in resolved)) throw new Error(JSON.stringify(resolved.issues));
 const cfg = resolved.config;
+if (cfg.method !== 'simsiam') throw new Error('sanity-run trains simsiam');
 const n = train.images.shape[0];
 const stepsPerEpoch = Math.floor(n / cfg.batchSize);
 const trainer = new Trainer(cfg, stepsPerEpoch);

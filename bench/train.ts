@@ -1,6 +1,6 @@
 // Training-step benchmark of the engine's Trainer (augmentation + both views forward and backward +
 // SGD update) on random uint8 images. Prints ONE JSON line; one image = both of its views.
-//   npm run bench:train -- --backbone resnet-tiny --image-size 28 --channels 1 --batch-size 128 --steps 20 [--backend wasm|cpu]
+//   npm run bench:train -- [--method byol] --backbone resnet-tiny --image-size 28 --channels 1 --batch-size 128 --steps 20 [--backend wasm|cpu]
 // --kernels picks the wasm kernel set: native (the default where the native pack is built:
 // oneDNN convolutions and sgemm, fused batch norm and SGD; threads: OMP_NUM_THREADS), wasm (our wasm
 // kernels only), filter-only (the "before" figure: wasm's own kernels everywhere except the filter
@@ -16,6 +16,7 @@ import { median } from './stats.ts';
 
 const { values: args } = parseArgs({
   options: {
+    method: { type: 'string', default: 'simsiam' },
     backbone: { type: 'string', default: 'resnet-tiny' },
     'image-size': { type: 'string', default: '28' },
     channels: { type: 'string', default: '1' },
@@ -32,6 +33,7 @@ const { values: args } = parseArgs({
 
 const optional = (name: string) => (args[name as keyof typeof args] === undefined ? {} : { [name.replace(/-(.)/g, (_, c: string) => c.toUpperCase())]: Number(args[name as keyof typeof args]) });
 const resolved = resolveTrainingConfig({
+  method: args.method,
   backbone: args.backbone,
   imageSize: Number(args['image-size']),
   channels: Number(args.channels),
@@ -99,13 +101,14 @@ console.log(JSON.stringify({
   backend,
   threads,
   kernels: backend === 'wasm' ? args.kernels : undefined,
+  method: config.method,
   backbone: config.backbone,
   imageSize,
   channels,
   batchSize,
   projectorDim: config.projectorDim,
-  predictorHiddenDim: config.predictorHiddenDim,
-  projectorLayers: config.projectorLayers,
+  predictorHiddenDim: 'predictorHiddenDim' in config ? config.predictorHiddenDim : undefined,
+  projectorLayers: 'projectorLayers' in config ? config.projectorLayers : undefined,
   steps,
   medianStepMs: round(medianStepMs),
   medianStepCpuMs: round(median(stepCpuMs)),
