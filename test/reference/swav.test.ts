@@ -23,8 +23,8 @@ const cases: Array<[string, Record<string, unknown>, number]> = [
   ['queue filling (not used yet)', { queueLength: 12, queueStartEpoch: 0 }, 1],
   ['queue full (used by Sinkhorn, shifted)', { queueLength: 12, queueStartEpoch: 0 }, 3],
   ['queue starting at epoch 1', { queueLength: 6, queueStartEpoch: 1 }, 5],
-  ['multi-crop: 2 small crops of 6 px', { smallCrops: 2, smallCropSize: 6 }, 4],
-  ['multi-crop with a full queue', { smallCrops: 1, queueLength: 6, queueStartEpoch: 0 }, 2],
+  ['multi-crop: 2 small crops of 8 px beside 10 px ones', { imageSize: 10, smallCrops: 2, smallCropSize: 8 }, 4],
+  ['multi-crop with a full queue', { imageSize: 10, smallCrops: 1, smallCropSize: 8, queueLength: 6, queueStartEpoch: 0 }, 2],
 ];
 
 for (const [name, overrides, warmupSteps] of cases) {
@@ -61,10 +61,11 @@ test('sinkhorn: codes are a distribution per sample with an equal share per prot
 });
 
 test('swav: multi-crop draws the small views at their size', () => {
-  const cfg = config({ smallCrops: 3, smallCropSize: 6 }) as MethodConfig<'swav'>;
+  const cfg = config({ imageSize: 12, smallCrops: 3 }) as MethodConfig<'swav'>;
   const trainer = new Trainer(cfg, 2);
-  const views = augmentViews(randomImages(4, 10, 1), cfg, new Prng(1), trainer.method.views);
-  assert.deepEqual(views.map((v) => v.shape[1]), [8, 8, 6, 6, 6]);
+  const views = augmentViews(randomImages(4, 14, 1), cfg, new Prng(1), trainer.method.views);
+  assert.equal(cfg.smallCropSize, 8, 'the default: 96/224 of imageSize, at least 8');
+  assert.deepEqual(views.map((v) => v.shape[1]), [12, 12, 8, 8, 8]);
   tf.dispose(views);
   trainer.dispose();
 });
