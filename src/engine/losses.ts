@@ -1,5 +1,6 @@
 // SimSiam objective L = D(p1, sg(z2))/2 + D(p2, sg(z1))/2 (paper eq. 4) and the ablations of its
 // tables: no stop-gradient, asymmetric loss, cross-entropy similarity.
+// Also BYOL's normalised regression loss and SwAV's Sinkhorn-Knopp codes.
 import * as tf from '@tensorflow/tfjs';
 import { l2Normalize } from './normalize.ts';
 
