@@ -9,8 +9,8 @@ import { gunzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { booleanFlag } from './flags.ts';
-import { type TrainingConfig, resolveTrainingConfig } from '../src/domain/trainingConfig.ts';
-import { type BackendName, type ImageBatch, type MethodConfig, Prng, Trainer, initBackend, knnAccuracy } from '../src/engine/index.ts';
+import { resolveTrainingConfig } from '../src/domain/trainingConfig.ts';
+import { type BackendName, type ImageBatch, Prng, Trainer, initBackend, knnAccuracy } from '../src/engine/index.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -73,8 +73,8 @@ const resolved = resolveTrainingConfig({
   predictor: args.predictor, bn: booleanFlag('projector-output-bn', args['projector-output-bn']) ? 'default' : 'hidden-only',
 });
 if (!('config' in resolved)) throw new Error(JSON.stringify(resolved.issues));
-// a SimSiam run: its own fields are read below
-const cfg = resolved.config as MethodConfig<'simsiam'> & TrainingConfig;
+const cfg = resolved.config;
+if (cfg.method !== 'simsiam') throw new Error('sanity-run trains simsiam');
 const n = train.images.shape[0];
 const stepsPerEpoch = Math.floor(n / cfg.batchSize);
 const trainer = new Trainer(cfg, stepsPerEpoch);

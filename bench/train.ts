@@ -1,6 +1,6 @@
 // Training-step benchmark of the engine's Trainer (augmentation + both views forward and backward +
 // SGD update) on random uint8 images. Prints ONE JSON line; one image = both of its views.
-//   npm run bench:train -- [--method simclr] --backbone resnet-tiny --image-size 28 --channels 1 --batch-size 128 --steps 20 [--backend wasm|cpu]
+//   npm run bench:train -- [--method simclr|moco-v2|byol|swav] --backbone resnet-tiny --image-size 28 --channels 1 --batch-size 128 --steps 20 [--backend wasm|cpu]
 // --kernels picks the wasm kernel set: native (the default where the native pack is built:
 // oneDNN convolutions and sgemm, fused batch norm and SGD; threads: OMP_NUM_THREADS), wasm (our wasm
 // kernels only), filter-only (the "before" figure: wasm's own kernels everywhere except the filter
@@ -107,8 +107,8 @@ console.log(JSON.stringify({
   channels,
   batchSize,
   projectorDim: config.projectorDim,
-  predictorHiddenDim: config.method === 'simsiam' ? config.predictorHiddenDim : undefined,
-  projectorLayers: config.method === 'simsiam' ? config.projectorLayers : undefined,
+  predictorHiddenDim: 'predictorHiddenDim' in config ? config.predictorHiddenDim : undefined,
+  projectorLayers: 'projectorLayers' in config ? config.projectorLayers : undefined,
   steps,
   medianStepMs: round(medianStepMs),
   medianStepCpuMs: round(median(stepCpuMs)),

@@ -58,6 +58,8 @@ def main(src, dst):
         method.after_step(params, cfg, state, ctx)
     out.update({'param/' + n: p for n, p in params.items()})
     out.update({'momentum/' + n: optimizer.state[params[n]]['momentum_buffer'] for n in names if params[n] in optimizer.state})
+    # a parameter the optimizer skipped (frozen at this step) keeps the buffer it had
+    out.update({'momentum/' + n: tensors['momentum/' + n] for n in names if 'momentum/' + n not in out and 'momentum/' + n in tensors})
     out.update({'state/' + n: s for n, s in state.items()})
     bundle.write(dst, {'loss': loss.item()}, out)
 

@@ -1,5 +1,6 @@
 // SimSiam objective L = D(p1, sg(z2))/2 + D(p2, sg(z1))/2 (paper eq. 4) and the ablations of its
 // tables: no stop-gradient, asymmetric loss, cross-entropy similarity.
+// Also BYOL's normalised regression loss and SwAV's Sinkhorn-Knopp codes.
 import * as tf from '@tensorflow/tfjs';
 import { l2Normalize } from './normalize.ts';
 
@@ -68,4 +69,28 @@ export function infoNce(q: tf.Tensor2D, k: tf.Tensor2D, negatives: tf.Tensor2D, 
   const positive = tf.sum(tf.mul(q, k), 1, true);
   const logits = tf.div(tf.concat([positive, tf.matMul(q, negatives, false, true)], 1), temperature) as tf.Tensor2D;
   return softmaxCrossEntropy(logits, tf.reshape(tf.div(positive, temperature), [-1]) as tf.Tensor1D);
+}
+
+/** BYOL's regression loss ||p/|p| - t/|t| ||^2 = 2 - 2 cos(p, t), averaged over the batch; `t` is a
+ * target (no gradient flows into it). */
+export function normalizedSquaredError(p: tf.Tensor2D, t: tf.Tensor2D): tf.Scalar {
+  return tf.sub(2, tf.mul(tf.mean(tf.sum(tf.mul(l2Normalize(p, EPS), l2Normalize(stopGradient(t), EPS)), 1)), 2)) as tf.Scalar;
+}
+
+/** Sinkhorn-Knopp (SwAV, Caron et al. 2020, after Cuturi 2013): soft assignments of N samples to K
+ * prototypes from their scores [N, K], Q = exp(scores / epsilon) rescaled `iterations` times so
+ * every prototype gets 1/K of the mass and every sample 1/N; returned per sample (rows summing to 1).
+ * A target: no gradient flows through it (and the tape records no iteration). */
+export function sinkhornKnopp(scores: tf.Tensor2D, epsilon: number, iterations: number): tf.Tensor2D {
+  const assign = tf.customGrad(((s: tf.Tensor2D) => {
+    const [n, k] = s.shape;
+    let q = tf.exp(tf.div(s, epsilon));
+    q = tf.div(q, tf.sum(q));
+    for (let i = 0; i < iterations; i++) {
+      q = tf.div(q, tf.mul(tf.sum(q, 0, true), k));
+      q = tf.div(q, tf.mul(tf.sum(q, 1, true), n));
+    }
+    return { value: tf.mul(q, n), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return assign(scores) as tf.Tensor2D;
 }

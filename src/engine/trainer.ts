@@ -106,7 +106,7 @@ export class Trainer {
         monitors = tf.keep(tf.stack([out.zStd, out.pStd]));
         return out.loss;
       }, variables);
-      const frozen = this.method.frozenAt?.(this.globalStep) ?? [];
+      const frozen = this.method.frozenAt?.(this.globalStep, this.stepsPerEpoch) ?? [];
       this.sgd.step(
         variables.map((v, i) => (frozen.some((prefix) => this.sgd.names[i].startsWith(prefix)) ? undefined : grads[v.name])),
         { scheduled: lr, fixed: initialLr(this.config) },

@@ -87,7 +87,7 @@ export function compareStep(config: EngineConfig, opts: CheckOptions = {}): Step
         fixedLr: initialLr(trainer.config),
         indices: [...indices],
         trainable,
-        frozen: trainer.method.frozenAt?.(warmupSteps) ?? [],
+        frozen: trainer.method.frozenAt?.(warmupSteps, stepsPerEpoch) ?? [],
       },
       tensors: [...tensors, ...views.map((v, i) => ({ name: `view/${i}`, shape: v.shape, data: v.dataSync() as Float32Array }))],
     }));

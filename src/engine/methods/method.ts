@@ -47,7 +47,7 @@ export interface TrainingMethod {
   /** The loss and monitors, under the gradient tape. `detach` hands tensors to `afterStep`. */
   loss(ctx: StepContext, prepared: tf.Tensor[], detach: (t: tf.Tensor) => void): MethodOutputs;
   /** Parameter-name prefixes that get no update at this step (frozen prototypes, say). */
-  frozenAt?(step: number): string[];
+  frozenAt?(step: number, stepsPerEpoch: number): string[];
   /** lr group of a trainable parameter: 'fixed' keeps the initial lr */
   lrGroup(name: string): 'scheduled' | 'fixed';
   /** State updates after the optimizer step: EMA targets, queues, memory banks. */

@@ -5,11 +5,15 @@ import type { MethodFactory, TrainingMethod } from './method.ts';
 import { createSimSiam } from './simsiam.ts';
 import { createSimClr } from './simclr.ts';
 import { createMocoV2 } from './mocoV2.ts';
+import { createByol } from './byol.ts';
+import { createSwAV } from './swav.ts';
 
 const FACTORIES: { [M in MethodName]: MethodFactory<M> } = {
   simsiam: createSimSiam,
   simclr: createSimClr,
   'moco-v2': createMocoV2,
+  byol: createByol,
+  swav: createSwAV,
 };
 
 export function createMethod(config: EngineConfig, datasetSize: number): TrainingMethod {

@@ -79,6 +79,49 @@ const mocoV2 = define({
   },
 });
 
-export const METHOD_SETTINGS = { simsiam, simclr, 'moco-v2': mocoV2 } as const;
+const byol = define({
+  source:
+    'Grill et al., Bootstrap Your Own Latent (NeurIPS 2020): heads, symmetric loss, tau_base 0.99 for small data (paper sec. F / solo-learn scripts/pretrain/cifar/byol.yaml); SGD recipe of lightly benchmarks/cifar10 (lr 0.06 per 128 images, wd 5e-4)',
+  defaults: { baseLr: 0.12, weightDecay: 0.0005 },
+  properties: {
+    projectorHiddenDim: { type: 'integer', minimum: 8, maximum: 8192, default: 4096 },
+    projectorDim: { type: 'integer', minimum: 8, maximum: 8192, default: 256 },
+    predictorHiddenDim: { type: 'integer', minimum: 4, maximum: 8192, default: 4096 },
+    // target EMA rate, rising from tauBase to 1 on a cosine over the run's steps (0.996 for ImageNet)
+    tauBase: { type: 'number', minimum: 0, maximum: 1, default: 0.99 },
+  },
+});
+
+const swav = define({
+  source:
+    'Caron et al., Unsupervised Learning of Visual Features by Contrasting Cluster Assignments (NeurIPS 2020); facebookresearch/swav main_swav.py (Sinkhorn, queue, multi-crop scales); 512 prototypes and the SGD recipe of lightly benchmarks/cifar10 (lr 0.06 per 128 images, wd 5e-4)',
+  defaults: { baseLr: 0.12, weightDecay: 0.0005 },
+  properties: {
+    projectorHiddenDim: { type: 'integer', minimum: 8, maximum: 8192, default: 2048 },
+    projectorDim: { type: 'integer', minimum: 8, maximum: 8192, default: 128 },
+    // K: ImageNet uses 3000; without a queue a small-data batch of ~128-256 features cannot spread
+    // over 3000 clusters, and the paper finds K matters little from 300 up (lightly's small-data
+    // benchmarks use 512)
+    prototypes: { type: 'integer', minimum: 2, maximum: 65536, default: 512 },
+    temperature: { type: 'number', exclusiveMinimum: 0, maximum: 10, default: 0.1 },
+    sinkhornIterations: { type: 'integer', minimum: 1, maximum: 100, default: 3 },
+    sinkhornEpsilon: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.05 },
+    freezePrototypesEpochs: { type: 'integer', minimum: 0, maximum: 10000, default: 1 },
+    // features of past batches prepended to the Sinkhorn input; 0 = no queue (main_swav.py's default)
+    queueLength: { type: 'integer', minimum: 0, maximum: 262144, default: 0 },
+    queueStartEpoch: { type: 'integer', minimum: 0, maximum: 10000, default: 15 },
+    // multi-crop: V small crops beside the 2 large ones (0 = off); default size 96/224 of imageSize
+    smallCrops: { type: 'integer', minimum: 0, maximum: 16, default: 0 },
+    smallCropSize: { type: 'integer', minimum: 8, maximum: 512 },
+    smallCropScaleMin: { type: 'number', minimum: 0.01, maximum: 1, default: 0.05 },
+    smallCropScaleMax: { type: 'number', minimum: 0.01, maximum: 1, default: 0.14 },
+  },
+  derive(config) {
+    const { imageSize } = config as typeof config & { imageSize: number };
+    config.smallCropSize ??= Math.max(8, Math.round((imageSize * 96) / 224));
+  },
+});
+
+export const METHOD_SETTINGS = { simsiam, simclr, 'moco-v2': mocoV2, byol, swav } as const;
 export type MethodName = keyof typeof METHOD_SETTINGS;
 export const METHODS = Object.keys(METHOD_SETTINGS) as MethodName[];
