@@ -8,15 +8,12 @@
 // Heads are fc-BN-ReLU-fc (hidden 4096, out 256). Parameters: 'backbone.', 'projector.',
 // 'predictor.'; the target's 'target.backbone.' and 'target.projector.' (frozen, checkpointed).
 import * as tf from '@tensorflow/tfjs';
-import { ParamStore } from '../params.ts';
-import { Prng } from '../prng.ts';
-import type { Ctx } from '../layers.ts';
-import { type Backbone, backboneOf } from '../backbones/registry.ts';
 import { mlp } from '../heads.ts';
 import { normalizedSquaredError } from '../losses.ts';
 import { collapseStd } from '../monitors.ts';
 import { copyParams, emaUpdate } from '../targets.ts';
 import type { MethodConfig } from '../config.ts';
+import { MethodBase } from './base.ts';
 import type { MethodInit, MethodOutputs, StepContext, TrainingMethod } from './method.ts';
 
 type Config = MethodConfig<'byol'>;
@@ -29,15 +26,10 @@ export function targetDecay(tauBase: number, step: number, totalSteps: number): 
   return 1 - ((1 - tauBase) * (Math.cos((Math.PI * step) / totalSteps) + 1)) / 2;
 }
 
-export class Byol implements TrainingMethod {
-  readonly store: ParamStore;
-  readonly views;
-  private readonly net: Backbone;
+export class Byol extends MethodBase<Config> implements TrainingMethod {
 
-  constructor(readonly config: Config) {
-    this.net = backboneOf(config.backbone);
-    this.views = [{ count: 2, size: config.imageSize }];
-    this.store = new ParamStore(new Prng(config.seed));
+  constructor(config: Config) {
+    super(config);
     tf.tidy(() => {
       // 2 samples, 8 px: parameter shapes depend on neither batch nor resolution
       const x = tf.zeros([2, 8, 8, config.channels]) as tf.Tensor4D;
@@ -46,22 +38,6 @@ export class Byol implements TrainingMethod {
     });
     // the target starts as a copy of the online network
     for (const part of ONLINE) copyParams(this.store, part, TARGET + part);
-  }
-
-  get featureDim(): number {
-    return this.net.featureDim;
-  }
-
-  get monitorDim(): number {
-    return this.config.projectorDim;
-  }
-
-  private ctx(prefix: string, training: boolean, frozen = false): Ctx {
-    return { store: this.store.scoped(prefix, frozen), training };
-  }
-
-  backbone(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
-    return this.net.run(this.ctx('backbone.', training), x);
   }
 
   /** z = g(f(x)) of the online network (`root` '') or the target. */
@@ -96,10 +72,6 @@ export class Byol implements TrainingMethod {
   afterStep({ step, stepsPerEpoch }: StepContext): void {
     const tau = targetDecay(this.config.tauBase, step, this.config.epochs * stepsPerEpoch);
     for (const part of ONLINE) emaUpdate(this.store, part, TARGET + part, tau);
-  }
-
-  dispose(): void {
-    this.store.dispose();
   }
 }
 

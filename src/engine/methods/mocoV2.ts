@@ -15,10 +15,6 @@
 // Parameters: 'backbone.', 'projector.'; the key encoder's 'key.backbone.', 'key.projector.'; the
 // queue 'queue.keys' [K, d] (l2-normalised rows) and its write position 'queue.ptr'.
 import * as tf from '@tensorflow/tfjs';
-import { ParamStore } from '../params.ts';
-import { Prng } from '../prng.ts';
-import type { Ctx } from '../layers.ts';
-import { type Backbone, backboneOf } from '../backbones/registry.ts';
 import { mlp } from '../heads.ts';
 import { infoNce } from '../losses.ts';
 import { collapseStd } from '../monitors.ts';
@@ -26,6 +22,8 @@ import { l2Normalize } from '../normalize.ts';
 import { copyParams, emaUpdate } from '../targets.ts';
 import { enqueue } from '../queue.ts';
 import type { MethodConfig } from '../config.ts';
+import { Prng } from '../prng.ts';
+import { MethodBase } from './base.ts';
 import type { MethodInit, MethodOutputs, StepContext, TrainingMethod } from './method.ts';
 
 const KEY = 'key.';
@@ -44,17 +42,12 @@ function shuffled(n: number, rng: Prng): Int32Array {
   return perm;
 }
 
-export class MocoV2 implements TrainingMethod {
-  readonly store: ParamStore;
-  readonly views;
-  private readonly net: Backbone;
+export class MocoV2 extends MethodBase<MethodConfig<'moco-v2'>> implements TrainingMethod {
 
-  constructor(readonly config: MethodConfig<'moco-v2'>) {
+  constructor(config: MethodConfig<'moco-v2'>) {
+    super(config);
     const keysPerStep = config.batchSize * (config.symmetric ? 2 : 1);
     if (config.queueSize < keysPerStep) throw new Error(`queueSize ${config.queueSize} cannot hold one step's ${keysPerStep} keys`);
-    this.net = backboneOf(config.backbone);
-    this.views = [{ count: 2, size: config.imageSize }];
-    this.store = new ParamStore(new Prng(config.seed));
     tf.tidy(() => {
       // 2 samples, 8 px: parameter shapes depend on neither batch nor resolution
       const x = tf.zeros([2, 8, 8, config.channels]) as tf.Tensor4D;
@@ -66,22 +59,6 @@ export class MocoV2 implements TrainingMethod {
       queue.assign(l2Normalize(queue as tf.Tensor as tf.Tensor2D, EPS));
       this.store.getOrCreate(QUEUE_PTR, [1], { kind: 'constant', value: 0 }, false);
     });
-  }
-
-  get featureDim(): number {
-    return this.net.featureDim;
-  }
-
-  get monitorDim(): number {
-    return this.config.projectorDim;
-  }
-
-  private ctx(prefix: string, training: boolean, frozen = false): Ctx {
-    return { store: this.store.scoped(prefix, frozen), training };
-  }
-
-  backbone(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
-    return this.net.run(this.ctx('backbone.', training), x);
   }
 
   /** The query encoder's (`root` '') or the key encoder's output: fc-ReLU-fc over the backbone. */
@@ -141,10 +118,6 @@ export class MocoV2 implements TrainingMethod {
     emaUpdate(this.store, 'backbone.', KEY + 'backbone.', this.config.keyMomentum);
     emaUpdate(this.store, 'projector.', KEY + 'projector.', this.config.keyMomentum);
     enqueue(this.store.get(QUEUE), this.store.get(QUEUE_PTR), keys);
-  }
-
-  dispose(): void {
-    this.store.dispose();
   }
 }
 

@@ -3,45 +3,21 @@
 // its image, its negatives the other 2N-2 views of the batch, cosine similarity over a temperature.
 // Parameters: 'backbone.', 'projector.'. LARS is the config's `optimizer`, not the method's.
 import * as tf from '@tensorflow/tfjs';
-import { ParamStore } from '../params.ts';
-import { Prng } from '../prng.ts';
-import type { Ctx } from '../layers.ts';
-import { type Backbone, backboneOf } from '../backbones/registry.ts';
 import { mlp } from '../heads.ts';
 import { ntXent } from '../losses.ts';
 import { collapseStd } from '../monitors.ts';
 import type { MethodConfig } from '../config.ts';
+import { MethodBase } from './base.ts';
 import type { MethodInit, MethodOutputs, StepContext, TrainingMethod } from './method.ts';
 
-export class SimClr implements TrainingMethod {
-  readonly store: ParamStore;
-  readonly views;
-  private readonly net: Backbone;
+export class SimClr extends MethodBase<MethodConfig<'simclr'>> implements TrainingMethod {
 
-  constructor(readonly config: MethodConfig<'simclr'>) {
-    this.net = backboneOf(config.backbone);
-    this.views = [{ count: 2, size: config.imageSize }];
-    this.store = new ParamStore(new Prng(config.seed));
+  constructor(config: MethodConfig<'simclr'>) {
+    super(config);
     // 2 samples, 8 px: parameter shapes depend on neither batch nor resolution
     tf.tidy(() => {
       this.project(tf.zeros([2, 8, 8, config.channels]) as tf.Tensor4D, false);
     });
-  }
-
-  get featureDim(): number {
-    return this.net.featureDim;
-  }
-
-  get monitorDim(): number {
-    return this.config.projectorDim;
-  }
-
-  private ctx(prefix: string, training: boolean): Ctx {
-    return { store: this.store.scoped(prefix), training };
-  }
-
-  backbone(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
-    return this.net.run(this.ctx('backbone.', training), x);
   }
 
   /** z = g(f(x)); the head has BN after both layers, as the official code's projection head. */
@@ -64,10 +40,6 @@ export class SimClr implements TrainingMethod {
 
   lrGroup(): 'scheduled' {
     return 'scheduled';
-  }
-
-  dispose(): void {
-    this.store.dispose();
   }
 }
 

@@ -10,36 +10,25 @@
 // Parameters: 'backbone.', 'projector.', 'predictor.'; the snapshot's 'snapshot.backbone.' and
 // 'snapshot.projector.'.
 import * as tf from '@tensorflow/tfjs';
-import { ParamStore } from '../params.ts';
-import { Prng } from '../prng.ts';
-import type { Ctx } from '../layers.ts';
-import { type Backbone, backboneOf } from '../backbones/registry.ts';
 import { mlp } from '../heads.ts';
 import { simsiamLoss, similarity, stopGradient } from '../losses.ts';
 import { collapseStd } from '../monitors.ts';
 import { copyParams } from '../targets.ts';
 import type { NamedArray } from '../checkpoint.ts';
 import type { MethodConfig } from '../config.ts';
+import { MethodBase } from './base.ts';
 import type { MethodInit, MethodOutputs, StepContext, TrainingMethod } from './method.ts';
 
 type Config = MethodConfig<'simsiam'>;
 
 const SNAPSHOT = 'snapshot.';
 
-export class SimSiam implements TrainingMethod {
-  readonly store: ParamStore;
-  readonly views;
-  private readonly net: Backbone;
+export class SimSiam extends MethodBase<Config> implements TrainingMethod {
   /** eta per image for predictor 'moving-average': [datasetSize, projectorDim], and whether seen */
   private memory?: { eta: Float32Array; seen: Float32Array };
 
-  constructor(
-    readonly config: Config,
-    datasetSize: number,
-  ) {
-    this.net = backboneOf(config.backbone);
-    this.views = [{ count: 2, size: config.imageSize }];
-    this.store = new ParamStore(new Prng(config.seed));
+  constructor(config: Config, datasetSize: number) {
+    super(config);
     tf.tidy(() => {
       // 2 samples, 8 px: parameter shapes depend on neither batch nor resolution
       const x = tf.zeros([2, 8, 8, config.channels]) as tf.Tensor4D;
@@ -56,28 +45,12 @@ export class SimSiam implements TrainingMethod {
     }
   }
 
-  get featureDim(): number {
-    return this.net.featureDim;
-  }
-
-  get monitorDim(): number {
-    return this.config.projectorDim;
-  }
-
   private get hasPredictor(): boolean {
     return this.config.predictor === 'mlp' || this.config.predictor === 'fixed-random';
   }
 
   private get snapshotted(): boolean {
     return this.config.alternation.every !== 1;
-  }
-
-  private ctx(prefix: string, training: boolean, frozen = false): Ctx {
-    return { store: this.store.scoped(prefix, frozen), training };
-  }
-
-  backbone(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
-    return this.net.run(this.ctx('backbone.', training), x);
   }
 
   /** z = projector(backbone(x)) of the online network (`root` '') or the snapshot. */
@@ -177,10 +150,6 @@ export class SimSiam implements TrainingMethod {
       if (!target || target.length !== a.data.length) throw new Error(`checkpoint state ${a.name} does not fit the model`);
       target.set(a.data);
     }
-  }
-
-  dispose(): void {
-    this.store.dispose();
   }
 }
 

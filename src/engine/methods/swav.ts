@@ -7,16 +7,14 @@
 // batch (main_swav.py). Parameters: 'backbone.', 'projector.', 'prototypes.weight' [d, K]; the queue
 // 'queue' [2, L, d] (non-trainable, newest rows first) with its fill count as host state.
 import * as tf from '@tensorflow/tfjs';
-import { ParamStore } from '../params.ts';
-import { Prng } from '../prng.ts';
-import { type Ctx, linear } from '../layers.ts';
-import { type Backbone, backboneOf } from '../backbones/registry.ts';
+import { linear } from '../layers.ts';
 import { mlp } from '../heads.ts';
 import { sinkhornKnopp } from '../losses.ts';
 import { l2Normalize } from '../normalize.ts';
 import { collapseStd } from '../monitors.ts';
 import type { NamedArray } from '../checkpoint.ts';
 import type { MethodConfig } from '../config.ts';
+import { MethodBase } from './base.ts';
 import type { MethodInit, MethodOutputs, StepContext, TrainingMethod, ViewSpec } from './method.ts';
 
 type Config = MethodConfig<'swav'>;
@@ -26,41 +24,20 @@ const QUEUE = 'queue';
 /** crops whose codes are computed: the two large ones */
 const ASSIGNED = 2;
 
-export class SwAV implements TrainingMethod {
-  readonly store: ParamStore;
-  readonly views: ViewSpec[];
-  private readonly net: Backbone;
+export class SwAV extends MethodBase<Config> implements TrainingMethod {
   /** rows of the queue holding features (it is used once full) */
   private queueFilled = 0;
 
-  constructor(readonly config: Config) {
-    this.net = backboneOf(config.backbone);
-    this.views = [{ count: 2, size: config.imageSize }];
+  constructor(config: Config) {
+    super(config);
     if (config.smallCrops > 0) {
       this.views.push({ count: config.smallCrops, size: config.smallCropSize, scale: [config.smallCropScaleMin, config.smallCropScaleMax] });
     }
-    this.store = new ParamStore(new Prng(config.seed));
     tf.tidy(() => {
       // 2 samples, 8 px: parameter shapes depend on neither batch nor resolution
       this.scores(this.embed([tf.zeros([2, 8, 8, config.channels]) as tf.Tensor4D], false));
     });
     if (config.queueLength > 0) this.store.getOrCreate(QUEUE, [ASSIGNED, config.queueLength, config.projectorDim], { kind: 'constant', value: 0 }, false);
-  }
-
-  get featureDim(): number {
-    return this.net.featureDim;
-  }
-
-  get monitorDim(): number {
-    return this.config.projectorDim;
-  }
-
-  private ctx(prefix: string, training: boolean): Ctx {
-    return { store: this.store.scoped(prefix), training };
-  }
-
-  backbone(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
-    return this.net.run(this.ctx('backbone.', training), x);
   }
 
   /** l2-normalised projections of all crops, in view order; one backbone pass per resolution. */
@@ -146,10 +123,6 @@ export class SwAV implements TrainingMethod {
       if (a.name !== 'queue.filled' || this.config.queueLength === 0) throw new Error(`checkpoint state ${a.name} does not fit the model`);
       this.queueFilled = a.data[0];
     }
-  }
-
-  dispose(): void {
-    this.store.dispose();
   }
 }
 
