@@ -168,7 +168,7 @@ describe('quotas', () => {
       const first = await postJob(env, ds, {}, auth);
       await postJob(env, ds, {}, auth);
       const queueBefore = (await env.services.pool.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'train'`)).rows[0].n;
-      const res = await api(env).post('/v1/jobs').set(auth).send({ datasetId: ds });
+      const res = await api(env).post('/v1/jobs').set(auth).send({ datasetId: ds, config: { batchSize: 2 } });
       assertQuota(res, 429, 'activeJobs', 2);
       assert.equal(await env.services.db.job.count({ where: { tenantId } }), 2);
       assert.equal((await env.services.pool.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'train'`)).rows[0].n, queueBefore);
@@ -179,7 +179,7 @@ describe('quotas', () => {
     it('10 concurrent job posts against activeJobs 3 make exactly 3 jobs and 3 queue entries', async () => {
       const { tenantId, auth } = await tenantWith({ activeJobs: 3 });
       const ds = await createDataset(env, tenantId);
-      const results = await Promise.all(Array.from({ length: 10 }, () => api(env).post('/v1/jobs').set(auth).send({ datasetId: ds })));
+      const results = await Promise.all(Array.from({ length: 10 }, () => api(env).post('/v1/jobs').set(auth).send({ datasetId: ds, config: { batchSize: 2 } })));
       assert.equal(results.filter((r) => r.status === 202).length, 3);
       for (const r of results.filter((r) => r.status !== 202)) assertQuota(r, 429, 'activeJobs', 3);
       const ids = (await env.services.db.job.findMany({ where: { tenantId }, select: { id: true } })).map((j) => j.id);
@@ -191,8 +191,8 @@ describe('quotas', () => {
     it('an idempotent replay is not a new job, even at the limit', async () => {
       const { tenantId, auth } = await tenantWith({ activeJobs: 1 });
       const ds = await createDataset(env, tenantId);
-      const first = await api(env).post('/v1/jobs').set(auth).set('Idempotency-Key', 'k1').send({ datasetId: ds }).expect(202);
-      const replay = await api(env).post('/v1/jobs').set(auth).set('Idempotency-Key', 'k1').send({ datasetId: ds }).expect(202);
+      const first = await api(env).post('/v1/jobs').set(auth).set('Idempotency-Key', 'k1').send({ datasetId: ds, config: { batchSize: 2 } }).expect(202);
+      const replay = await api(env).post('/v1/jobs').set(auth).set('Idempotency-Key', 'k1').send({ datasetId: ds, config: { batchSize: 2 } }).expect(202);
       assert.equal(replay.body.id, first.body.id);
     });
 
@@ -207,9 +207,9 @@ describe('quotas', () => {
       });
       const usage = await api(env).get('/v1/usage').set(auth).expect(200);
       assert.ok(Math.abs(usage.body.quotas.trainingMinutesPerMonth.used - 3) < 0.1, JSON.stringify(usage.body.quotas.trainingMinutesPerMonth));
-      assertQuota(await api(env).post('/v1/jobs').set(auth).send({ datasetId: ds }), 429, 'trainingMinutesPerMonth', 1);
+      assertQuota(await api(env).post('/v1/jobs').set(auth).send({ datasetId: ds, config: { batchSize: 2 } }), 429, 'trainingMinutesPerMonth', 1);
       await api(env).delete(`/v1/jobs/${job.id}`).set(auth).expect(204);
-      assertQuota(await api(env).post('/v1/jobs').set(auth).send({ datasetId: ds }), 429, 'trainingMinutesPerMonth', 1);
+      assertQuota(await api(env).post('/v1/jobs').set(auth).send({ datasetId: ds, config: { batchSize: 2 } }), 429, 'trainingMinutesPerMonth', 1);
       assert.equal(await env.services.db.job.count({ where: { tenantId } }), 0);
     });
   });

@@ -68,7 +68,7 @@ describe('POST /v1/jobs and job reads', () => {
   });
 
   it('keeps the shape the user gives over the one inferred from the dataset', async () => {
-    const config = { backbone: 'resnet-tiny', channels: 3, imageSize: 40 };
+    const config = { backbone: 'resnet-tiny', channels: 3, imageSize: 40, batchSize: 2 };
     const res = await api().post('/v1/jobs').set(env.auth).send({ datasetId, config }).expect(202);
     assert.deepEqual([res.body.config.backbone, res.body.config.channels, res.body.config.imageSize], ['resnet-tiny', 3, 40]);
   });
