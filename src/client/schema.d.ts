@@ -11,7 +11,46 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Health of the service and its dependencies */
+        /** Liveness: the process serves HTTP (answered from memory; no dependency is checked) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description alive */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            status?: "ok";
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness: PostgreSQL and S3 answer (checked at most once a second; probes in between share the result) */
         get: {
             parameters: {
                 query?: never;
@@ -30,7 +69,7 @@ export interface paths {
                         "application/json": components["schemas"]["Health"];
                     };
                 };
-                /** @description a dependency does not answer */
+                /** @description a dependency does not answer (which one is named; its error is only logged) */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -163,7 +202,9 @@ export interface paths {
          *     Only PNG, JPEG and WebP are accepted, each decoded in full. Entries that are not usable are
          *     skipped with a reason (NOT_AN_IMAGE, UNSUPPORTED_FORMAT, CORRUPT_IMAGE, IMAGE_TOO_LARGE
          *     (pixels), FILE_TOO_LARGE, PATH_TRAVERSAL (`..` or absolute), SYMLINK (symbolic or hard
-         *     link), NOT_A_FILE); directories are ignored. **Limits**: more than MAX_ARCHIVE_BYTES
+         *     link), NOT_A_FILE, INVALID_LABEL (a folder name over 200 characters or with control
+         *     characters), INVALID_NAME (a name over 1024 characters)); directories are ignored. An empty
+         *     body answers 400 EMPTY_ARCHIVE. **Limits**: more than MAX_ARCHIVE_BYTES
          *     received, or inflated for .tar.gz, answers 413 ARCHIVE_TOO_LARGE; more than
          *     MAX_ARCHIVE_ENTRIES entries answers 413 TOO_MANY_ENTRIES; a stream that is not a tar(.gz)
          *     answers 400 INVALID_ARCHIVE. Images stored before such an error stay in the dataset, and
@@ -238,13 +279,14 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Register images already stored under a prefix of the service's bucket
-         * @description The prefix must be in the service's own bucket (the one configured by S3_BUCKET), in the
-         *     ImageFolder layout below it (same label rule as archives). Prefixes the service manages
-         *     (`images/`, `uploads/`, `jobs/`, `embeddings/`) are refused with 400 PREFIX_RESERVED. The
-         *     bytes are copied to their content address, so the dataset does not depend on the prefix
-         *     afterwards. No objects under the prefix: 404 PREFIX_NOT_FOUND; more than
-         *     MAX_ARCHIVE_ENTRIES objects: 413 TOO_MANY_ENTRIES.
+         * Register images already stored under a prefix of the tenant's import namespace
+         * @description Each tenant imports from its own namespace of the service's bucket, `imports/<tenantId>/`.
+         *     The prefix is read inside it (`cats/` means `imports/<tenantId>/cats/`; the full form with
+         *     the caller's own tenant id is accepted too), in the ImageFolder layout (same label rule as
+         *     archives). Another tenant's namespace: 403 PREFIX_FORBIDDEN; `.`/`..` segments, control
+         *     characters or the namespace root: 400 INVALID_PREFIX. The bytes are copied to their content
+         *     address, so the dataset does not depend on the prefix afterwards. No objects under the
+         *     prefix: 404 PREFIX_NOT_FOUND; more than MAX_ARCHIVE_ENTRIES objects: 413 TOO_MANY_ENTRIES.
          */
         post: operations["importPrefix"];
         delete?: never;
@@ -290,7 +332,13 @@ export interface paths {
         get: operations["getJob"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete a job and everything it made
+         * @description Cancels the job first if it is queued or running (waiting up to 15 s for a running job's
+         *     worker to stop), then removes its checkpoints, metrics, embedding sets and evaluations: rows
+         *     and S3 objects. Its training time still counts toward the month's quota.
+         */
+        delete: operations["deleteJob"];
         options?: never;
         head?: never;
         patch?: never;
@@ -416,6 +464,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/jobs/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The trained backbone for PyTorch (safetensors) or ONNX runtimes
+         * @description `format=safetensors` (default): a PyTorch state dict of the backbone. For `resnet18` and
+         *     `resnet50` the keys are torchvision's (`conv1.weight`, `bn1.*`, `layer1.0.conv1.weight`, …,
+         *     OIHW kernels, `num_batches_tracked` included), so
+         *     `m = torchvision.models.resnet18(); m.fc = torch.nn.Identity(); m.load_state_dict(sd, strict=True)`
+         *     works; the CIFAR-style backbones use the same names (`python/simsiam_backbones.py` builds them).
+         *     `__metadata__` says the backbone, channels, image size and input normalisation.
+         *     `format=onnx`: the backbone as an ONNX graph (opset 13), input `image` [N, C, H, W] float32
+         *     normalised as in training, output `features` [N, D].
+         *     `checkpoint` is a checkpoint id of the job; by default the final checkpoint, else the newest
+         *     periodic one (409 `JOB_NOT_READY` when there is none). The file is built on the first request
+         *     for a (checkpoint, format) and then kept. See docs/exports.md.
+         */
+        get: operations["exportJobBackbone"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/jobs/{id}/embeddings": {
         parameters: {
             query?: never;
@@ -484,7 +564,8 @@ export interface paths {
         get: operations["getEmbeddingSet"];
         put?: never;
         post?: never;
-        delete?: never;
+        /** Delete an embedding set, its row and its S3 objects */
+        delete: operations["deleteEmbeddingSet"];
         options?: never;
         head?: never;
         patch?: never;
@@ -584,6 +665,134 @@ export interface paths {
         get: operations["getEvaluation"];
         put?: never;
         post?: never;
+        /** Delete an evaluation */
+        delete: operations["deleteEvaluation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's tenant's usage against its quotas */
+        get: operations["getUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tenants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every tenant, newest first (admin scope) */
+        get: operations["listTenants"];
+        put?: never;
+        /** Create a tenant (admin scope); give it keys with POST .../keys */
+        post: operations["createTenant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tenants/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["TenantId"];
+            };
+            cookie?: never;
+        };
+        /** A tenant with its quotas and usage (admin scope) */
+        get: operations["getTenant"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a tenant and everything it owns (admin scope)
+         * @description Cancels its jobs (waiting for running ones to stop), then deletes its keys, datasets, jobs,
+         *     embedding sets and evaluations with their S3 objects, and the image blobs no other tenant
+         *     shares. An admin key cannot delete its own tenant.
+         */
+        delete: operations["deleteTenant"];
+        options?: never;
+        head?: never;
+        /** Rename a tenant or change its quotas (admin scope) */
+        patch: operations["updateTenant"];
+        trace?: never;
+    };
+    "/v1/admin/tenants/{id}/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["TenantId"];
+            };
+            cookie?: never;
+        };
+        /** A tenant's keys, revoked ones included; never their secrets (admin scope) */
+        get: operations["listApiKeys"];
+        put?: never;
+        /** Create a key; its secret is in this answer and nowhere else (admin scope) */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tenants/{id}/keys/{keyId}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["TenantId"];
+                keyId: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke a key; it is refused from the next request on (admin scope)
+         * @description Idempotent. The key's row is updated, which is what every replica reads.
+         */
+        post: operations["revokeApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tenants/{id}/keys/{keyId}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["TenantId"];
+                keyId: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace a key by a new secret with the same name, scopes and expiry (admin scope)
+         * @description The old key is revoked in the same transaction.
+         */
+        post: operations["rotateApiKey"];
         delete?: never;
         options?: never;
         head?: never;
@@ -594,6 +803,66 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @enum {string} */
+        Scope: "read" | "write" | "admin";
+        /** @description a tenant's limits */
+        Quotas: {
+            /** @description image bytes (per dataset) plus checkpoint bytes; default 1 TiB */
+            storageBytes: number;
+            /** @description images over all datasets; default 10 000 000 */
+            images: number;
+            /** @description default 1000 */
+            datasets: number;
+            /** @description queued plus running training jobs; default 200 */
+            activeJobs: number;
+            /** @description queued or running embedding sets and linear probes; default 20 */
+            concurrentTasks: number;
+            /** @description wall time from a job's first start to its end, per calendar month (UTC); default 100 000 */
+            trainingMinutesPerMonth: number;
+        };
+        /** @description a number sets a limit, null puts it back to the default, an absent name is unchanged */
+        QuotaChanges: {
+            storageBytes?: number | null;
+            images?: number | null;
+            datasets?: number | null;
+            activeJobs?: number | null;
+            concurrentTasks?: number | null;
+            trainingMinutesPerMonth?: number | null;
+        };
+        /** @description per quota, what is used and the limit */
+        Usage: {
+            [key: string]: {
+                used: number;
+                limit: number;
+            };
+        };
+        Tenant: {
+            /** @example ten_3q2x9d0sYk1mB2aP */
+            id: string;
+            name: string;
+            /** Format: date-time */
+            createdAt: string;
+            quotas: components["schemas"]["Quotas"];
+        };
+        ApiKey: {
+            /** @example key_3q2x9d0sYk1mB2aP */
+            id: string;
+            tenantId: string;
+            name: string;
+            scopes: components["schemas"]["Scope"][];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            expiresAt: string | null;
+            /** Format: date-time */
+            revokedAt: string | null;
+            /** Format: date-time */
+            lastUsedAt?: string | null;
+        };
+        NewApiKey: components["schemas"]["ApiKey"] & {
+            /** @description the key to send as `Authorization: Bearer <secret>`; shown only here */
+            secret: string;
+        };
         Dataset: {
             /** @example ds_3q2x9d0sYk1mB2aP */
             id: string;
@@ -662,8 +931,10 @@ export interface components {
         Health: {
             /** @enum {string} */
             status?: "ok" | "unavailable";
-            postgres?: string;
-            s3?: string;
+            /** @enum {string} */
+            postgres?: "ok" | "unavailable";
+            /** @enum {string} */
+            s3?: "ok" | "unavailable";
         };
         Error: {
             error: {
@@ -739,11 +1010,13 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
         };
-        /**
-         * @description The training recipe. Every field is optional; defaults follow the official SimSiam recipe and
-         *     are echoed back on the job. predictorHiddenDim defaults to projectorDim / 4.
-         */
+        /** @description The training recipe: `method` (default simsiam) picks which fields exist. Every field is optional; defaults follow each method's paper and official code and are echoed back on the job. predictorHiddenDim defaults to projectorDim / 4. */
         TrainingConfig: {
+            /**
+             * @default simsiam
+             * @constant
+             */
+            method?: "simsiam";
             /**
              * @default resnet-tiny
              * @enum {unknown}
@@ -766,34 +1039,13 @@ export interface components {
             momentum?: number;
             /** @default 0.0001 */
             weightDecay?: number;
+            /**
+             * @default sgd
+             * @enum {unknown}
+             */
+            optimizer?: "sgd" | "lars";
             /** @default 0 */
             warmupEpochs?: number;
-            /** @default true */
-            fixPredictorLr?: boolean;
-            /** @default 2048 */
-            projectorDim?: number;
-            predictorHiddenDim?: number;
-            /**
-             * @default 3
-             * @enum {unknown}
-             */
-            projectorLayers?: 2 | 3;
-            /** @default true */
-            projectorOutputBn?: boolean;
-            /** @default true */
-            stopGradient?: boolean;
-            /**
-             * @default mlp
-             * @enum {unknown}
-             */
-            predictor?: "mlp" | "none";
-            /** @default true */
-            symmetric?: boolean;
-            /**
-             * @default negative-cosine
-             * @enum {unknown}
-             */
-            loss?: "negative-cosine" | "cross-entropy";
             /** @default {} */
             augment?: {
                 /** @default 0.2 */
@@ -824,6 +1076,407 @@ export interface components {
             };
             /** @default 0 */
             seed?: number;
+            /** @default 2048 */
+            projectorDim?: number;
+            predictorHiddenDim?: number;
+            /**
+             * @default 3
+             * @enum {unknown}
+             */
+            projectorLayers?: 2 | 3;
+            /**
+             * @default default
+             * @enum {unknown}
+             */
+            bn?: "none" | "hidden-only" | "default" | "all";
+            /** @default true */
+            fixPredictorLr?: boolean;
+            /** @default true */
+            stopGradient?: boolean;
+            /**
+             * @default mlp
+             * @enum {unknown}
+             */
+            predictor?: "mlp" | "none" | "fixed-random" | "moving-average";
+            /** @default 0.8 */
+            movingAverageRate?: number;
+            /**
+             * @default {
+             *       "every": 1
+             *     }
+             */
+            alternation?: {
+                /** @default 1 */
+                every?: number | "epoch";
+            };
+            /** @default true */
+            symmetric?: boolean;
+            /**
+             * @default negative-cosine
+             * @enum {unknown}
+             */
+            loss?: "negative-cosine" | "cross-entropy";
+            /** @default 1 */
+            checkpointEveryEpochs?: number;
+            /** @default 10 */
+            checkpointEveryMinutes?: number;
+            /** @default 3 */
+            keepCheckpoints?: number;
+            /** @default 1 */
+            knnEveryEpochs?: number;
+            /** @default 0.25 */
+            collapseThreshold?: number;
+            /** @default 2 */
+            collapsePatienceEpochs?: number;
+        } | {
+            /**
+             * @default simclr
+             * @constant
+             */
+            method?: "simclr";
+            /**
+             * @default resnet-tiny
+             * @enum {unknown}
+             */
+            backbone?: "resnet-tiny" | "resnet-small" | "resnet18-cifar" | "resnet18" | "resnet50";
+            /** @default 32 */
+            imageSize?: number;
+            /**
+             * @default 3
+             * @enum {unknown}
+             */
+            channels?: 1 | 3;
+            /** @default 20 */
+            epochs?: number;
+            /** @default 128 */
+            batchSize?: number;
+            /** @default 1 */
+            baseLr?: number;
+            /** @default 0.9 */
+            momentum?: number;
+            /** @default 0.0001 */
+            weightDecay?: number;
+            /**
+             * @default lars
+             * @enum {unknown}
+             */
+            optimizer?: "sgd" | "lars";
+            /** @default 10 */
+            warmupEpochs?: number;
+            /** @default {} */
+            augment?: {
+                /** @default 0.2 */
+                cropScaleMin?: number;
+                /** @default 1 */
+                cropScaleMax?: number;
+                /** @default 0.8 */
+                colorJitterProb?: number;
+                /** @default 0.4 */
+                brightness?: number;
+                /** @default 0.4 */
+                contrast?: number;
+                /** @default 0.4 */
+                saturation?: number;
+                /** @default 0.1 */
+                hue?: number;
+                /** @default 0.2 */
+                grayscaleProb?: number;
+                /**
+                 * @default auto
+                 * @enum {unknown}
+                 */
+                blur?: "auto" | "on" | "off";
+                /** @default 0.5 */
+                blurProb?: number;
+                /** @default true */
+                horizontalFlip?: boolean;
+            };
+            /** @default 0 */
+            seed?: number;
+            /** @default 2048 */
+            projectorHiddenDim?: number;
+            /** @default 128 */
+            projectorDim?: number;
+            /** @default 0.5 */
+            temperature?: number;
+            /** @default 1 */
+            checkpointEveryEpochs?: number;
+            /** @default 10 */
+            checkpointEveryMinutes?: number;
+            /** @default 3 */
+            keepCheckpoints?: number;
+            /** @default 1 */
+            knnEveryEpochs?: number;
+            /** @default 0.25 */
+            collapseThreshold?: number;
+            /** @default 2 */
+            collapsePatienceEpochs?: number;
+        } | {
+            /**
+             * @default moco-v2
+             * @constant
+             */
+            method?: "moco-v2";
+            /**
+             * @default resnet-tiny
+             * @enum {unknown}
+             */
+            backbone?: "resnet-tiny" | "resnet-small" | "resnet18-cifar" | "resnet18" | "resnet50";
+            /** @default 32 */
+            imageSize?: number;
+            /**
+             * @default 3
+             * @enum {unknown}
+             */
+            channels?: 1 | 3;
+            /** @default 20 */
+            epochs?: number;
+            /** @default 128 */
+            batchSize?: number;
+            /** @default 0.03 */
+            baseLr?: number;
+            /** @default 0.9 */
+            momentum?: number;
+            /** @default 0.0005 */
+            weightDecay?: number;
+            /**
+             * @default sgd
+             * @enum {unknown}
+             */
+            optimizer?: "sgd" | "lars";
+            /** @default 0 */
+            warmupEpochs?: number;
+            /** @default {} */
+            augment?: {
+                /** @default 0.2 */
+                cropScaleMin?: number;
+                /** @default 1 */
+                cropScaleMax?: number;
+                /** @default 0.8 */
+                colorJitterProb?: number;
+                /** @default 0.4 */
+                brightness?: number;
+                /** @default 0.4 */
+                contrast?: number;
+                /** @default 0.4 */
+                saturation?: number;
+                /** @default 0.1 */
+                hue?: number;
+                /** @default 0.2 */
+                grayscaleProb?: number;
+                /**
+                 * @default auto
+                 * @enum {unknown}
+                 */
+                blur?: "auto" | "on" | "off";
+                /** @default 0.5 */
+                blurProb?: number;
+                /** @default true */
+                horizontalFlip?: boolean;
+            };
+            /** @default 0 */
+            seed?: number;
+            /** @default 2048 */
+            projectorHiddenDim?: number;
+            /** @default 128 */
+            projectorDim?: number;
+            /** @default 0.2 */
+            temperature?: number;
+            /** @default 4096 */
+            queueSize?: number;
+            /** @default 0.99 */
+            keyMomentum?: number;
+            /** @default 8 */
+            keyBnSplits?: number;
+            /** @default false */
+            symmetric?: boolean;
+            /** @default 1 */
+            checkpointEveryEpochs?: number;
+            /** @default 10 */
+            checkpointEveryMinutes?: number;
+            /** @default 3 */
+            keepCheckpoints?: number;
+            /** @default 1 */
+            knnEveryEpochs?: number;
+            /** @default 0.25 */
+            collapseThreshold?: number;
+            /** @default 2 */
+            collapsePatienceEpochs?: number;
+        } | {
+            /**
+             * @default byol
+             * @constant
+             */
+            method?: "byol";
+            /**
+             * @default resnet-tiny
+             * @enum {unknown}
+             */
+            backbone?: "resnet-tiny" | "resnet-small" | "resnet18-cifar" | "resnet18" | "resnet50";
+            /** @default 32 */
+            imageSize?: number;
+            /**
+             * @default 3
+             * @enum {unknown}
+             */
+            channels?: 1 | 3;
+            /** @default 20 */
+            epochs?: number;
+            /** @default 128 */
+            batchSize?: number;
+            /** @default 0.12 */
+            baseLr?: number;
+            /** @default 0.9 */
+            momentum?: number;
+            /** @default 0.0005 */
+            weightDecay?: number;
+            /**
+             * @default sgd
+             * @enum {unknown}
+             */
+            optimizer?: "sgd" | "lars";
+            /** @default 0 */
+            warmupEpochs?: number;
+            /** @default {} */
+            augment?: {
+                /** @default 0.2 */
+                cropScaleMin?: number;
+                /** @default 1 */
+                cropScaleMax?: number;
+                /** @default 0.8 */
+                colorJitterProb?: number;
+                /** @default 0.4 */
+                brightness?: number;
+                /** @default 0.4 */
+                contrast?: number;
+                /** @default 0.4 */
+                saturation?: number;
+                /** @default 0.1 */
+                hue?: number;
+                /** @default 0.2 */
+                grayscaleProb?: number;
+                /**
+                 * @default auto
+                 * @enum {unknown}
+                 */
+                blur?: "auto" | "on" | "off";
+                /** @default 0.5 */
+                blurProb?: number;
+                /** @default true */
+                horizontalFlip?: boolean;
+            };
+            /** @default 0 */
+            seed?: number;
+            /** @default 4096 */
+            projectorHiddenDim?: number;
+            /** @default 256 */
+            projectorDim?: number;
+            /** @default 4096 */
+            predictorHiddenDim?: number;
+            /** @default 0.99 */
+            tauBase?: number;
+            /** @default 1 */
+            checkpointEveryEpochs?: number;
+            /** @default 10 */
+            checkpointEveryMinutes?: number;
+            /** @default 3 */
+            keepCheckpoints?: number;
+            /** @default 1 */
+            knnEveryEpochs?: number;
+            /** @default 0.25 */
+            collapseThreshold?: number;
+            /** @default 2 */
+            collapsePatienceEpochs?: number;
+        } | {
+            /**
+             * @default swav
+             * @constant
+             */
+            method?: "swav";
+            /**
+             * @default resnet-tiny
+             * @enum {unknown}
+             */
+            backbone?: "resnet-tiny" | "resnet-small" | "resnet18-cifar" | "resnet18" | "resnet50";
+            /** @default 32 */
+            imageSize?: number;
+            /**
+             * @default 3
+             * @enum {unknown}
+             */
+            channels?: 1 | 3;
+            /** @default 20 */
+            epochs?: number;
+            /** @default 128 */
+            batchSize?: number;
+            /** @default 0.12 */
+            baseLr?: number;
+            /** @default 0.9 */
+            momentum?: number;
+            /** @default 0.0005 */
+            weightDecay?: number;
+            /**
+             * @default sgd
+             * @enum {unknown}
+             */
+            optimizer?: "sgd" | "lars";
+            /** @default 0 */
+            warmupEpochs?: number;
+            /** @default {} */
+            augment?: {
+                /** @default 0.2 */
+                cropScaleMin?: number;
+                /** @default 1 */
+                cropScaleMax?: number;
+                /** @default 0.8 */
+                colorJitterProb?: number;
+                /** @default 0.4 */
+                brightness?: number;
+                /** @default 0.4 */
+                contrast?: number;
+                /** @default 0.4 */
+                saturation?: number;
+                /** @default 0.1 */
+                hue?: number;
+                /** @default 0.2 */
+                grayscaleProb?: number;
+                /**
+                 * @default auto
+                 * @enum {unknown}
+                 */
+                blur?: "auto" | "on" | "off";
+                /** @default 0.5 */
+                blurProb?: number;
+                /** @default true */
+                horizontalFlip?: boolean;
+            };
+            /** @default 0 */
+            seed?: number;
+            /** @default 2048 */
+            projectorHiddenDim?: number;
+            /** @default 128 */
+            projectorDim?: number;
+            /** @default 512 */
+            prototypes?: number;
+            /** @default 0.1 */
+            temperature?: number;
+            /** @default 3 */
+            sinkhornIterations?: number;
+            /** @default 0.05 */
+            sinkhornEpsilon?: number;
+            /** @default 1 */
+            freezePrototypesEpochs?: number;
+            /** @default 0 */
+            queueLength?: number;
+            /** @default 15 */
+            queueStartEpoch?: number;
+            /** @default 0 */
+            smallCrops?: number;
+            smallCropSize?: number;
+            /** @default 0.05 */
+            smallCropScaleMin?: number;
+            /** @default 0.14 */
+            smallCropScaleMax?: number;
             /** @default 1 */
             checkpointEveryEpochs?: number;
             /** @default 10 */
@@ -929,7 +1582,54 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description UNAUTHENTICATED (no bearer key) or INVALID_API_KEY */
+        /** @description INSUFFICIENT_SCOPE (the key lacks the scope this route needs) */
+        InsufficientScope: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description TENANT_NOT_FOUND */
+        TenantNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description TENANT_NOT_FOUND, or API_KEY_NOT_FOUND (unknown, or another tenant's) */
+        KeyNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description QUOTA_EXCEEDED; details name the quota, its use and its limit */
+        QuotaExceeded: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description RATE_LIMITED; the Retry-After header says after how many seconds */
+        RateLimited: {
+            headers: {
+                /** @description seconds until the key may send again */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description UNAUTHENTICATED (no bearer key), INVALID_API_KEY (unknown or revoked) or API_KEY_EXPIRED */
         Unauthorized: {
             headers: {
                 [name: string]: unknown;
@@ -973,6 +1673,8 @@ export interface components {
         /** @description makes retries safe; keys are per tenant */
         IdempotencyKey: string;
         EmbeddingSetId: string;
+        TenantId: string;
+        KeyId: string;
     };
     requestBodies: never;
     headers: never;
@@ -1035,6 +1737,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["Error"];
+            403: components["responses"]["QuotaExceeded"];
         };
     };
     getDataset: {
@@ -1134,6 +1837,7 @@ export interface operations {
         responses: {
             200: components["responses"]["IngestResult"];
             201: components["responses"]["IngestResult"];
+            403: components["responses"]["QuotaExceeded"];
             404: components["responses"]["Error"];
             413: components["responses"]["Error"];
             415: components["responses"]["Error"];
@@ -1196,6 +1900,7 @@ export interface operations {
             200: components["responses"]["IngestResult"];
             201: components["responses"]["IngestResult"];
             400: components["responses"]["Error"];
+            403: components["responses"]["QuotaExceeded"];
             404: components["responses"]["Error"];
             413: components["responses"]["Error"];
             415: components["responses"]["Error"];
@@ -1251,6 +1956,7 @@ export interface operations {
         responses: {
             200: components["responses"]["IngestResult"];
             201: components["responses"]["IngestResult"];
+            403: components["responses"]["QuotaExceeded"];
             404: components["responses"]["Error"];
             409: components["responses"]["Error"];
             410: components["responses"]["Error"];
@@ -1268,7 +1974,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @example imports/fashion-mnist/train/ */
+                    /** @example fashion-mnist/train/ */
                     prefix: string;
                 };
             };
@@ -1277,6 +1983,7 @@ export interface operations {
             200: components["responses"]["IngestResult"];
             201: components["responses"]["IngestResult"];
             400: components["responses"]["Error"];
+            403: components["responses"]["Error"];
             404: components["responses"]["Error"];
             413: components["responses"]["Error"];
         };
@@ -1346,8 +2053,9 @@ export interface operations {
             404: components["responses"]["Error"];
             /** @description IDEMPOTENCY_KEY_REUSED (the key was used for a different request) */
             409: components["responses"]["Error"];
-            /** @description DATASET_EMPTY (the dataset has no images to train on) */
+            /** @description DATASET_EMPTY (the dataset has no images to train on); DATASET_TOO_SMALL (fewer images than `batchSize`; `details` carry `imageCount` and `batchSize`) */
             422: components["responses"]["Error"];
+            429: components["responses"]["QuotaExceeded"];
         };
     };
     getJob: {
@@ -1372,6 +2080,30 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["JobNotFound"];
+        };
+    };
+    deleteJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["JobNotFound"];
+            /** @description JOB_STILL_RUNNING (cancellation requested, the worker has not stopped yet; retry) or EMBEDDINGS_RUNNING */
+            409: components["responses"]["Error"];
         };
     };
     cancelJob: {
@@ -1516,6 +2248,35 @@ export interface operations {
             404: components["responses"]["Error"];
         };
     };
+    exportJobBackbone: {
+        parameters: {
+            query?: {
+                format?: "safetensors" | "onnx";
+                checkpoint?: string;
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the export; `x-checkpoint-id` names the checkpoint it was built from */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+        };
+    };
     requestEmbeddings: {
         parameters: {
             query?: never;
@@ -1582,6 +2343,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            429: components["responses"]["QuotaExceeded"];
         };
     };
     embedImages: {
@@ -1667,7 +2429,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description INVALID_IMAGE (details name the file) */
+            /** @description the same checks as ingest: NOT_AN_IMAGE, UNSUPPORTED_FORMAT (PNG, JPEG and WebP only), IMAGE_TOO_LARGE (over MAX_IMAGE_PIXELS), CORRUPT_IMAGE, FILE_TOO_LARGE (details name the file) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1700,6 +2462,30 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["EmbeddingSetNotFound"];
+        };
+    };
+    deleteEmbeddingSet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["EmbeddingSetId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["EmbeddingSetNotFound"];
+            /** @description EMBEDDINGS_RUNNING (being computed; delete it once it finishes) */
+            409: components["responses"]["Error"];
         };
     };
     getEmbeddingVectors: {
@@ -1859,6 +2645,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            429: components["responses"]["QuotaExceeded"];
         };
     };
     getEvaluation: {
@@ -1891,6 +2678,337 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+        };
+    };
+    deleteEvaluation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description EVALUATION_NOT_FOUND (unknown, or another tenant's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getUsage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description usage and limit per quota */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        tenantId: string;
+                        quotas: components["schemas"]["Usage"];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    listTenants: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description the `nextCursor` of the previous page */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description one page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Tenant"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["InsufficientScope"];
+        };
+    };
+    createTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    quotas?: components["schemas"]["QuotaChanges"];
+                };
+            };
+        };
+        responses: {
+            /** @description the tenant */
+            201: {
+                headers: {
+                    /** @description the tenant's URL */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenant"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["InsufficientScope"];
+        };
+    };
+    getTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["TenantId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the tenant */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenant"] & {
+                        usage: components["schemas"]["Usage"];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["InsufficientScope"];
+            404: components["responses"]["TenantNotFound"];
+        };
+    };
+    deleteTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["TenantId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["InsufficientScope"];
+            404: components["responses"]["TenantNotFound"];
+            /** @description CANNOT_DELETE_OWN_TENANT, JOB_STILL_RUNNING (retry) or EMBEDDINGS_RUNNING */
+            409: components["responses"]["Error"];
+        };
+    };
+    updateTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["TenantId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name?: string;
+                    quotas?: components["schemas"]["QuotaChanges"];
+                };
+            };
+        };
+        responses: {
+            /** @description the tenant after the change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenant"];
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["InsufficientScope"];
+            404: components["responses"]["TenantNotFound"];
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["TenantId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the keys */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["ApiKey"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["InsufficientScope"];
+            404: components["responses"]["TenantNotFound"];
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["TenantId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @default key */
+                    name?: string;
+                    /**
+                     * @default [
+                     *       "read",
+                     *       "write"
+                     *     ]
+                     */
+                    scopes?: components["schemas"]["Scope"][];
+                    /**
+                     * Format: date-time
+                     * @description in the future; null or absent for no expiry
+                     */
+                    expiresAt?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description the key with its secret */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NewApiKey"];
+                };
+            };
+            /** @description VALIDATION_ERROR, INVALID_EXPIRY (in the past) */
+            400: components["responses"]["Error"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["InsufficientScope"];
+            404: components["responses"]["TenantNotFound"];
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["TenantId"];
+                keyId: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the key, with revokedAt */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["InsufficientScope"];
+            404: components["responses"]["KeyNotFound"];
+        };
+    };
+    rotateApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["TenantId"];
+                keyId: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the new key with its secret */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NewApiKey"] & {
+                        /** @description id of the revoked key */
+                        replaces: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["InsufficientScope"];
+            404: components["responses"]["KeyNotFound"];
+            /** @description API_KEY_REVOKED or API_KEY_EXPIRED (create a new key instead) */
+            409: components["responses"]["Error"];
         };
     };
 }
