@@ -22,6 +22,10 @@ export const workerProperties = {
   // collapse flag: std of l2-normalised z below threshold * 1/sqrt(d) for `collapsePatienceEpochs`
   collapseThreshold: { type: 'number', minimum: 0, maximum: 1, default: 0.25 },
   collapsePatienceEpochs: { type: 'integer', minimum: 1, maximum: 1000, default: 2 },
+  // dip events (workers/training/dipDetector.ts): a signal leaving its recent trend by more than these
+  dipWindowSteps: { type: 'integer', minimum: 5, maximum: 100000, default: 50 },
+  dipSigmas: { type: 'number', exclusiveMinimum: 0, maximum: 1000, default: 6 },
+  dipKnnDrop: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.05 },
 } as const;
 
 export type WorkerSettings = FromProperties<typeof workerProperties>;

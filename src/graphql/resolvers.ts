@@ -73,6 +73,7 @@ export function createResolvers(services: Services): IResolvers {
       // jobs stored before methods existed have no `method` in their config: they are SimSiam jobs
       method: (job: JobParent) => (job.config as { method?: string }).method ?? 'simsiam',
       backbone: (job: JobParent) => (job.config as { backbone: string }).backbone,
+      dips: (job: JobParent) => (job.progress as { dips?: unknown } | null)?.dips ?? { count: 0, worst: null },
       metrics: guarded(async (job: JobParent, args: { last: number }) => latestMetrics(db, job.id, checkLimit(args.last, 10_000, 'last'))),
       checkpoints: guarded(async (job: JobParent) => jobCheckpoints(db, job.id)),
     },

@@ -25,6 +25,25 @@ export const typeDefs = /* GraphQL */ `
     createdAt: DateTime!
   }
 
+  "a signal leaving its recent trend (the seed's ViT 'dips'); see config dipWindowSteps, dipLossRise, dipStdDrop, dipKnnDrop"
+  type Dip {
+    "loss, zStd or knnTop1"
+    signal: String!
+    step: Int!
+    "null: the loss was not finite"
+    value: Float
+    trend: Float!
+    "past the trend as a share of its magnitude (loss, zStd) or in top-1 points (knnTop1)"
+    depth: Float
+    "depth over its threshold; null (a diverged loss) ranks worst"
+    severity: Float
+  }
+
+  type DipSummary {
+    count: Int!
+    worst: Dip
+  }
+
   type Checkpoint {
     id: ID!
     epoch: Int!
@@ -48,6 +67,8 @@ export const typeDefs = /* GraphQL */ `
     config: JSON!
     "the latest progress a worker reported"
     progress: JSON
+    "dips seen so far (each is also an event on its metric point: values.events)"
+    dips: DipSummary!
     error: JobError
     attempts: Int!
     backend: String

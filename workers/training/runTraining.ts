@@ -17,8 +17,9 @@ import { JobFailure, jobRecord } from './jobRecord.ts';
 import { checkpointStore } from './checkpointStore.ts';
 import { CollapseDetector, ThroughputMeter } from './meter.ts';
 import { knnMonitor } from './knnMonitor.ts';
+import { DipDetector, type DipEvent, type DipSummary } from './dipDetector.ts';
 import { epochOrder } from './epochOrder.ts';
-import { dropMetricsAfter, writeMetricPoint } from './metricsWriter.ts';
+import { dropMetricsAfter, type MetricValues, writeMetricPoint } from './metricsWriter.ts';
 import { trainingMetrics } from '../../src/metrics/training.ts';
 
 export interface TrainingContext {
@@ -85,6 +86,8 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
     const collapse = new CollapseDetector(config.collapseThreshold, config.collapsePatienceEpochs, init.monitorDim);
     collapse.restore(Number(previous.collapseLowEpochs ?? 0));
     let knnTop1 = typeof previous.knnTop1 === 'number' ? previous.knnTop1 : null;
+    // the trends start afresh on resume; the count and the worst dip carry over
+    const dips = new DipDetector(config, previous.dips as DipSummary | undefined);
     let last = { loss: NaN, lr: NaN, zStd: NaN, pStd: NaN };
 
     const progress = () => ({
@@ -101,12 +104,13 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
       knnTop1,
       collapsed: collapse.collapsed,
       collapseLowEpochs: collapse.lowEpochCount,
+      dips: dips.dips,
       skippedImages: loader.failed.size,
       backend: init.info.backend,
       threads: init.info.threads,
       kernels: init.info.kernels ?? null,
     });
-    const report = async (extra: Record<string, number | boolean | null> = {}) => {
+    const report = async (extra: MetricValues = {}) => {
       const p = progress();
       await writeMetricPoint(services.pool, jobId, Math.floor(step / stepsPerEpoch), step, {
         loss: p.loss, lr: p.lr, zStd: p.zStd, pStd: p.pStd, imagesPerSecond: p.imagesPerSecond, dataWaitFraction: p.dataWaitFraction, ...extra,
@@ -131,6 +135,7 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
       for (let epoch = Math.floor(step / stepsPerEpoch); epoch < config.epochs && !stop; epoch++) {
         const order = epochOrder(images.length, config.seed, epoch).slice((step - epoch * stepsPerEpoch) * config.batchSize);
         const sums = { z: 0, p: 0, loss: 0, n: 0 };
+        const events: DipEvent[] = [];
         let waitStart = performance.now();
         for await (const batch of loader.batches(order, config.batchSize)) {
           const waitMs = performance.now() - waitStart;
@@ -143,6 +148,7 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
             const pixels = { data: batch.pixels, shape: [n, size, size, channels] as [number, number, number, number] };
             const r = await engine.call('step', { pixels, indices }, [batch.pixels.buffer as ArrayBuffer, indices.buffer]);
             last = { loss: r.loss, lr: r.lr, zStd: r.zStd, pStd: r.pStd };
+            events.push(...dips.observeStep(step + 1, r.loss, r.zStd));
             sums.z += r.zStd;
             sums.p += r.pStd;
             sums.loss += r.loss;
@@ -154,8 +160,9 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
           trainingMetrics.step(sample, meter);
           if (ctx.preempted()) stop ??= 'preempt';
           if (Date.now() - claimStart > ctx.maxClaimMs) stop ??= 'handoff';
-          if (Date.now() - lastReportAt >= (ctx.reportIntervalMs ?? 1000)) {
-            await report();
+          // a step that starts a dip is reported at once, so the event lands on its own step
+          if (events.length || Date.now() - lastReportAt >= (ctx.reportIntervalMs ?? 1000)) {
+            await report(events.length ? { events: events.splice(0) } : {});
             lastReportAt = Date.now();
           }
           if (stop) break;
@@ -166,9 +173,14 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
         const epochsDone = epoch + 1;
         if (knn && (epochsDone % config.knnEveryEpochs === 0 || epochsDone === config.epochs)) {
           knnTop1 = await knn.measure(engine, init.featureDim);
+          const dip = dips.observeKnn(step, knnTop1);
+          if (dip) events.push(dip);
         }
         collapse.endEpoch(sums.z / Math.max(sums.n, 1), sums.p / Math.max(sums.n, 1));
-        await report({ epochEnd: true, epochLoss: sums.loss / Math.max(sums.n, 1), knnTop1, collapsed: collapse.collapsed });
+        await report({
+          epochEnd: true, epochLoss: sums.loss / Math.max(sums.n, 1), knnTop1, collapsed: collapse.collapsed,
+          ...(events.length ? { events: events.splice(0) } : {}),
+        });
         if (epochsDone % config.checkpointEveryEpochs === 0 && epochsDone < config.epochs) await saveCheckpoint(false);
       }
     } finally {
