@@ -1,5 +1,6 @@
 // pg-boss throughput on one PostgreSQL, with the service's own queue settings (src/queue/boss.ts):
-// send, then fetch + complete, in jobs per second. A scratch database on the local PostgreSQL
+// send, then fetch + complete, in jobs per second; then fetches of the empty queue per second, which is
+// what every idle worker does once a second per queue. A scratch database on the local PostgreSQL
 // (TEST_DATABASE_ADMIN_URL, as the tests use), dropped afterwards. Prints ONE JSON line.
 //   node --import tsx bench/pgboss.ts [--jobs 5000] [--concurrency 8] [--fetch-batch 1] [--rounds 3]
 // --fetch-batch 1 is what a worker does (one job per claim); larger batches show the queue's ceiling.
@@ -53,7 +54,11 @@ async function round(boss: PgBoss, n: number) {
       completed += jobs.length;
     }
   });
-  return { send, fetchComplete };
+  let polled = 0;
+  const emptyFetch = await rate(n, async () => {
+    while (polled++ < n) if ((await boss.fetch(queue)).length) throw new Error('the queue should be empty');
+  });
+  return { send, fetchComplete, emptyFetch };
 }
 
 const database = await createTestDatabase();
@@ -81,7 +86,8 @@ try {
       rounds: ROUNDS,
       sendJobsPerSecond: round1(median(rounds.map((r) => r.send))),
       fetchCompleteJobsPerSecond: round1(median(rounds.map((r) => r.fetchComplete))),
-      perRound: rounds.map((r) => ({ send: round1(r.send), fetchComplete: round1(r.fetchComplete) })),
+      emptyFetchesPerSecond: round1(median(rounds.map((r) => r.emptyFetch))),
+      perRound: rounds.map((r) => ({ send: round1(r.send), fetchComplete: round1(r.fetchComplete), emptyFetch: round1(r.emptyFetch) })),
       postgres: rows[0].server_version,
       machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, loadAverage1m: load.map((l) => Number(l.toFixed(1))) },
     }),
