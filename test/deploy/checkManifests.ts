@@ -7,7 +7,8 @@ import path from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import YAML from 'yaml';
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- parsed YAML
+/** a parsed YAML document: its shape is what the checks establish */
+type Obj = Record<string, any>;
 
 export interface DeployFiles {
   /** file name in deploy/ → its text */

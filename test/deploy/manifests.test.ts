@@ -14,7 +14,8 @@ import { startQueue, QUEUES } from '../../src/queue/boss.ts';
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const real = readDeployFiles(ROOT);
 
-type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- parsed YAML
+/** a parsed YAML document */
+type Doc = Record<string, any>;
 
 /** A copy of the real files with one document of `file` (the first `kind` in it) changed by `change`. */
 function mutated(file: string, kind: string, change: (doc: Doc) => void): DeployFiles {
@@ -48,7 +49,7 @@ describe('deploy/ manifests, checked offline', () => {
 
   describe('a mutated manifest fails', () => {
     it('an image USER given by name (runAsNonRoot cannot verify it)', () => {
-      fails(withDockerfile(/^USER 10001:10001$/m, 'USER node'), /stage runtime|USER node; it must be a numeric UID:GID/);
+      fails(withDockerfile(/^USER 10001:10001$/m, 'USER node'), /runs as USER node; it must be a numeric UID:GID/);
     });
     it('an image USER that differs from the pods runAsUser', () => {
       fails(withDockerfile(/^USER 10001:10001$/m, 'USER 1000:1000'), /runs as 10001:10001 but the image's USER is 1000:1000/);
