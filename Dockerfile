@@ -4,6 +4,8 @@
 #   docker build --target worker     -t simsiam-worker .      # CPU training worker (wasm backend)
 #   docker build --target gpu-worker -t simsiam-gpu-worker .  # CUDA worker (tfjs-node-gpu)
 # All take DATABASE_URL, S3_BUCKET (+ S3_ENDPOINT for non-AWS S3) and AWS credentials from the env.
+# All run as UID:GID 10001:10001 (numeric, so Kubernetes can verify runAsNonRoot; deploy/*.yaml set
+# the same IDs). The code stays root-owned and read-only to that user; only /data is its own.
 
 ARG NODE_VERSION=20
 
@@ -31,8 +33,10 @@ COPY openapi ./openapi
 COPY src ./src
 COPY workers ./workers
 COPY --from=deps /app/src/engine/kernels/native/build/Release/simsiam_kernels.node ./src/engine/kernels/native/build/Release/
-RUN mkdir -p /data && chown node:node /data
-USER node
+RUN groupadd --gid 10001 simsiam \
+ && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /data --shell /usr/sbin/nologin simsiam \
+ && mkdir -p /data && chown 10001:10001 /data
+USER 10001:10001
 
 # ---- API
 FROM runtime AS api
@@ -57,6 +61,8 @@ ENV NODE_ENV=production DATA_DIR=/data SIMSIAM_BACKEND=tensorflow
 WORKDIR /app
 COPY --from=runtime /app /app
 RUN npm install --no-save --no-audit --no-fund @tensorflow/tfjs-node-gpu@4.22.0 \
- && useradd --create-home --uid 10001 simsiam && mkdir -p /data && chown simsiam /data
-USER simsiam
+ && groupadd --gid 10001 simsiam \
+ && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /data --shell /usr/sbin/nologin simsiam \
+ && mkdir -p /data && chown 10001:10001 /data
+USER 10001:10001
 CMD ["node", "--import", "tsx", "workers/main.ts"]

@@ -23,7 +23,7 @@ const started = (async () => {
     reportIntervalMs: process.env.WORKER_REPORT_INTERVAL_MS ? Number(process.env.WORKER_REPORT_INTERVAL_MS) : undefined,
   });
   // metrics are for watching: a port already taken must not stop a worker from training
-  const metrics = await startMetricsServer(config.metricsPort, config.host).catch((err: unknown) => {
+  const metrics = await startMetricsServer(config.metricsPort, config.host, log).catch((err: unknown) => {
     log.error({ err, port: config.metricsPort }, 'worker metrics listener failed; running without /metrics');
     return undefined;
   });
