@@ -7,7 +7,7 @@ import {
   type MethodName,
   fillDerivedDefaults,
   methodConfigSchema,
-  methodOwning,
+  methodsOwning,
 } from '../engine/config.ts';
 import type { FromProperties } from '../engine/schema.ts';
 import { renameLegacyFields } from '../engine/configCheck.ts';
@@ -60,8 +60,10 @@ const fieldOf = (e: NonNullable<ValidateFunction['errors']>[number]) =>
 
 function issueOf(e: NonNullable<ValidateFunction['errors']>[number], method: MethodName): ConfigIssue {
   const field = fieldOf(e);
-  const owner = e.keyword === 'additionalProperties' && !e.instancePath ? methodOwning(field) : undefined;
-  return { field, message: owner && owner !== method ? `belongs to method '${owner}', not '${method}'` : (e.message ?? 'invalid') };
+  const owners = e.keyword === 'additionalProperties' && !e.instancePath ? methodsOwning(field) : [];
+  const named = owners.map((m) => `'${m}'`);
+  const owned = named.length === 1 ? `method ${named[0]}` : `methods ${named.slice(0, -1).join(', ')} and ${named.at(-1)}`;
+  return { field, message: owners.length && !owners.includes(method) ? `belongs to ${owned}, not '${method}'` : (e.message ?? 'invalid') };
 }
 
 /** A field that failed several keywords (each branch of a oneOf, say) is named once. */

@@ -62,8 +62,8 @@ export function methodConfigSchema(method: MethodName) {
 }
 
 /** The method that declares `field`, when it is one method's own field. */
-export function methodOwning(field: string): MethodName | undefined {
-  return (Object.keys(METHOD_SETTINGS) as MethodName[]).find((m) => field in METHOD_SETTINGS[m].properties);
+export function methodsOwning(field: string): MethodName[] {
+  return (Object.keys(METHOD_SETTINGS) as MethodName[]).filter((m) => field in METHOD_SETTINGS[m].properties);
 }
 
 /** Fields whose default is derived from other fields (filled after schema defaults). */
