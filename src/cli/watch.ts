@@ -11,7 +11,7 @@ import { exitCodeForJob, isFinished, jobSummary } from './jobProgress.ts';
 import { getJob } from './jobs.ts';
 import { emit, fixed, formatDuration, note, progressBar, type Bar } from './output.ts';
 
-const BAR_FORMAT = 'epoch {epoch}/{epochs} |{bar}| step {value}/{total} | loss {loss} | std {std} (1/√d {healthy}) | ETA {eta}';
+const BAR_FORMAT = 'epoch {epoch}/{epochs} |{bar}| step {value}/{total} | loss {loss} | std {std} (1/√d {healthy}) | ETA {remaining}';
 
 /** What a person sees while the job runs: the bar on a terminal, else one line per change. */
 class JobDisplay {
@@ -37,7 +37,7 @@ class JobDisplay {
       loss: fixed(p.loss),
       std: fixed(p.zStd),
       healthy: fixed(p.healthyStd),
-      eta: formatDuration(p.etaSeconds),
+      remaining: formatDuration(p.etaSeconds),
     };
     if (this.bar) {
       if (!this.barStarted) this.bar.start(p.totalSteps, p.step, payload);
