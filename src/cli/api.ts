@@ -1,6 +1,10 @@
-// The CLI's side of the wire: the typed client for JSON calls, plain fetch for streamed bodies, and
-// every failure (an {error: {code, message}} answer, an unreachable host) turned into a CliError
-// whose exit code says what went wrong.
+// The CLI's side of the wire: the typed client for JSON calls, fetch for streamed downloads,
+// node:http for streamed uploads, and every failure (an {error: {code, message}} answer, an
+// unreachable host) turned into a CliError whose exit code says what went wrong.
+import http from 'node:http';
+import https from 'node:https';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { createClient, type ServiceClient } from '../client/index.ts';
 import { CliError, EXIT, exitCodeForStatus } from './exitCodes.ts';
 import type { Profile } from './profiles.ts';
@@ -42,8 +46,16 @@ export async function unwrap<T>(conn: Connection, call: Promise<{ data?: T; erro
   return answer.data as T;
 }
 
-/** A signed fetch for streamed uploads and downloads; a non-2xx answer throws. */
-export async function send(conn: Connection, path: string, init: RequestInit & { duplex?: 'half' } = {}): Promise<Response> {
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
+/** A signed GET whose body the caller streams; a non-2xx answer throws. */
+export async function send(conn: Connection, path: string, init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   headers.set('Authorization', `Bearer ${conn.key}`);
   let response: Response;
@@ -52,15 +64,43 @@ export async function send(conn: Connection, path: string, init: RequestInit & {
   } catch (err) {
     throw unreachable(conn.url, err);
   }
-  if (!response.ok) {
-    const text = await response.text().catch(() => '');
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-    throw apiError(response.status, body);
-  }
+  if (!response.ok) throw apiError(response.status, parseJson(await response.text().catch(() => '')));
   return response;
+}
+
+/**
+ * POSTs a streamed body and resolves to the JSON answer. node:http rather than fetch: the service may
+ * answer (a refused archive, a limit) and close before the body is sent, and fetch then reports only
+ * the broken pipe, where node:http still delivers the answer.
+ */
+export function postStream(conn: Connection, path: string, contentType: string, body: AsyncIterable<Uint8Array>): Promise<unknown> {
+  const url = new URL(`${conn.url}${path}`);
+  const transport = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const request = transport.request(url, { method: 'POST', headers: { Authorization: `Bearer ${conn.key}`, 'Content-Type': contentType } });
+    let answered = false;
+    request.on('response', (response) => {
+      answered = true;
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('error', (err) => reject(unreachable(conn.url, { cause: err })));
+      response.on('end', () => {
+        const answer = parseJson(Buffer.concat(chunks).toString('utf8'));
+        const status = response.statusCode ?? 0;
+        if (status >= 200 && status < 300) resolve(answer);
+        else reject(apiError(status, answer));
+      });
+    });
+    let sent = false;
+    request.on('socket', (socket) => socket.once('connect', () => (sent = true)));
+    request.on('error', (err: NodeJS.ErrnoException) => {
+      if (answered) return;
+      // the service refused mid-body and closed; its answer was lost with the connection
+      if (sent && (err.code === 'EPIPE' || err.code === 'ECONNRESET')) {
+        reject(new CliError(EXIT.server, 'UPLOAD_INTERRUPTED', `${conn.url} closed the connection during the upload (it stops reading an archive it refuses, e.g. one over its size or entry limits)`));
+      } else reject(unreachable(conn.url, { cause: err }));
+    });
+    // a failed send surfaces as the answer or as the request's error, above
+    pipeline(Readable.from(body), request).catch(() => {});
+  });
 }

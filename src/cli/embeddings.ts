@@ -5,9 +5,8 @@ import { Command } from 'commander';
 import { unwrap } from './api.ts';
 import { withContext } from './context.ts';
 import { download } from './download.ts';
-import { EXIT } from './exitCodes.ts';
 import { emit, formatBytes } from './output.ts';
-import { settleTask, taskFailure } from './tasks.ts';
+import { succeededTask } from './tasks.ts';
 
 interface EmbeddingsOptions {
   dataset: string;
@@ -27,14 +26,10 @@ export function embeddingsCommand(): Command {
         const conn = await ctx.connection();
         const body = { datasetId: opts.dataset, ...(opts.checkpoint ? { checkpoint: opts.checkpoint } : {}) };
         const requested = await unwrap(conn, conn.client.POST('/v1/jobs/{id}/embeddings', { params: { path: { id: jobId } }, body }));
-        const set = await settleTask(ctx.out, 'embedding set', () =>
+        const set = await succeededTask(ctx.out, 'embedding set', () =>
           unwrap(conn, conn.client.GET('/v1/embeddings/{id}', { params: { path: { id: requested.id } } })),
         );
-        if (set.status !== 'succeeded') {
-          emit(ctx.out, set, taskFailure('embedding set', set));
-          process.exitCode = EXIT.failed;
-          return;
-        }
+        if (!set) return;
         const out = path.resolve(opts.out);
         const bytes = await download(ctx.out, conn, `/v1/embeddings/${encodeURIComponent(set.id)}/vectors?format=npy`, out);
         emit(ctx.out, { ...set, out, bytes }, `wrote ${opts.out}: ${set.count} x ${set.dim} float32 (${formatBytes(bytes)}, embedding set ${set.id})`);

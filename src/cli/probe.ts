@@ -4,9 +4,9 @@ import { Command } from 'commander';
 import type { components } from '../client/index.ts';
 import { unwrap } from './api.ts';
 import { withContext } from './context.ts';
-import { EXIT, usageError } from './exitCodes.ts';
+import { usageError } from './exitCodes.ts';
 import { emit, fixed, table } from './output.ts';
-import { settleTask, taskFailure } from './tasks.ts';
+import { succeededTask } from './tasks.ts';
 
 type Evaluation = components['schemas']['Evaluation'];
 type ProbeRequest = components['schemas']['LinearProbeRequest'];
@@ -64,15 +64,10 @@ export function probeCommand(): Command {
         const body = probeRequest(opts);
         const conn = await ctx.connection();
         const started = await unwrap(conn, conn.client.POST('/v1/jobs/{id}/linear-probe', { params: { path: { id: jobId } }, body }));
-        const evaluation = await settleTask(ctx.out, 'evaluation', () =>
+        const evaluation = await succeededTask(ctx.out, 'evaluation', () =>
           unwrap(conn, conn.client.GET('/v1/evaluations/{id}', { params: { path: { id: started.id } } })),
         );
-        if (evaluation.status !== 'succeeded') {
-          emit(ctx.out, evaluation, taskFailure('evaluation', evaluation));
-          process.exitCode = EXIT.failed;
-          return;
-        }
-        emit(ctx.out, evaluation, () => resultTable(evaluation));
+        if (evaluation) emit(ctx.out, evaluation, () => resultTable(evaluation));
       }),
     );
 }

@@ -3,7 +3,7 @@
 // magic bytes). Prints the service's {added, duplicates, skipped} summary.
 import fs from 'node:fs';
 import type { components } from '../client/index.ts';
-import { send } from './api.ts';
+import { postStream, unwrap } from './api.ts';
 import type { Context } from './context.ts';
 import { usageError } from './exitCodes.ts';
 import { listFolder, packFolder } from './imageFolderTar.ts';
@@ -29,6 +29,19 @@ async function folderUpload(ctx: Context, dir: string): Promise<Upload> {
   return { body, contentType: 'application/x-tar', progress };
 }
 
+/** gzip's magic bytes, or a tar header's "ustar" magic: anything else would only be refused by the service. */
+async function checkArchive(file: string): Promise<void> {
+  const handle = await fs.promises.open(file, 'r');
+  const head = Buffer.alloc(512);
+  try {
+    await handle.read(head, 0, 512, 0);
+  } finally {
+    await handle.close();
+  }
+  const gzip = head[0] === 0x1f && head[1] === 0x8b;
+  if (!gzip && head.toString('latin1', 257, 262) !== 'ustar') throw usageError(`${file} is not a .tar or .tar.gz archive (nor a directory)`);
+}
+
 function archiveUpload(ctx: Context, file: string, size: number): Upload {
   const progress = new ByteProgress(ctx.out, 'uploading', size);
   const body = counted(fs.createReadStream(file), (n) => progress.add(n));
@@ -47,17 +60,15 @@ export async function uploadToDataset(ctx: Context, datasetId: string, source: s
   const stat = await fs.promises.stat(source).catch(() => undefined);
   if (!stat) throw usageError(`no such file or directory: ${source}`);
   if (!stat.isDirectory() && !stat.isFile()) throw usageError(`${source} is neither a directory nor an archive file`);
+  if (stat.isFile()) await checkArchive(source);
   const conn = await ctx.connection();
+  // a refusal while the body streams can lose its answer with the connection: check the dataset
+  // (and the key) first, so that a wrong id or key gets its own message and exit code
+  await unwrap(conn, conn.client.GET('/v1/datasets/{id}', { params: { path: { id: datasetId } } }));
   const upload = stat.isDirectory() ? await folderUpload(ctx, source) : archiveUpload(ctx, source, stat.size);
   let result: IngestResult;
   try {
-    const response = await send(conn, `/v1/datasets/${encodeURIComponent(datasetId)}/archive`, {
-      method: 'POST',
-      headers: { 'Content-Type': upload.contentType },
-      body: upload.body as unknown as BodyInit,
-      duplex: 'half',
-    });
-    result = (await response.json()) as IngestResult;
+    result = (await postStream(conn, `/v1/datasets/${encodeURIComponent(datasetId)}/archive`, upload.contentType, upload.body)) as IngestResult;
   } finally {
     upload.progress.stop();
   }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { createGzip } from 'node:zlib';
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import pino from 'pino';
 import request from 'supertest';
 import tar from 'tar-stream';
@@ -43,6 +43,15 @@ async function writeArchive(file: string, classes: number, perClass: number, ind
   }
   pack.finalize();
   await done;
+}
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 describe('simsiam CLI against a real service', () => {
@@ -93,7 +102,7 @@ describe('simsiam CLI against a real service', () => {
     const nobody = await runCli(path.join(tmp, 'empty-config'), ['jobs', 'ls']);
     assert.equal(nobody.code, 3);
     assert.match(nobody.stderr, /NOT_LOGGED_IN/);
-    const unreachable = await runCli(configDir, ['jobs', 'ls'], { SIMSIAM_URL: 'http://127.0.0.1:9' });
+    const unreachable = await runCli(configDir, ['jobs', 'ls'], { SIMSIAM_URL: `http://127.0.0.1:${await closedPort()}` });
     assert.equal(unreachable.code, 5, unreachable.stderr);
     assert.match(unreachable.stderr, /NETWORK_ERROR/);
   });
@@ -208,6 +217,15 @@ describe('simsiam CLI against a real service', () => {
     assert.equal(unknownJson.code, 4);
     assert.equal(unknownJson.stdout, '');
     assert.deepEqual(JSON.parse(unknownJson.stderr), { error: { code: 'JOB_NOT_FOUND', message: 'job job_unknown not found' }, exitCode: 4 });
+
+    const upload404 = await cli('datasets', 'upload', 'ds_unknown', path.join(tmp, 'train'));
+    assert.equal(upload404.code, 4);
+    assert.match(upload404.stderr, /DATASET_NOT_FOUND/);
+    const notArchive = path.join(tmp, 'notes.zip');
+    await fs.writeFile(notArchive, 'PK not a tar');
+    const refusedLocally = await cli('datasets', 'upload', trainSet, notArchive);
+    assert.equal(refusedLocally.code, 2);
+    assert.match(refusedLocally.stderr, /is not a \.tar or \.tar\.gz archive/);
 
     assert.equal((await cli('train')).code, 2, 'missing --dataset');
     assert.equal((await cli('export', jobId, '--format', 'pickle', '--out', 'x')).code, 2, 'unknown format');
