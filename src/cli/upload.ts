@@ -23,9 +23,9 @@ async function folderUpload(ctx: Context, dir: string): Promise<Upload> {
   if (!files.length) throw usageError(`no files under ${dir}`);
   const size = files.reduce((sum, f) => sum + f.size, 0);
   // the bar counts the files' bytes as they are packed; the tar's headers are not counted
-  const progress = new ByteProgress(ctx.out, 'uploading', size, ' | {images}/{imageTotal} images', { images: 0, imageTotal: files.length });
-  let images = 0;
-  const body = packFolder(files, { onBytes: (n) => progress.add(n), onFile: () => progress.update({ images: (images += 1) }) });
+  const progress = new ByteProgress(ctx.out, 'uploading', size, ' | {files}/{fileTotal} files', { files: 0, fileTotal: files.length });
+  let packed = 0;
+  const body = packFolder(files, { onBytes: (n) => progress.add(n), onFile: () => progress.update({ files: (packed += 1) }) });
   return { body, contentType: 'application/x-tar', progress };
 }
 
