@@ -70,8 +70,8 @@ export async function send(conn: Connection, path: string, init: RequestInit = {
 
 /**
  * POSTs a streamed body and resolves to the JSON answer. node:http rather than fetch: the service may
- * answer (a refused archive, a limit) and close before the body is sent, and fetch then reports only
- * the broken pipe, where node:http still delivers the answer.
+ * answer (a refused archive, a limit) and close before the body is sent; fetch then reports only the
+ * broken pipe, node:http delivers the answer whenever it arrived before the pipe broke.
  */
 export function postStream(conn: Connection, path: string, contentType: string, body: AsyncIterable<Uint8Array>): Promise<unknown> {
   const url = new URL(`${conn.url}${path}`);
