@@ -1010,7 +1010,7 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
         };
-        /** @description The training recipe: `method` (default simsiam) picks which fields exist. Every field is optional; defaults follow each method's paper and official code and are echoed back on the job. predictorHiddenDim defaults to projectorDim / 4. */
+        /** @description The training recipe: `method` (default simsiam) picks which fields exist. Every field is optional; defaults follow each method's paper and official code and are echoed back on the job. predictorHiddenDim defaults to projectorDim / 4. patchSize, posEmbed and pool belong to the ViT backbones only and are filled for them: patchSize 4 up to 32 px, 8 up to 112 px, 16 above (the image size must be a multiple), posEmbed sincos, pool cls (docs/vit.md). */
         TrainingConfig: {
             /**
              * @default simsiam
@@ -1021,9 +1021,14 @@ export interface components {
              * @default resnet-tiny
              * @enum {unknown}
              */
-            backbone?: "resnet-tiny" | "resnet-small" | "resnet18-cifar" | "resnet18" | "resnet50";
+            backbone?: "resnet-tiny" | "resnet-small" | "resnet18-cifar" | "resnet18" | "resnet50" | "vit-micro" | "vit-tiny" | "vit-small";
             /** @default 32 */
             imageSize?: number;
+            patchSize?: number;
+            /** @enum {unknown} */
+            posEmbed?: "sincos" | "learned";
+            /** @enum {unknown} */
+            pool?: "cls" | "mean";
             /**
              * @default 3
              * @enum {unknown}
@@ -1138,9 +1143,14 @@ export interface components {
              * @default resnet-tiny
              * @enum {unknown}
              */
-            backbone?: "resnet-tiny" | "resnet-small" | "resnet18-cifar" | "resnet18" | "resnet50";
+            backbone?: "resnet-tiny" | "resnet-small" | "resnet18-cifar" | "resnet18" | "resnet50" | "vit-micro" | "vit-tiny" | "vit-small";
             /** @default 32 */
             imageSize?: number;
+            patchSize?: number;
+            /** @enum {unknown} */
+            posEmbed?: "sincos" | "learned";
+            /** @enum {unknown} */
+            pool?: "cls" | "mean";
             /**
              * @default 3
              * @enum {unknown}
@@ -1221,9 +1231,14 @@ export interface components {
              * @default resnet-tiny
              * @enum {unknown}
              */
-            backbone?: "resnet-tiny" | "resnet-small" | "resnet18-cifar" | "resnet18" | "resnet50";
+            backbone?: "resnet-tiny" | "resnet-small" | "resnet18-cifar" | "resnet18" | "resnet50" | "vit-micro" | "vit-tiny" | "vit-small";
             /** @default 32 */
             imageSize?: number;
+            patchSize?: number;
+            /** @enum {unknown} */
+            posEmbed?: "sincos" | "learned";
+            /** @enum {unknown} */
+            pool?: "cls" | "mean";
             /**
              * @default 3
              * @enum {unknown}
@@ -1312,9 +1327,14 @@ export interface components {
              * @default resnet-tiny
              * @enum {unknown}
              */
-            backbone?: "resnet-tiny" | "resnet-small" | "resnet18-cifar" | "resnet18" | "resnet50";
+            backbone?: "resnet-tiny" | "resnet-small" | "resnet18-cifar" | "resnet18" | "resnet50" | "vit-micro" | "vit-tiny" | "vit-small";
             /** @default 32 */
             imageSize?: number;
+            patchSize?: number;
+            /** @enum {unknown} */
+            posEmbed?: "sincos" | "learned";
+            /** @enum {unknown} */
+            pool?: "cls" | "mean";
             /**
              * @default 3
              * @enum {unknown}
@@ -1397,9 +1417,14 @@ export interface components {
              * @default resnet-tiny
              * @enum {unknown}
              */
-            backbone?: "resnet-tiny" | "resnet-small" | "resnet18-cifar" | "resnet18" | "resnet50";
+            backbone?: "resnet-tiny" | "resnet-small" | "resnet18-cifar" | "resnet18" | "resnet50" | "vit-micro" | "vit-tiny" | "vit-small";
             /** @default 32 */
             imageSize?: number;
+            patchSize?: number;
+            /** @enum {unknown} */
+            posEmbed?: "sincos" | "learned";
+            /** @enum {unknown} */
+            pool?: "cls" | "mean";
             /**
              * @default 3
              * @enum {unknown}

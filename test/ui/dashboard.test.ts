@@ -134,7 +134,7 @@ describe('dashboard at /ui in headless chromium', () => {
   it('builds the job form from the config schema and follows a tiny job live, without polling', async () => {
     const form = await startJob({ imageSize: '16', channels: '1', batchSize: '16', projectorDim: '64', epochs: '3' });
     // pickers and defaults come from the OpenAPI document
-    assert.deepEqual(await form.backbone.locator('option').allInnerTexts(), ['resnet-tiny', 'resnet-small', 'resnet18-cifar', 'resnet18', 'resnet50']);
+    assert.deepEqual(await form.backbone.locator('option').allInnerTexts(), ['resnet-tiny', 'resnet-small', 'resnet18-cifar', 'resnet18', 'resnet50', 'vit-micro', 'vit-tiny', 'vit-small']);
     assert.equal(await form.backbone.inputValue(), 'resnet-tiny');
     assert.equal(await page.inputValue('input[name="baseLr"]'), '0.05');
     assert.equal(await page.inputValue('input[name="augment.hue"]'), '0.1');
