@@ -7,6 +7,12 @@
 //   batchNormForward(x, gamma, beta, y, mean, variance, rows, c, eps)
 //   batchNormBackward(dy, x, mean, variance, gamma, dx, dgamma, dbeta, rows, c, eps)
 //   sgdUpdate(param, grad, buf, paramOut, bufOut, size, lr, momentum, weightDecay)
+//   layerNormForward(x, gamma, beta, y, mean, rstd, rows, c, eps)
+//   layerNormBackward(dy, x, mean, rstd, gamma, dx, dgamma, dbeta, rows, c)
+//   geluForward(x, y, size)
+//   geluBackward(dy, x, dx, size)
+//   softmaxForward(x, y, rows, c)
+//   softmaxBackward(dy, y, dx, rows, c)
 //   threads() -> OpenMP threads the kernels use (OMP_NUM_THREADS, else one per core)
 #include <node_api.h>
 #include <omp.h>
@@ -138,6 +144,50 @@ napi_value SgdUpdate(napi_env env, napi_callback_info info) {
   });
 }
 
+napi_value LayerNormForward(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    int64_t rows = a.integer(6, 1), c = a.integer(7, 1);
+    layerNormForward(rows, c, a.number(8), a.floats(0, rows * c), a.floats(1, c), a.floats(2, c), a.floats(3, rows * c), a.floats(4, rows),
+                     a.floats(5, rows));
+  });
+}
+
+napi_value LayerNormBackward(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    int64_t rows = a.integer(8, 1), c = a.integer(9, 1);
+    layerNormBackward(rows, c, a.floats(0, rows * c), a.floats(1, rows * c), a.floats(2, rows), a.floats(3, rows), a.floats(4, c),
+                      a.floats(5, rows * c), a.floats(6, c), a.floats(7, c));
+  });
+}
+
+napi_value GeluForward(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    int64_t size = a.integer(2, 1);
+    geluForward(size, a.floats(0, size), a.floats(1, size));
+  });
+}
+
+napi_value GeluBackward(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    int64_t size = a.integer(3, 1);
+    geluBackward(size, a.floats(0, size), a.floats(1, size), a.floats(2, size));
+  });
+}
+
+napi_value SoftmaxForward(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    int64_t rows = a.integer(2, 1), c = a.integer(3, 1);
+    softmaxForward(rows, c, a.floats(0, rows * c), a.floats(1, rows * c));
+  });
+}
+
+napi_value SoftmaxBackward(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    int64_t rows = a.integer(3, 1), c = a.integer(4, 1);
+    softmaxBackward(rows, c, a.floats(0, rows * c), a.floats(1, rows * c), a.floats(2, rows * c));
+  });
+}
+
 napi_value Threads(napi_env env, napi_callback_info) {
   napi_value value;
   napi_create_int32(env, omp_get_max_threads(), &value);
@@ -147,7 +197,9 @@ napi_value Threads(napi_env env, napi_callback_info) {
 napi_value Init(napi_env env, napi_value exports) {
   const std::pair<const char*, napi_callback> functions[] = {
       {"conv", Conv}, {"matmul", Matmul}, {"batchNormForward", BatchNormForward},
-      {"batchNormBackward", BatchNormBackward}, {"sgdUpdate", SgdUpdate}, {"threads", Threads},
+      {"batchNormBackward", BatchNormBackward}, {"sgdUpdate", SgdUpdate}, {"layerNormForward", LayerNormForward},
+      {"layerNormBackward", LayerNormBackward}, {"geluForward", GeluForward}, {"geluBackward", GeluBackward},
+      {"softmaxForward", SoftmaxForward}, {"softmaxBackward", SoftmaxBackward}, {"threads", Threads},
   };
   for (const auto& [name, fn] : functions) {
     napi_value value;

@@ -1,7 +1,7 @@
 // The native kernel pack as wasm-backend kernels. tfjs-wasm tensors live in the wasm heap, an
 // ordinary ArrayBuffer, so the addon reads and writes them in place through heap views: no copies,
 // and every other op stays on wasm. Cases the addon does not cover (dilated or NCHW convolutions,
-// non-float32 matmuls) fall back to the kernel registered before.
+// non-float32 matmuls and softmaxes) fall back to the kernel registered before.
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { FusedKernel } from '../fused.ts';
@@ -95,6 +95,22 @@ function matMulKernel(native: NativeKernels): tf.KernelConfig {
   });
 }
 
+/** Softmax over the last axis (the only axis tf.softmax offers) of a float32 tensor. */
+function softmaxKernel(native: NativeKernels): tf.KernelConfig {
+  const fallback = tf.getKernel(tf.Softmax, 'wasm');
+  return kernel(tf.Softmax, ({ inputs, backend, attrs }) => {
+    const { logits } = inputs as { logits: tf.TensorInfo };
+    const dim = (attrs as unknown as tf.SoftmaxAttrs).dim;
+    const rank = logits.shape.length;
+    if (logits.dtype !== 'float32' || (dim !== -1 && dim !== rank - 1) || logits.shape.some((d) => d === 0)) {
+      if (!fallback) throw new Error('Softmax: no wasm kernel for this input');
+      return fallback.kernelFunc({ inputs, backend, attrs }) as tf.TensorInfo;
+    }
+    const c = logits.shape[rank - 1];
+    return withHeapViews(backend, [logits], [logits.shape], ([vx], [y]) => native.softmaxForward(vx!, y, tf.util.sizeFromShape(logits.shape) / c, c))[0];
+  });
+}
+
 function fusedKernels(native: NativeKernels): tf.KernelConfig[] {
   const channels = (x: tf.TensorInfo) => x.shape[x.shape.length - 1];
   return [
@@ -110,6 +126,26 @@ function fusedKernels(native: NativeKernels): tf.KernelConfig[] {
       return withHeapViews(backend, [dy, x, mean, variance, gamma], [x!.shape, [c], [c]], ([vdy, vx, vm, vv, vg], [dx, dgamma, dbeta]) =>
         native.batchNormBackward(vdy!, vx!, vm!, vv!, vg, dx, dgamma, dbeta, tf.util.sizeFromShape(x!.shape) / c, c, attrs.eps as number));
     }),
+    kernel(FusedKernel.layerNorm, ({ inputs, backend, attrs }) => {
+      const { x, gamma, beta } = inputs;
+      const [c, rows] = [channels(x!), tf.util.sizeFromShape(x!.shape) / channels(x!)];
+      return withHeapViews(backend, [x, gamma, beta], [x!.shape, [rows], [rows]], ([vx, vg, vb], [y, mean, rstd]) =>
+        native.layerNormForward(vx!, vg!, vb!, y, mean, rstd, rows, c, attrs.eps as number));
+    }),
+    kernel(FusedKernel.layerNormGrad, ({ inputs, backend }) => {
+      const { dy, x, mean, rstd, gamma } = inputs;
+      const [c, rows] = [channels(x!), tf.util.sizeFromShape(x!.shape) / channels(x!)];
+      return withHeapViews(backend, [dy, x, mean, rstd, gamma], [x!.shape, [c], [c]], ([vdy, vx, vm, vr, vg], [dx, dgamma, dbeta]) =>
+        native.layerNormBackward(vdy!, vx!, vm!, vr!, vg!, dx, dgamma, dbeta, rows, c));
+    }),
+    kernel(FusedKernel.gelu, ({ inputs: { x }, backend }) =>
+      withHeapViews(backend, [x], [x!.shape], ([vx], [y]) => native.geluForward(vx!, y, tf.util.sizeFromShape(x!.shape)))),
+    kernel(FusedKernel.geluGrad, ({ inputs: { dy, x }, backend }) =>
+      withHeapViews(backend, [dy, x], [x!.shape], ([vdy, vx], [dx]) => native.geluBackward(vdy!, vx!, dx, tf.util.sizeFromShape(x!.shape)))),
+    kernel(FusedKernel.softmaxGrad, ({ inputs: { dy, y }, backend }) => {
+      const [c, rows] = [channels(y!), tf.util.sizeFromShape(y!.shape) / channels(y!)];
+      return withHeapViews(backend, [dy, y], [y!.shape], ([vdy, vy], [dx]) => native.softmaxBackward(vdy!, vy!, dx, rows, c));
+    }),
     kernel(FusedKernel.sgdUpdate, ({ inputs, backend, attrs }) => {
       const { param, grad, buf } = inputs;
       const { lr, momentum, weightDecay } = attrs as { lr: number; momentum: number; weightDecay: number };
@@ -122,5 +158,5 @@ function fusedKernels(native: NativeKernels): tf.KernelConfig[] {
 /** Every kernel of the pack for wasm, or undefined when the addon is not built (or switched off). */
 export function nativeWasmKernels(): tf.KernelConfig[] | undefined {
   const native = loadNativeKernels();
-  return native && [...convKernels(native), matMulKernel(native), ...fusedKernels(native)];
+  return native && [...convKernels(native), matMulKernel(native), softmaxKernel(native), ...fusedKernels(native)];
 }
