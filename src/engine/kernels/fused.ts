@@ -19,6 +19,14 @@ export const FusedKernel = {
   softmaxGrad: 'SimSiamSoftmaxGrad',
   /** inputs {param, grad, buf}, attrs {lr, momentum, weightDecay} -> [param', buf'] (torch.optim.SGD) */
   sgdUpdate: 'SimSiamSgdUpdate',
+  /** inputs {x [rows, c], gamma [c], beta [c]}, attrs {eps} -> [y [rows, c], mean [rows], rstd [rows]] */
+  layerNorm: 'SimSiamLayerNorm',
+  /** inputs {dy, x, mean, rstd, gamma}, attrs {} -> [dx, dgamma, dbeta] */
+  layerNormGrad: 'SimSiamLayerNormGrad',
+  /** inputs {x}, attrs {} -> [y]: exact-erf GELU, x * Phi(x) (torch.nn.GELU()) */
+  gelu: 'SimSiamGelu',
+  /** inputs {dy, x}, attrs {} -> [dx] */
+  geluGrad: 'SimSiamGeluGrad',
 } as const;
 
 export function hasFusedKernel(name: string): boolean {
