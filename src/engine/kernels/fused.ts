@@ -7,16 +7,6 @@ export const FusedKernel = {
   batchNormTrain: 'SimSiamBatchNormTrain',
   /** inputs {dy, x, mean, variance, gamma?}, attrs {eps} -> [dx, dgamma, dbeta] */
   batchNormTrainGrad: 'SimSiamBatchNormTrainGrad',
-  /** inputs {x [rows, c], gamma [c], beta [c]}, attrs {eps} -> [y [rows, c], mean [rows], rstd [rows]] */
-  layerNorm: 'SimSiamLayerNorm',
-  /** inputs {dy, x, mean, rstd, gamma}, attrs {} -> [dx, dgamma, dbeta] */
-  layerNormGrad: 'SimSiamLayerNormGrad',
-  /** inputs {x}, attrs {} -> [y] (exact erf GELU, as torch.nn.GELU()) */
-  gelu: 'SimSiamGelu',
-  /** inputs {dy, x}, attrs {} -> [dx] */
-  geluGrad: 'SimSiamGeluGrad',
-  /** inputs {dy, y} (y = softmax over the last axis), attrs {} -> [dx = y * (dy - sum(dy * y, last axis))] */
-  softmaxGrad: 'SimSiamSoftmaxGrad',
   /** inputs {param, grad, buf}, attrs {lr, momentum, weightDecay} -> [param', buf'] (torch.optim.SGD) */
   sgdUpdate: 'SimSiamSgdUpdate',
   /** inputs {x [rows, c], gamma [c], beta [c]}, attrs {eps} -> [y [rows, c], mean [rows], rstd [rows]] */
@@ -27,6 +17,8 @@ export const FusedKernel = {
   gelu: 'SimSiamGelu',
   /** inputs {dy, x}, attrs {} -> [dx] */
   geluGrad: 'SimSiamGeluGrad',
+  /** inputs {dy, y} (y = softmax over the last axis), attrs {} -> [dx = y * (dy - sum(dy * y, last axis))] */
+  softmaxGrad: 'SimSiamSoftmaxGrad',
 } as const;
 
 export function hasFusedKernel(name: string): boolean {

@@ -1,13 +1,18 @@
 // The native pack's transformer kernels on wasm against the cpu backend: layer norm, GELU and
-// softmax (forward and gradient; cpu composes the same math from tfjs ops, as the engine does where
-// no fused kernel is registered), and attention's batched matmuls with transposes. Skipped where the
-// addon is not built.
+// softmax, forward and gradient, through the engine's functions (fused kernels on wasm, the same
+// math composed from tfjs ops on cpu), and attention's batched matmuls with transposes. Skipped
+// where the addon is not built.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { assertClose, onBothBackends, randomValues, ready } from './backends.ts';
-import { FusedKernel, hasFusedKernel, runFused } from '../../../src/engine/kernels/fused.ts';
+import { FusedKernel } from '../../../src/engine/kernels/fused.ts';
 import { softmax } from '../../../src/engine/kernels/softmax.ts';
+import { LN_EPS, layerNorm, layerNormBackward, layerNormForward } from '../../../src/engine/layerNorm.ts';
+import { gelu, geluBackward, geluForward } from '../../../src/engine/gelu.ts';
+import { type Ctx, linear } from '../../../src/engine/layers.ts';
+import { ParamStore } from '../../../src/engine/params.ts';
+import { Prng } from '../../../src/engine/index.ts';
 import { loadNativeKernels } from '../../../src/engine/kernels/native/index.ts';
 
 const skip = loadNativeKernels() ? false : 'native kernel pack not built (npm run build:native)';
@@ -17,19 +22,6 @@ before(async () => {
 });
 
 const tensor = (shape: number[], seed: number, scale = 1) => tf.mul(tf.tensor(randomValues(shape, seed), shape), scale);
-const EPS = 1e-5;
-
-/** [y, mean, rstd] of a layer norm over the last axis, from tfjs ops */
-function composedLayerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor[] {
-  const { mean, variance } = tf.moments(x, -1, true);
-  const rstd = tf.rsqrt(tf.add(variance, EPS));
-  const y = tf.add(tf.mul(tf.mul(tf.sub(x, mean), rstd), gamma), beta);
-  const rows = [x.size / x.shape[x.rank - 1]];
-  return [y, tf.reshape(mean, rows), tf.reshape(rstd, rows)];
-}
-
-const composedGelu = (x: tf.Tensor) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
-
 // rows x channels: a single row, channel counts off the vector width, ViT widths
 const rowShapes = [[1, 5], [7, 37], [3, 17, 96], [2, 65, 192]];
 
@@ -38,14 +30,10 @@ for (const shape of rowShapes) {
   test(`layer norm forward and gradients match cpu: ${shape.join('x')}`, { skip }, async () => {
     const { cpu, wasm } = await onBothBackends(() => {
       // an offset and a spread so that the statistics matter
-      const x = tf.add(tensor(shape, 1, 3), 1.5);
-      const [gamma, beta, dy] = [tensor([c], 2), tensor([c], 3), tensor(shape, 4)];
-      if (hasFusedKernel(FusedKernel.layerNorm)) {
-        const [y, mean, rstd] = runFused(FusedKernel.layerNorm, { x, gamma, beta }, { eps: EPS });
-        return [y, mean, rstd, ...runFused(FusedKernel.layerNormGrad, { dy, x, mean, rstd, gamma }, {})];
-      }
-      const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(composedLayerNorm(a, g, b)[0], dy)))([x, gamma, beta]);
-      return [...composedLayerNorm(x, gamma, beta), ...grads];
+      const x = tf.reshape(tf.add(tensor(shape, 1, 3), 1.5), [-1, c]) as tf.Tensor2D;
+      const [gamma, beta, dy] = [tensor([c], 2) as tf.Tensor1D, tensor([c], 3) as tf.Tensor1D, tf.reshape(tensor(shape, 4), x.shape) as tf.Tensor2D];
+      const { y, mean, rstd } = layerNormForward(x, gamma, beta, LN_EPS);
+      return [y, mean, rstd, ...layerNormBackward(dy, x, mean, rstd, gamma)];
     });
     ['y', 'mean', 'rstd', 'dx', 'dgamma', 'dbeta'].forEach((label, i) => assertClose(wasm[i], cpu[i], label));
   });
@@ -53,8 +41,7 @@ for (const shape of rowShapes) {
   test(`GELU forward and gradient match cpu: ${shape.join('x')}`, { skip }, async () => {
     const { cpu, wasm } = await onBothBackends(() => {
       const [x, dy] = [tensor(shape, 5, 4), tensor(shape, 6)];
-      if (hasFusedKernel(FusedKernel.gelu)) return [...runFused(FusedKernel.gelu, { x }, {}), ...runFused(FusedKernel.geluGrad, { dy, x }, {})];
-      return [composedGelu(x), tf.grad((a: tf.Tensor) => tf.sum(tf.mul(composedGelu(a), dy)))(x)];
+      return [geluForward(x), geluBackward(dy, x)];
     });
     assertClose(wasm[0], cpu[0], 'y');
     assertClose(wasm[1], cpu[1], 'dx');
@@ -103,63 +90,45 @@ for (const c of attentionCases) {
   });
 }
 
-/** A pre-norm transformer block (multi-head attention, GELU MLP) from the kernels above, regressed onto a target. */
-function blockLoss(x: tf.Tensor3D, p: Record<string, tf.Tensor>, heads: number): tf.Scalar {
+/** A pre-norm transformer block (multi-head attention, GELU MLP) of the engine's layers, regressed onto a target. */
+function blockLoss(ctx: Ctx, x: tf.Tensor3D, target: tf.Tensor, heads: number): tf.Scalar {
   const [b, t, c] = x.shape;
   const d = c / heads;
-  const layerNorm = (h: tf.Tensor, g: tf.Tensor, beta: tf.Tensor) =>
-    hasFusedKernel(FusedKernel.layerNorm) ? layerNormOp(h, g, beta) : composedLayerNorm(h, g, beta)[0];
-  const gelu = (h: tf.Tensor) => (hasFusedKernel(FusedKernel.gelu) ? geluOp(h) : composedGelu(h));
   // on tokens as [rows, features]: tfjs's matmul gradient does not sum a broadcast 2-D weight's batch
-  const linear = (h: tf.Tensor, w: tf.Tensor, bias: tf.Tensor) =>
-    tf.reshape(tf.add(tf.matMul(tf.reshape(h, [-1, w.shape[0]]), w), bias), [...h.shape.slice(0, -1), w.shape[1]]);
-  const qkv = tf.transpose(tf.reshape(linear(layerNorm(x, p.g1, p.b1), p.wqkv, p.bqkv), [b, t, 3, heads, d]), [2, 0, 3, 1, 4]);
+  const dense = (name: string, h: tf.Tensor, out: number) => tf.reshape(linear(ctx, name, tf.reshape(h, [-1, h.shape[h.rank - 1]]) as tf.Tensor2D, out, true), [b, t, out]);
+  const qkv = tf.transpose(tf.reshape(dense('qkv', layerNorm(ctx, 'ln1', x), 3 * c), [b, t, 3, heads, d]), [2, 0, 3, 1, 4]);
   const [q, k, v] = tf.unstack(qkv);
   const attention = softmax(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(d)));
-  const mixed = tf.reshape(tf.transpose(tf.matMul(attention, v), [0, 2, 1, 3]), [b, t, c]);
-  const h = tf.add(x, linear(mixed, p.wo, p.bo));
-  const out = tf.add(h, linear(gelu(linear(layerNorm(h, p.g2, p.b2), p.w1, p.bm1)), p.w2, p.bm2));
-  return tf.mean(tf.squaredDifference(out, p.target));
+  const h = tf.add(x, dense('proj', tf.reshape(tf.transpose(tf.matMul(attention, v), [0, 2, 1, 3]), [b, t, c]), c));
+  const out = tf.add(h, dense('fc2', gelu(dense('fc1', layerNorm(ctx, 'ln2', h), 2 * c)), c));
+  return tf.mean(tf.squaredDifference(out, target));
 }
 
-// the fused kernels as differentiable ops, as the engine wraps them
-const layerNormOp = (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) =>
-  tf.customGrad(((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-    const [y, mean, rstd] = runFused(FusedKernel.layerNorm, { x: a, gamma: g, beta: b }, { eps: EPS });
-    save([a, mean, rstd, g]);
-    return { value: y, gradFunc: (dy: tf.Tensor, [sx, sm, sr, sg]: tf.Tensor[]) => runFused(FusedKernel.layerNormGrad, { dy, x: sx, mean: sm, rstd: sr, gamma: sg }, {}) };
-  }) as unknown as Parameters<typeof tf.customGrad>[0])(x, gamma, beta);
-const geluOp = (x: tf.Tensor) =>
-  tf.customGrad(((a: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([a]);
-    return { value: runFused(FusedKernel.gelu, { x: a }, {})[0], gradFunc: (dy: tf.Tensor, [sx]: tf.Tensor[]) => runFused(FusedKernel.geluGrad, { dy, x: sx }, {})[0] };
-  }) as unknown as Parameters<typeof tf.customGrad>[0])(x);
-
 test('a transformer block trains 20 steps on wasm like on cpu, without leaking tensors', { skip }, async () => {
-  const [b, t, c, heads, hidden] = [2, 9, 12, 3, 24];
-  const shapes: Record<string, number[]> = {
-    g1: [c], b1: [c], wqkv: [c, 3 * c], bqkv: [3 * c], wo: [c, c], bo: [c], g2: [c], b2: [c], w1: [c, hidden], bm1: [hidden], w2: [hidden, c], bm2: [c],
-  };
+  const [b, t, c, heads] = [2, 9, 12, 3];
   const final: Record<string, Float32Array[]> = {};
   for (const backend of ['cpu', 'wasm']) {
     await tf.setBackend(backend);
-    const x = tensor([b, t, c], 30) as tf.Tensor3D;
-    const target = tensor([b, t, c], 31);
-    const params = Object.fromEntries(Object.entries(shapes).map(([name, shape], i) => [name, tf.variable(tf.add(tensor(shape, 40 + i, 0.3), name.startsWith('g') ? 1 : 0))]));
+    const [x, target] = [tensor([b, t, c], 30) as tf.Tensor3D, tensor([b, t, c], 31)];
+    const store = new ParamStore(new Prng(0));
+    const ctx = { store, training: true };
+    tf.tidy(() => blockLoss(ctx, x, target, heads)); // creates the parameters
+    const params = store.list().map((p) => p.variable);
     const losses: number[] = [];
     let tensorsAfterFirst = 0;
     for (let step = 0; step < 20; step++) {
       tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(() => blockLoss(x, { ...params, target }, heads));
+        const { value, grads } = tf.variableGrads(() => blockLoss(ctx, x, target, heads), params);
         losses.push(value.dataSync()[0]);
-        for (const p of Object.values(params)) p.assign(tf.sub(p, tf.mul(grads[p.name], 0.1)));
+        for (const p of params) p.assign(tf.sub(p, tf.mul(grads[p.name], 0.1)));
       });
       if (step === 0) tensorsAfterFirst = tf.memory().numTensors;
       else assert.equal(tf.memory().numTensors, tensorsAfterFirst, `${backend}: tensors leaked at step ${step}`);
     }
     assert.ok(losses[19] < losses[0], `${backend}: the loss went down`);
-    final[backend] = [Float32Array.from(losses), ...Object.values(params).map((p) => p.dataSync() as Float32Array)];
-    tf.dispose([x, target, ...Object.values(params)]);
+    final[backend] = [Float32Array.from(losses), ...params.map((p) => p.dataSync() as Float32Array)];
+    tf.dispose([x, target]);
+    store.dispose();
   }
   final.cpu.forEach((expected, i) => assertClose(final.wasm[i], expected, i === 0 ? 'losses' : `parameter ${i - 1}`));
 });
