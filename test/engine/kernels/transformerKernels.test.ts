@@ -90,6 +90,43 @@ for (const c of attentionCases) {
   });
 }
 
+// attention's data movement: splitting qkv into heads and merging them back, and their gradients
+const copyCases: Array<{ shape: number[]; perm: number[] }> = [
+  { shape: [4, 9, 3, 2, 8], perm: [2, 0, 3, 1, 4] },
+  { shape: [4, 2, 9, 8], perm: [0, 2, 1, 3] },
+  { shape: [5, 7], perm: [1, 0] },
+  { shape: [3, 1, 6, 5], perm: [3, 1, 0, 2] },
+  { shape: [2, 3, 4, 5, 6, 7], perm: [5, 3, 1, 0, 2, 4] },
+];
+
+for (const { shape, perm } of copyCases) {
+  test(`transpose, slice and split match cpu: ${shape.join('x')} by [${perm}]`, { skip }, async () => {
+    const { cpu, wasm } = await onBothBackends(() => {
+      const x = tensor(shape, 12);
+      const moved = tf.transpose(x, perm);
+      const last = moved.rank - 1;
+      const begin = moved.shape.map((d) => (d > 2 ? 1 : 0));
+      const size = moved.shape.map((d) => (d > 2 ? d - 2 : d));
+      return [
+        moved,
+        tf.slice(moved, begin, size),
+        ...tf.split(moved, moved.shape[0] > 2 ? [1, moved.shape[0] - 1] : moved.shape[0], 0),
+        ...tf.split(moved, moved.shape[last] > 2 ? [2, moved.shape[last] - 2] : 1, last),
+        tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.transpose(a, perm), tf.transpose(x, perm))))(x),
+      ];
+    });
+    cpu.forEach((expected, i) => assertClose(wasm[i], expected, `output ${i}`, 0));
+  });
+}
+
+test('integer transposes, slices and splits stay on wasm and stay right', { skip }, async () => {
+  const { cpu, wasm } = await onBothBackends(() => {
+    const x = tf.range(0, 2 * 3 * 4, 1, 'int32').reshape([2, 3, 4]);
+    return [tf.transpose(x, [2, 0, 1]), tf.slice(x, [0, 1, 1], [2, 2, 2]), ...tf.split(x, [1, 3], 2)];
+  });
+  cpu.forEach((expected, i) => assertClose(wasm[i], expected, `output ${i}`, 0));
+});
+
 /** A pre-norm transformer block (multi-head attention, GELU MLP) of the engine's layers, regressed onto a target. */
 function blockLoss(ctx: Ctx, x: tf.Tensor3D, target: tf.Tensor, heads: number): tf.Scalar {
   const [b, t, c] = x.shape;

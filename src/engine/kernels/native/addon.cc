@@ -13,6 +13,7 @@
 //   geluBackward(dy, x, dx, size)
 //   softmaxForward(x, y, rows, c)
 //   softmaxBackward(dy, y, dx, rows, c)
+//   stridedCopy(x, out, shape, strides, offset)   shape, strides: arrays of integers
 //   threads() -> OpenMP threads the kernels use (OMP_NUM_THREADS, else one per core)
 #include <node_api.h>
 #include <omp.h>
@@ -63,6 +64,37 @@ class Args {
     if (napi_get_value_int64(env_, at(i), &v) != napi_ok) throw std::invalid_argument("argument " + std::to_string(i) + ": expected a number");
     if (v < min || v > (int64_t{1} << 31)) throw std::invalid_argument("argument " + std::to_string(i) + ": " + std::to_string(v) + " out of range");
     return v;
+  }
+  /** An array of integers (each checked as integer() does). */
+  std::vector<int64_t> integers(size_t i, int64_t min = 0) const {
+    bool isArray = false;
+    napi_is_array(env_, at(i), &isArray);
+    if (!isArray) throw std::invalid_argument("argument " + std::to_string(i) + ": expected an array");
+    uint32_t length = 0;
+    napi_get_array_length(env_, at(i), &length);
+    std::vector<int64_t> values(length);
+    for (uint32_t j = 0; j < length; j++) {
+      napi_value element;
+      int64_t v = 0;
+      napi_get_element(env_, at(i), j, &element);
+      if (napi_get_value_int64(env_, element, &v) != napi_ok || v < min || v > (int64_t{1} << 31)) {
+        throw std::invalid_argument("argument " + std::to_string(i) + ": element " + std::to_string(j) + " out of range");
+      }
+      values[j] = v;
+    }
+    return values;
+  }
+  /** A Float32Array of any length, and that length. */
+  std::pair<float*, int64_t> anyFloats(size_t i) const {
+    bool isTyped = false;
+    napi_is_typedarray(env_, at(i), &isTyped);
+    napi_typedarray_type type = napi_int8_array;
+    size_t length = 0, offset;
+    void* data = nullptr;
+    napi_value buffer;
+    if (isTyped) napi_get_typedarray_info(env_, at(i), &type, &length, &data, &buffer, &offset);
+    if (type != napi_float32_array) throw std::invalid_argument("argument " + std::to_string(i) + ": expected a Float32Array");
+    return {static_cast<float*>(data), static_cast<int64_t>(length)};
   }
   float number(size_t i) const {
     double v = 0;
@@ -188,6 +220,23 @@ napi_value SoftmaxBackward(napi_env env, napi_callback_info info) {
   });
 }
 
+napi_value StridedCopy(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    std::vector<int64_t> shape = a.integers(2, 1), strides = a.integers(3);
+    int64_t offset = a.integer(4);
+    if (shape.size() != strides.size()) throw std::invalid_argument("shape and strides differ in length");
+    // the last element read must lie inside x
+    int64_t size = 1, last = offset;
+    for (size_t k = 0; k < shape.size(); k++) {
+      size *= shape[k];
+      last += (shape[k] - 1) * strides[k];
+    }
+    auto [x, xLength] = a.anyFloats(0);
+    if (last >= xLength) throw std::invalid_argument("the copy reads past the end of x");
+    stridedCopy(shape, strides, offset, x, a.floats(1, size));
+  });
+}
+
 napi_value Threads(napi_env env, napi_callback_info) {
   napi_value value;
   napi_create_int32(env, omp_get_max_threads(), &value);
@@ -199,7 +248,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv", Conv}, {"matmul", Matmul}, {"batchNormForward", BatchNormForward},
       {"batchNormBackward", BatchNormBackward}, {"sgdUpdate", SgdUpdate}, {"layerNormForward", LayerNormForward},
       {"layerNormBackward", LayerNormBackward}, {"geluForward", GeluForward}, {"geluBackward", GeluBackward},
-      {"softmaxForward", SoftmaxForward}, {"softmaxBackward", SoftmaxBackward}, {"threads", Threads},
+      {"softmaxForward", SoftmaxForward}, {"softmaxBackward", SoftmaxBackward}, {"stridedCopy", StridedCopy},
+      {"threads", Threads},
   };
   for (const auto& [name, fn] : functions) {
     napi_value value;

@@ -24,6 +24,8 @@ export interface NativeKernels {
   geluBackward(dy: F32, x: F32, dx: F32, size: number): void;
   softmaxForward(x: F32, y: F32, rows: number, c: number): void;
   softmaxBackward(dy: F32, y: F32, dx: F32, rows: number, c: number): void;
+  /** out[i...] = x[offset + sum_k i_k * strides[k]] over `shape` (a transpose or a slice) */
+  stridedCopy(x: F32, out: F32, shape: number[], strides: number[], offset: number): void;
   /** OpenMP threads the kernels use (OMP_NUM_THREADS, else one per core) */
   threads(): number;
 }

@@ -2,6 +2,7 @@
 // row-major). addon.cc adapts them to N-API; each .cc file holds one kind of kernel.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 namespace simsiam {
 
@@ -40,6 +41,10 @@ void geluBackward(int64_t size, const float* dy, const float* x, float* dx);
 // Softmax over the last axis of [rows, c], and its backward from the output y.
 void softmaxForward(int64_t rows, int64_t c, const float* x, float* y);
 void softmaxBackward(int64_t rows, int64_t c, const float* dy, const float* y, float* dx);
+
+// out (the size of `shape`, row-major) gets x[offset + sum_k i_k * strides[k]] at index (i_0, ...):
+// a transpose (x's strides permuted) or a slice (x's strides, offset at its start).
+void stridedCopy(const std::vector<int64_t>& shape, const std::vector<int64_t>& strides, int64_t offset, const float* x, float* out);
 
 // torch.optim.SGD: g += wd * p; buf = momentum * buf + g; p -= lr * buf (fresh outputs).
 void sgdUpdate(int64_t size, float lr, float momentum, float weightDecay, const float* param, const float* grad,

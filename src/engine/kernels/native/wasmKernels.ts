@@ -1,7 +1,7 @@
 // The native kernel pack as wasm-backend kernels. tfjs-wasm tensors live in the wasm heap, an
 // ordinary ArrayBuffer, so the addon reads and writes them in place through heap views: no copies,
 // and every other op stays on wasm. Cases the addon does not cover (dilated or NCHW convolutions,
-// non-float32 matmuls and softmaxes) fall back to the kernel registered before.
+// other dtypes) fall back to the kernel registered before.
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { FusedKernel } from '../fused.ts';
@@ -22,8 +22,13 @@ function withHeapViews(backend: BackendWasm, inputs: Array<tf.TensorInfo | undef
   return outputs;
 }
 
+/**
+ * A wasm kernel config. It keeps the setup of the built-in it replaces: that binds the built-in's
+ * wasm function, which its fallback calls and other wasm kernels call directly (Transpose's).
+ */
 function kernel(kernelName: string, kernelFunc: KernelFunc): tf.KernelConfig {
-  return { kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc };
+  const setupFunc = tf.getKernel(kernelName, 'wasm')?.setupFunc;
+  return { kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc, ...(setupFunc && { setupFunc }) };
 }
 
 function geometry(info: Conv2DInfo): ConvGeometry {
@@ -111,6 +116,55 @@ function softmaxKernel(native: NativeKernels): tf.KernelConfig {
   });
 }
 
+/**
+ * Transpose, Slice and SplitV of float32 tensors as strided copies. Other dtypes, and slices that
+ * are one contiguous run (wasm copies those with a single memcpy), stay on wasm.
+ */
+function copyKernels(native: NativeKernels): tf.KernelConfig[] {
+  const fallbacks = Object.fromEntries([tf.Transpose, tf.Slice, tf.SplitV].map((name) => [name, tf.getKernel(name, 'wasm')]));
+  const fallback = (name: string, args: Parameters<KernelFunc>[0]) => {
+    if (!fallbacks[name]) throw new Error(`${name}: no wasm kernel for this input`);
+    return fallbacks[name]!.kernelFunc(args) as tf.TensorInfo | tf.TensorInfo[];
+  };
+  const copy = (backend: BackendWasm, x: tf.TensorInfo, shape: number[], strides: number[], offset: number) =>
+    withHeapViews(backend, [x], [shape], ([vx], [out]) => native.stridedCopy(vx!, out, shape, strides, offset))[0];
+  const sliceOf = (backend: BackendWasm, x: tf.TensorInfo, begin: number[], size: number[]) => {
+    const strides = [...tf.util.computeStrides(x.shape), 1];
+    return copy(backend, x, size, strides, begin.reduce((sum, b, k) => sum + b * strides[k], 0));
+  };
+  const empty = (x: tf.TensorInfo) => x.shape.some((d) => d === 0);
+  return [
+    kernel(tf.Transpose, (args) => {
+      const x = args.inputs.x!;
+      const { perm } = args.attrs as unknown as tf.TransposeAttrs;
+      if (x.dtype !== 'float32' || empty(x)) return fallback(tf.Transpose, args);
+      const strides = [...tf.util.computeStrides(x.shape), 1];
+      return copy(args.backend, x, perm.map((k) => x.shape[k]), perm.map((k) => strides[k]), 0);
+    }),
+    kernel(tf.Slice, (args) => {
+      const x = args.inputs.x!;
+      const { begin, size } = args.attrs as unknown as tf.SliceAttrs;
+      const [begin_, size_] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
+      if (x.dtype !== 'float32' || empty(x) || size_.some((d) => d === 0) || tf.slice_util.isSliceContinous(x.shape, begin_, size_)) return fallback(tf.Slice, args);
+      return sliceOf(args.backend, x, begin_, size_);
+    }),
+    kernel(tf.SplitV, (args) => {
+      const x = args.inputs.x!;
+      const { numOrSizeSplits, axis } = args.attrs as unknown as tf.SplitVAttrs;
+      const $axis = tf.util.parseAxisParam(axis, x.shape)[0];
+      const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, $axis);
+      if (x.dtype !== 'float32' || empty(x) || sizes.some((d) => d === 0)) return fallback(tf.SplitV, args);
+      const begin = x.shape.map(() => 0);
+      return sizes.map((d) => {
+        const size = x.shape.map((extent, k) => (k === $axis ? d : extent));
+        const out = sliceOf(args.backend, x, begin, size);
+        begin[$axis] += d;
+        return out;
+      });
+    }),
+  ];
+}
+
 function fusedKernels(native: NativeKernels): tf.KernelConfig[] {
   const channels = (x: tf.TensorInfo) => x.shape[x.shape.length - 1];
   return [
@@ -158,5 +212,5 @@ function fusedKernels(native: NativeKernels): tf.KernelConfig[] {
 /** Every kernel of the pack for wasm, or undefined when the addon is not built (or switched off). */
 export function nativeWasmKernels(): tf.KernelConfig[] | undefined {
   const native = loadNativeKernels();
-  return native && [...convKernels(native), matMulKernel(native), softmaxKernel(native), ...fusedKernels(native)];
+  return native && [...convKernels(native), matMulKernel(native), softmaxKernel(native), ...copyKernels(native), ...fusedKernels(native)];
 }
