@@ -1,8 +1,8 @@
 // Shared pieces of the row-wise kernels (layer norm, GELU, softmax): a branch-free exp and erf that
 // loops can vectorise (libm's are scalar calls), and the dispatch of per-row work over the pack's
-// OpenMP threads. ROW_KERNEL builds each per-row function twice, for AVX2+FMA and for the baseline,
-// picked at load time: the addon is built with the compiler's defaults (any x86-64) yet runs the wide
-// version where the CPU has it.
+// OpenMP threads. ROW_KERNEL builds each per-row function twice, for AVX2 and for the baseline,
+// picked at load time by CPU feature (an "arch=" clone is picked by CPU model, so never on AMD): the
+// addon is built with the compiler's defaults (any x86-64) yet runs the wide version where it can.
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -10,7 +10,7 @@
 #include <omp.h>
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define ROW_KERNEL __attribute__((target_clones("arch=haswell", "default")))
+#define ROW_KERNEL __attribute__((target_clones("avx2", "default")))
 #else
 #define ROW_KERNEL
 #endif
