@@ -11,6 +11,7 @@ import {
 } from '../engine/config.ts';
 import type { FromProperties } from '../engine/schema.ts';
 import { renameLegacyFields } from '../engine/configCheck.ts';
+import { vitConfigIssues } from '../engine/backbones/vitOptions.ts';
 
 export { BACKBONES, type BackboneName, METHODS, type MethodName } from '../engine/config.ts';
 
@@ -79,7 +80,9 @@ export function resolveTrainingConfig(input: unknown): { config: TrainingConfig 
   const validate = validators.get(method);
   if (!validate) return { issues: [{ field: 'method', message: `must be one of ${METHODS.join(', ')}` }] };
   if (!validate(candidate)) return { issues: oneIssuePerField((validate.errors ?? []).map((e) => issueOf(e, method))) };
-  return { config: fillDerivedDefaults(candidate as unknown as EngineConfig) as TrainingConfig };
+  const config = fillDerivedDefaults(candidate as unknown as EngineConfig) as TrainingConfig;
+  const backboneIssues = vitConfigIssues(config);
+  return backboneIssues.length ? { issues: backboneIssues } : { config };
 }
 
 /** The stored config of an accepted job (validated when the job was created). */

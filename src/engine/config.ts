@@ -3,6 +3,7 @@
 // paper's recipe. Plain JSON schemas with defaults: the service validates with them and derives its
 // API schema from them; the types below are derived from the same declarations.
 import { BACKBONES } from './backbones/names.ts';
+import { fillVitDefaults, vitProperties } from './backbones/vitOptions.ts';
 import { type FromProperties, withDefaults } from './schema.ts';
 import { METHOD_SETTINGS, type MethodName } from './methods/settings.ts';
 
@@ -27,6 +28,8 @@ export const augmentProperties = {
 export const sharedProperties = {
   backbone: { enum: BACKBONES, default: 'resnet-tiny' },
   imageSize: { type: 'integer', minimum: 8, maximum: 512, default: 32 },
+  // ViT backbones only (filled for them, absent otherwise)
+  ...vitProperties,
   channels: { enum: [1, 3], default: 3 },
   epochs: { type: 'integer', minimum: 1, maximum: 10000, default: 20 },
   batchSize: { type: 'integer', minimum: 2, maximum: 4096, default: 128 },
@@ -68,6 +71,7 @@ export function methodOwning(field: string): MethodName | undefined {
 
 /** Fields whose default is derived from other fields (filled after schema defaults). */
 export function fillDerivedDefaults(config: EngineConfig): EngineConfig {
+  fillVitDefaults(config);
   METHOD_SETTINGS[config.method].derive?.(config as never);
   return config;
 }

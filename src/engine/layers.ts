@@ -2,7 +2,7 @@
 // recipe's hyper-parameters transfer: conv kaiming-normal(fan_out, relu) as torchvision's ResNet,
 // linear layers PyTorch's default U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias.
 import * as tf from '@tensorflow/tfjs';
-import type { ParamSource } from './params.ts';
+import type { Init, ParamSource } from './params.ts';
 
 /** What every layer needs: where its parameters live and whether BN uses batch statistics. */
 export interface Ctx {
@@ -20,9 +20,10 @@ export function conv2d(ctx: Ctx, name: string, x: tf.Tensor4D, outChannels: numb
   return tf.conv2d(x, w as tf.Tensor4D, stride, Math.floor(kernel / 2));
 }
 
-export function linear(ctx: Ctx, name: string, x: tf.Tensor2D, outFeatures: number, bias: boolean): tf.Tensor2D {
+/** Weight [in, out]; `init` overrides PyTorch's default (the ViT's xavier-uniform weights, zero biases). */
+export function linear(ctx: Ctx, name: string, x: tf.Tensor2D, outFeatures: number, bias: boolean, init?: { weight: Init; bias: Init }): tf.Tensor2D {
   const bound = 1 / Math.sqrt(x.shape[1]);
-  const w = ctx.store.getOrCreate(`${name}.weight`, [x.shape[1], outFeatures], { kind: 'uniform', bound });
+  const w = ctx.store.getOrCreate(`${name}.weight`, [x.shape[1], outFeatures], init?.weight ?? { kind: 'uniform', bound });
   const y = tf.matMul(x, w as tf.Tensor2D) as tf.Tensor2D;
-  return bias ? (tf.add(y, ctx.store.getOrCreate(`${name}.bias`, [outFeatures], { kind: 'uniform', bound })) as tf.Tensor2D) : y;
+  return bias ? (tf.add(y, ctx.store.getOrCreate(`${name}.bias`, [outFeatures], init?.bias ?? { kind: 'uniform', bound })) as tf.Tensor2D) : y;
 }

@@ -1,12 +1,16 @@
 // The trained backbone as a standard tfjs-layers model (model.json + weights.bin), so users load it
-// with `tf.loadLayersModel` in any tfjs runtime, no code of ours needed. The graph is built from the
-// same topology description as training (backbones/resnet.ts over NetOps): PyTorch-style symmetric padding becomes ZeroPadding2D + a
-// 'valid' conv, BN uses eps 1e-5 with the running statistics, and the output is the
-// global-average-pooled feature vector. Input: images normalised as in training (see metadata).
+// with `tf.loadLayersModel` in any tfjs runtime, no code of ours needed. ResNets are built from the
+// same topology description as training (backbones/resnet.ts over NetOps); ViTs from built-in
+// layers only (vitLayers.ts). Input: images normalised as in training (see metadata).
 import * as tf from '@tensorflow/tfjs';
 import type { NamedArray } from './checkpoint.ts';
 import { type ResNetSpec, resnetGraph } from './backbones/resnet.ts';
 import type { NetOps } from './backbones/ops.ts';
+import { BACKBONE_SPECS } from './backbones/specs.ts';
+import type { BackboneName } from './backbones/names.ts';
+import { type VitOptions, vitOptionsOf } from './backbones/vitOptions.ts';
+import { vitLayersGraph } from './vitLayers.ts';
+import { type LayersGraph, type WeightAssignment, layerName, parameterLookup } from './layersGraph.ts';
 import { BN_EPS } from './batchNorm.ts';
 import { NORMALIZATION } from './augment.ts';
 
@@ -18,10 +22,10 @@ export interface LayersModelBundle {
 
 type Sym = tf.SymbolicTensor;
 
-export async function exportLayersModel(spec: ResNetSpec, channels: 1 | 3, backbone: NamedArray[], imageSize: number): Promise<LayersModelBundle> {
-  const byName = new Map(backbone.map((t) => [t.name, t]));
-  const assignments: Array<{ layer: tf.layers.Layer; names: string[] }> = [];
-  const layerName = (name: string) => name.replaceAll('.', '_');
+/** PyTorch-style symmetric padding becomes ZeroPadding2D + a 'valid' conv; BN uses the running statistics. */
+function resnetLayersGraph(spec: ResNetSpec, channels: number, backbone: NamedArray[]): LayersGraph {
+  const param = parameterLookup(backbone);
+  const assignments: WeightAssignment[] = [];
   const pad = (name: string, x: Sym, padding: number) =>
     padding ? (tf.layers.zeroPadding2d({ padding, name: layerName(`${name}.pad`) }).apply(x) as Sym) : x;
 
@@ -29,8 +33,8 @@ export async function exportLayersModel(spec: ResNetSpec, channels: 1 | 3, backb
     convBn(name, x, out, k, stride) {
       const conv = tf.layers.conv2d({ filters: out, kernelSize: k, strides: stride, padding: 'valid', useBias: false, name: layerName(`${name}.conv`) });
       const bn = tf.layers.batchNormalization({ axis: -1, epsilon: BN_EPS, name: layerName(`${name}.bn`) });
-      assignments.push({ layer: conv, names: [`${name}.conv.weight`] });
-      assignments.push({ layer: bn, names: ['weight', 'bias', 'running_mean', 'running_var'].map((p) => `${name}.bn.${p}`) });
+      assignments.push({ layer: conv, values: [param(`${name}.conv.weight`)] });
+      assignments.push({ layer: bn, values: ['weight', 'bias', 'running_mean', 'running_var'].map((p) => param(`${name}.bn.${p}`)) });
       return bn.apply(conv.apply(pad(name, x, Math.floor(k / 2)))) as Sym;
     },
     relu: (x) => tf.layers.reLU().apply(x) as Sym,
@@ -43,17 +47,22 @@ export async function exportLayersModel(spec: ResNetSpec, channels: 1 | 3, backb
   };
   const input = tf.input({ shape: [null, null, channels], name: 'image' });
   const features = resnetGraph(ops, spec, input);
-  const model = tf.model({ inputs: input, outputs: features, name: 'simsiam_backbone' });
+  return { input, features, assignments, description: "global-average-pooled features (the paper's pool-5)" };
+}
 
-  for (const { layer, names } of assignments) {
-    layer.setWeights(
-      names.map((n) => {
-        const t = byName.get(n);
-        if (!t) throw new Error(`backbone has no parameter ${n}`);
-        return tf.tensor(t.data, t.shape);
-      }),
-    );
-  }
+export interface ExportedBackboneConfig extends Partial<VitOptions> {
+  backbone: BackboneName;
+  channels: 1 | 3;
+  imageSize: number;
+}
+
+export async function exportLayersModel(config: ExportedBackboneConfig, backbone: NamedArray[]): Promise<LayersModelBundle> {
+  const { channels, imageSize } = config;
+  const spec = BACKBONE_SPECS[config.backbone];
+  const graph =
+    spec.family === 'resnet' ? resnetLayersGraph(spec, channels, backbone) : vitLayersGraph(spec, vitOptionsOf(config), imageSize, channels, backbone);
+  const model = tf.model({ inputs: graph.input, outputs: graph.features, name: 'simsiam_backbone' });
+  for (const { layer, values } of graph.assignments) tf.tidy(() => layer.setWeights(values.map((v) => tf.tensor(v.data, v.shape))));
 
   let artifacts: tf.io.ModelArtifacts | undefined;
   await model.save(tf.io.withSaveHandler(async (a) => {
@@ -70,7 +79,7 @@ export async function exportLayersModel(spec: ResNetSpec, channels: 1 | 3, backb
       modelTopology: artifacts!.modelTopology,
       weightsManifest: [{ paths: ['weights.bin'], weights: artifacts!.weightSpecs }],
       userDefinedMetadata: {
-        description: 'SimSiam backbone: global-average-pooled features (the paper\'s pool-5)',
+        description: `SimSiam backbone (${config.backbone}): ${graph.description}`,
         preprocessing: {
           input: `[N, H, W, ${channels}] float32, pixels scaled to [0, 1], then (x - mean) / std`,
           mean: NORMALIZATION[channels].mean,

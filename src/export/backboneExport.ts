@@ -50,6 +50,7 @@ function exportMetadata(job: Job, checkpoint: Checkpoint, config: TrainingConfig
 function encode(format: ExportFormat, { state, steps }: { state: TorchBackboneState; steps: number }, config: TrainingConfig, metadata: Record<string, string>): Uint8Array {
   if (format === 'onnx') {
     const spec = BACKBONE_SPECS[config.backbone];
+    if (spec.family !== 'resnet') throw new Error(`no ONNX export for ${config.backbone}`);
     return backboneOnnx(state.floats, { spec, channels: config.channels, featureDim: featureDim(spec), metadata });
   }
   const tensors: SafetensorsTensor[] = state.floats.map((t) => ({ name: t.name, dtype: 'F32', shape: t.shape, data: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) }));

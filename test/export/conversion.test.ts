@@ -117,6 +117,7 @@ describe('backbone export conversion', () => {
       it("as ONNX, gives the engine's features in onnxruntime", async () => {
         const { floats } = torchBackboneState(trainer.exportBackbone());
         const spec = BACKBONE_SPECS[backbone];
+        assert.ok(spec.family === 'resnet');
         const out = await onnxFeatures(backboneOnnx(floats, { spec, channels: 3, featureDim: featureDim(spec), metadata: {} }), engine.input);
         assert.deepEqual(out.dims, [2, featureDim(spec)]);
         assertClose(out.features, engine.features, 'onnx');

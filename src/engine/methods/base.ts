@@ -15,7 +15,7 @@ export abstract class MethodBase<C extends EngineConfig> {
   protected readonly net: Backbone;
 
   constructor(readonly config: C) {
-    this.net = backboneOf(config.backbone);
+    this.net = backboneOf(config);
     this.views = [{ count: 2, size: config.imageSize }];
     this.store = new ParamStore(new Prng(config.seed));
   }

@@ -1,7 +1,7 @@
 // Body of the engine thread: a Trainer behind a message port.
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { BACKBONE_SPECS, Trainer, initBackend, knnAccuracy } from '../index.ts';
+import { Trainer, initBackend, knnAccuracy } from '../index.ts';
 import { exportLayersModel } from '../layersExport.ts';
 import type { EngineOps, OpName, Reply, Request } from './protocol.ts';
 
@@ -37,7 +37,7 @@ const ops: EngineOps = {
   exportBackbone: () => need().exportBackbone(),
   exportLayersModel() {
     const t = need();
-    return exportLayersModel(BACKBONE_SPECS[t.config.backbone], t.config.channels, t.exportBackbone(), t.config.imageSize);
+    return exportLayersModel(t.config, t.exportBackbone());
   },
   dispose() {
     trainer?.dispose();
