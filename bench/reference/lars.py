@@ -1,12 +1,15 @@
 """LARS as SimCLR's official optimizer (You et al. 2017; google-research/simclr lars_optimizer, classic
 momentum): per parameter, g = grad + wd * w, trust = eta * |w| / |g| (1 if either norm is 0),
 v = momentum * v + lr * trust * g, w = w - v. Parameters SimCLR excludes (batch-norm variables and
-biases) take v = momentum * v + lr * grad with no weight decay and no trust ratio."""
+biases; here also a ViT's LayerNorm scales) take v = momentum * v + lr * grad with no weight decay and no
+trust ratio."""
+import re
+
 import torch
 
 
 def excluded(name):
-    return '.bn.' in name or name.endswith('.bias')
+    return '.bn.' in name or name.endswith('.bias') or re.search(r'(^|\.)norm\d?\.weight$', name) is not None
 
 
 class LARS(torch.optim.Optimizer):

@@ -71,3 +71,55 @@ def scoped(params, prefix):
 
 def collapse_std(x):
     return F.normalize(x, dim=1).std(dim=0).mean()
+
+
+LN_EPS = 1e-6
+
+
+def sincos_positions(rows, cols, dim):
+    """backbones/sincos.ts (MoCo v3's 2-D sin-cos): [1, 1 + rows * cols, dim], zeros for the class token;
+    per patch sin and cos of its row, then of its column, over dim / 4 frequencies 1e4^(-k / (dim / 4))."""
+    quarter = dim // 4
+    omega = 1.0 / 10000 ** (torch.arange(quarter, dtype=torch.float64) / quarter)
+    row, col = torch.meshgrid(torch.arange(rows, dtype=torch.float64), torch.arange(cols, dtype=torch.float64), indexing='ij')
+    r = row.flatten()[:, None] * omega[None]
+    c = col.flatten()[:, None] * omega[None]
+    patches = torch.cat([r.sin(), r.cos(), c.sin(), c.cos()], dim=1)
+    return torch.cat([torch.zeros(1, dim, dtype=torch.float64), patches]).float()[None]
+
+
+def layer_norm(params, name, x):
+    return F.layer_norm(x, (x.shape[-1],), params[f'{name}.weight'], params[f'{name}.bias'], LN_EPS)
+
+
+def attention(params, name, x, heads):
+    n, tokens, dim = x.shape
+    q, k, v = linear(params, f'{name}.qkv', x).reshape(n, tokens, 3, heads, dim // heads).permute(2, 0, 3, 1, 4)
+    weights = ((q @ k.transpose(-2, -1)) * (dim // heads) ** -0.5).softmax(dim=-1)
+    return linear(params, f'{name}.proj', (weights @ v).transpose(1, 2).reshape(n, tokens, dim))
+
+
+def vit(params, spec, x):
+    """backbones/vit.ts (timm's VisionTransformer, pre-norm blocks): spec holds the size (dim, depth,
+    heads, mlpRatio) and the job's patchSize, posEmbed, pool."""
+    p, dim = spec['patchSize'], spec['dim']
+    rows, cols = x.shape[2] // p, x.shape[3] // p
+    t = F.conv2d(x, params['patch_embed.proj.weight'].permute(3, 2, 0, 1), params['patch_embed.proj.bias'], stride=p)
+    t = torch.cat([params['cls_token'].expand(x.shape[0], -1, -1), t.flatten(2).transpose(1, 2)], dim=1)
+    if spec['posEmbed'] == 'sincos':
+        t = t + sincos_positions(rows, cols, dim)
+    else:
+        if params['pos_embed'].shape[1] != t.shape[1]:
+            raise ValueError('learned positions on another grid are not in the reference')
+        t = t + params['pos_embed']
+    for i in range(spec['depth']):
+        b = f'blocks.{i}'
+        t = t + attention(params, f'{b}.attn', layer_norm(params, f'{b}.norm1', t), spec['heads'])
+        t = t + linear(params, f'{b}.mlp.fc2', F.gelu(linear(params, f'{b}.mlp.fc1', layer_norm(params, f'{b}.norm2', t))))
+    t = layer_norm(params, 'norm', t)
+    return t[:, 0] if spec['pool'] == 'cls' else t[:, 1:].mean(dim=1)
+
+
+def backbone(params, spec, x, training):
+    """The backbone a spec names: a ResNet, or a ViT (spec family 'vit')."""
+    return vit(params, spec, x) if spec.get('family') == 'vit' else resnet(params, spec, x, training)

@@ -19,6 +19,8 @@ import {
   encodeCheckpoint,
   initialLr,
 } from '../../src/engine/index.ts';
+import { isVit } from '../../src/engine/backbones/names.ts';
+import { vitOptionsOf } from '../../src/engine/backbones/vitOptions.ts';
 import { randomImages } from '../engine/helpers.ts';
 
 export const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
@@ -82,7 +84,7 @@ export function compareStep(config: EngineConfig, opts: CheckOptions = {}): Step
     writeFileSync(input, encodeCheckpoint({
       meta: {
         ...meta,
-        spec: BACKBONE_SPECS[trainer.config.backbone],
+        spec: { ...BACKBONE_SPECS[trainer.config.backbone], ...(isVit(trainer.config.backbone) ? vitOptionsOf(trainer.config) : {}) },
         lr: trainer.lr,
         fixedLr: initialLr(trainer.config),
         indices: [...indices],

@@ -6,11 +6,11 @@ import math
 import torch
 import torch.nn.functional as F
 
-from nets import mlp, resnet, scoped
+from nets import backbone, mlp, scoped
 
 
 def project(params, spec, x, root=''):
-    h = resnet(scoped(params, f'{root}backbone.'), spec, x, True)
+    h = backbone(scoped(params, f'{root}backbone.'), spec, x, True)
     return mlp(scoped(params, f'{root}projector.'), h, 1, True, False, True)
 
 

@@ -6,12 +6,12 @@ shuffle is the engine's PRNG seeded from the config seed and the step."""
 import torch
 import torch.nn.functional as F
 
-from nets import mlp, resnet, scoped
+from nets import backbone, mlp, scoped
 from prng import Prng
 
 
 def encode(params, spec, x, root=''):
-    h = resnet(scoped(params, root + 'backbone.'), spec, x, True)
+    h = backbone(scoped(params, root + 'backbone.'), spec, x, True)
     return mlp(scoped(params, root + 'projector.'), h, 1, False, False, True)
 
 

@@ -3,7 +3,7 @@ batch (BN over all 2N, as the official code), g = fc-BN-ReLU-fc-BN, NT-Xent with
 import torch
 import torch.nn.functional as F
 
-from nets import mlp, resnet, scoped
+from nets import backbone, mlp, scoped
 
 
 def nt_xent(z1, z2, t):
@@ -17,7 +17,7 @@ def nt_xent(z1, z2, t):
 
 def loss(params, cfg, spec, views, state, ctx):
     x = torch.cat(views)
-    h = resnet(scoped(params, 'backbone.'), spec, x, True)
+    h = backbone(scoped(params, 'backbone.'), spec, x, True)
     z = mlp(scoped(params, 'projector.'), h, 1, True, True, True)
     z1, z2 = z.chunk(2)
     return nt_xent(z1, z2, cfg['temperature'])

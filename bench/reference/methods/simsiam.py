@@ -3,7 +3,7 @@ over nets.py. `loss(params, cfg, views, state, ctx)` returns the loss; `after_st
 import torch
 import torch.nn.functional as F
 
-from nets import mlp, resnet, scoped
+from nets import backbone, mlp, scoped
 
 
 def D(p, z, kind):
@@ -18,7 +18,7 @@ def bn_flags(cfg):
 
 
 def encode(params, cfg, spec, x, root=''):
-    f = resnet(scoped(params, f'{root}backbone.'), spec, x, True)
+    f = backbone(scoped(params, f'{root}backbone.'), spec, x, True)
     b = bn_flags(cfg)
     return mlp(scoped(params, f'{root}projector.'), f, cfg['projectorLayers'] - 1, b['hidden'], b['proj_out'], True)
 

@@ -5,7 +5,7 @@ of one resolution share a backbone pass. The queue holds the newest features fir
 import torch
 import torch.nn.functional as F
 
-from nets import mlp, resnet, scoped
+from nets import backbone, mlp, scoped
 
 
 @torch.no_grad()
@@ -27,7 +27,7 @@ def embed(params, spec, views):
         j = i
         while j < len(views) and views[j].shape[-1] == views[i].shape[-1]:
             j += 1
-        feats.append(resnet(scoped(params, 'backbone.'), spec, torch.cat(views[i:j]), True))
+        feats.append(backbone(scoped(params, 'backbone.'), spec, torch.cat(views[i:j]), True))
         i = j
     z = mlp(scoped(params, 'projector.'), torch.cat(feats), 1, True, False, True)
     return F.normalize(z, dim=1)
