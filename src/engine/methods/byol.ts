@@ -32,7 +32,7 @@ export class Byol extends MethodBase<Config> implements TrainingMethod {
     super(config);
     tf.tidy(() => {
       // 2 samples, 8 px: parameter shapes depend on neither batch nor resolution
-      const x = tf.zeros([2, 8, 8, config.channels]) as tf.Tensor4D;
+      const x = this.initInput();
       this.predict(this.encode('', x, false), false);
       this.encode(TARGET, x, false);
     });

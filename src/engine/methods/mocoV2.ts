@@ -50,7 +50,7 @@ export class MocoV2 extends MethodBase<MethodConfig<'moco-v2'>> implements Train
     if (config.queueSize < keysPerStep) throw new Error(`queueSize ${config.queueSize} cannot hold one step's ${keysPerStep} keys`);
     tf.tidy(() => {
       // 2 samples, 8 px: parameter shapes depend on neither batch nor resolution
-      const x = tf.zeros([2, 8, 8, config.channels]) as tf.Tensor4D;
+      const x = this.initInput();
       this.encode('', x, false);
       this.encode(KEY, x, false);
       copyParams(this.store, 'backbone.', KEY + 'backbone.');

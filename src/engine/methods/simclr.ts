@@ -16,7 +16,7 @@ export class SimClr extends MethodBase<MethodConfig<'simclr'>> implements Traini
     super(config);
     // 2 samples, 8 px: parameter shapes depend on neither batch nor resolution
     tf.tidy(() => {
-      this.project(tf.zeros([2, 8, 8, config.channels]) as tf.Tensor4D, false);
+      this.project(this.initInput(), false);
     });
   }
 

@@ -31,7 +31,7 @@ export class SimSiam extends MethodBase<Config> implements TrainingMethod {
     super(config);
     tf.tidy(() => {
       // 2 samples, 8 px: parameter shapes depend on neither batch nor resolution
-      const x = tf.zeros([2, 8, 8, config.channels]) as tf.Tensor4D;
+      const x = this.initInput();
       const z = this.encode('', x, false);
       if (this.hasPredictor) this.predict(z, false);
       if (this.snapshotted) {

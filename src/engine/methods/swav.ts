@@ -35,7 +35,7 @@ export class SwAV extends MethodBase<Config> implements TrainingMethod {
     }
     tf.tidy(() => {
       // 2 samples, 8 px: parameter shapes depend on neither batch nor resolution
-      this.scores(this.embed([tf.zeros([2, 8, 8, config.channels]) as tf.Tensor4D], false));
+      this.scores(this.embed([this.initInput()], false));
     });
     if (config.queueLength > 0) this.store.getOrCreate(QUEUE, [ASSIGNED, config.queueLength, config.projectorDim], { kind: 'constant', value: 0 }, false);
   }

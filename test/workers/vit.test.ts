@@ -1,0 +1,90 @@
+// ViT backbones through the API on real PostgreSQL + s3rver + pg-boss with an in-process wasm worker:
+// a vit-micro job (4 px patches on 16 px images) of SimSiam and of SimCLR trains to success, exports
+// its tfjs-layers model, and serves embeddings, /embed and a linear probe; an image size off the
+// patch grid is refused at POST, and the torch/onnx exports refuse a ViT with a clear code.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import request from 'supertest';
+import { createTestEnv, type TestEnv } from '../helpers/harness.ts';
+import { seedLabeledDataset } from '../helpers/images.ts';
+import { waitFor } from '../helpers/waitFor.ts';
+import { startWorker, type WorkerHandle } from '../../workers/worker.ts';
+
+const TINY = { backbone: 'vit-micro', patchSize: 4, imageSize: 16, channels: 1, batchSize: 16, projectorDim: 32, epochs: 1 };
+const JOBS: Array<[string, Record<string, unknown>]> = [
+  ['simsiam', {}],
+  ['simclr', { projectorHiddenDim: 64 }],
+];
+
+describe('ViT backbones through the API', () => {
+  let env: TestEnv;
+  let datasetId: string;
+  let worker: WorkerHandle;
+  const api = () => request(env.app.server);
+  // training on a shared 2-core machine can take minutes
+  const settle = (path: string) =>
+    waitFor(path, async () => {
+      const body = (await api().get(path).set(env.auth).expect(200)).body;
+      return ['succeeded', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
+    }, 900_000);
+
+  before(async () => {
+    env = await createTestEnv();
+    const tenant = await env.services.db.tenant.findFirstOrThrow({ where: { name: 'tenant-a' } });
+    datasetId = await seedLabeledDataset(env.services, tenant.id, 4, 16);
+    worker = await startWorker(env.services, pino({ level: 'silent' }), { backend: 'wasm', reportIntervalMs: 1000 });
+  });
+  after(async () => {
+    await worker?.stop();
+    await env?.close();
+  });
+
+  it('refuses an image size that is not a multiple of the patch size, and ViT fields on a ResNet', async () => {
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ ...TINY, imageSize: 18 }, 'config.imageSize'],
+      [{ backbone: 'resnet-tiny', patchSize: 4 }, 'config.patchSize'],
+    ];
+    for (const [config, field] of cases) {
+      const res = await api().post('/v1/jobs').set(env.auth).send({ datasetId, config }).expect(400);
+      assert.equal(res.body.error.code, 'INVALID_JOB_CONFIG');
+      assert.deepEqual(res.body.error.details.map((d: { field: string }) => d.field), [field]);
+    }
+  });
+
+  for (const [method, fields] of JOBS) {
+    it(`${method} on vit-micro: trains to success, exports its model, serves embeddings, /embed and a linear probe`, async () => {
+      const job = (await api().post('/v1/jobs').set(env.auth).send({ datasetId, config: { ...TINY, method, ...fields } }).expect(202)).body;
+      assert.deepEqual([job.config.patchSize, job.config.posEmbed, job.config.pool], [4, 'sincos', 'cls'], 'ViT defaults echoed');
+      const done = await settle(`/v1/jobs/${job.id}`);
+      assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+      assert.equal(done.progress.step, 4);
+      assert.ok(Number.isFinite(done.progress.loss));
+
+      const modelJson = (await api().get(`/v1/jobs/${job.id}/model/model.json`).set(env.auth).expect(200)).body;
+      assert.equal(modelJson.format, 'layers-model');
+      assert.match(modelJson.userDefinedMetadata.description, /class token/);
+
+      const set = (await api().post(`/v1/jobs/${job.id}/embeddings`).set(env.auth).send({ datasetId }).expect(202)).body;
+      const embedded = await settle(`/v1/embeddings/${set.id}`);
+      assert.equal(embedded.status, 'succeeded', JSON.stringify(embedded.error));
+      assert.equal(embedded.count, 64);
+      assert.equal(embedded.dim, 128, 'vit-micro width');
+
+      const image = await env.services.db.image.findFirstOrThrow({ where: { datasetId } });
+      const one = await api().post(`/v1/jobs/${job.id}/embed`).set(env.auth).attach('image', await env.services.blobs.get(image.s3Key), 'one.png').expect(200);
+      assert.equal(one.body.items[0].vector.length, 128);
+      assert.ok(one.body.items[0].vector.every(Number.isFinite));
+
+      const probe = (await api().post(`/v1/jobs/${job.id}/linear-probe`).set(env.auth).send({ datasetId, splitFraction: 0.75, seed: 7 }).expect(202)).body;
+      const probed = await settle(`/v1/evaluations/${probe.id}`);
+      assert.equal(probed.status, 'succeeded', JSON.stringify(probed.error));
+      assert.ok(probed.top1 >= 0 && probed.top1 <= 1);
+
+      for (const format of ['safetensors', 'onnx']) {
+        const refused = await api().get(`/v1/jobs/${job.id}/export?format=${format}`).set(env.auth).expect(422);
+        assert.equal(refused.body.error.code, 'EXPORT_UNSUPPORTED_BACKBONE');
+      }
+    });
+  }
+});
