@@ -169,3 +169,15 @@ test('a transformer block trains 20 steps on wasm like on cpu, without leaking t
   }
   final.cpu.forEach((expected, i) => assertClose(final.wasm[i], expected, i === 0 ? 'losses' : `parameter ${i - 1}`));
 });
+
+test('the addon refuses a strided copy that would read past its input, and row kernels of the wrong size', { skip }, () => {
+  const native = loadNativeKernels()!;
+  const f = (n: number) => new Float32Array(n);
+  native.stridedCopy(f(6), f(6), [3, 2], [1, 3], 0); // a 2x3 transposed
+  assert.throws(() => native.stridedCopy(f(6), f(6), [3, 2], [1, 3], 1), /reads past the end of x/);
+  assert.throws(() => native.stridedCopy(f(6), f(6), [3, 2], [1], 0), /shape and strides differ/);
+  assert.throws(() => native.stridedCopy(f(6), f(5), [3, 2], [1, 3], 0), /argument 1: expected 6 floats, got 5/);
+  assert.throws(() => native.layerNormForward(f(6), f(3), f(3), f(6), f(2), f(1), 2, 3, 1e-6), /argument 5: expected 2 floats, got 1/);
+  assert.throws(() => native.softmaxBackward(f(6), f(6), f(5), 2, 3), /argument 2: expected 6 floats, got 5/);
+  assert.throws(() => native.geluForward(f(6), f(6), 0), /argument 2: 0 out of range/);
+});
