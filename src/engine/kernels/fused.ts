@@ -17,6 +17,8 @@ export const FusedKernel = {
   gelu: 'SimSiamGelu',
   /** inputs {dy, x}, attrs {} -> [dx] */
   geluGrad: 'SimSiamGeluGrad',
+  /** inputs {dy, y} (y = softmax over the last axis), attrs {} -> [dx = y * (dy - sum(dy * y, last axis))] */
+  softmaxGrad: 'SimSiamSoftmaxGrad',
 } as const;
 
 export function hasFusedKernel(name: string): boolean {

@@ -7,6 +7,13 @@
 //   batchNormForward(x, gamma, beta, y, mean, variance, rows, c, eps)
 //   batchNormBackward(dy, x, mean, variance, gamma, dx, dgamma, dbeta, rows, c, eps)
 //   sgdUpdate(param, grad, buf, paramOut, bufOut, size, lr, momentum, weightDecay)
+//   layerNormForward(x, gamma, beta, y, mean, rstd, rows, c, eps)
+//   layerNormBackward(dy, x, mean, rstd, gamma, dx, dgamma, dbeta, rows, c)
+//   geluForward(x, y, size)
+//   geluBackward(dy, x, dx, size)
+//   softmaxForward(x, y, rows, c)
+//   softmaxBackward(dy, y, dx, rows, c)
+//   stridedCopy(x, out, shape, strides, offset)   shape, strides: arrays of integers
 //   threads() -> OpenMP threads the kernels use (OMP_NUM_THREADS, else one per core)
 #include <node_api.h>
 #include <omp.h>
@@ -57,6 +64,37 @@ class Args {
     if (napi_get_value_int64(env_, at(i), &v) != napi_ok) throw std::invalid_argument("argument " + std::to_string(i) + ": expected a number");
     if (v < min || v > (int64_t{1} << 31)) throw std::invalid_argument("argument " + std::to_string(i) + ": " + std::to_string(v) + " out of range");
     return v;
+  }
+  /** An array of integers (each checked as integer() does). */
+  std::vector<int64_t> integers(size_t i, int64_t min = 0) const {
+    bool isArray = false;
+    napi_is_array(env_, at(i), &isArray);
+    if (!isArray) throw std::invalid_argument("argument " + std::to_string(i) + ": expected an array");
+    uint32_t length = 0;
+    napi_get_array_length(env_, at(i), &length);
+    std::vector<int64_t> values(length);
+    for (uint32_t j = 0; j < length; j++) {
+      napi_value element;
+      int64_t v = 0;
+      napi_get_element(env_, at(i), j, &element);
+      if (napi_get_value_int64(env_, element, &v) != napi_ok || v < min || v > (int64_t{1} << 31)) {
+        throw std::invalid_argument("argument " + std::to_string(i) + ": element " + std::to_string(j) + " out of range");
+      }
+      values[j] = v;
+    }
+    return values;
+  }
+  /** A Float32Array of any length, and that length. */
+  std::pair<float*, int64_t> anyFloats(size_t i) const {
+    bool isTyped = false;
+    napi_is_typedarray(env_, at(i), &isTyped);
+    napi_typedarray_type type = napi_int8_array;
+    size_t length = 0, offset;
+    void* data = nullptr;
+    napi_value buffer;
+    if (isTyped) napi_get_typedarray_info(env_, at(i), &type, &length, &data, &buffer, &offset);
+    if (type != napi_float32_array) throw std::invalid_argument("argument " + std::to_string(i) + ": expected a Float32Array");
+    return {static_cast<float*>(data), static_cast<int64_t>(length)};
   }
   float number(size_t i) const {
     double v = 0;
@@ -138,6 +176,67 @@ napi_value SgdUpdate(napi_env env, napi_callback_info info) {
   });
 }
 
+napi_value LayerNormForward(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    int64_t rows = a.integer(6, 1), c = a.integer(7, 1);
+    layerNormForward(rows, c, a.number(8), a.floats(0, rows * c), a.floats(1, c), a.floats(2, c), a.floats(3, rows * c), a.floats(4, rows),
+                     a.floats(5, rows));
+  });
+}
+
+napi_value LayerNormBackward(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    int64_t rows = a.integer(8, 1), c = a.integer(9, 1);
+    layerNormBackward(rows, c, a.floats(0, rows * c), a.floats(1, rows * c), a.floats(2, rows), a.floats(3, rows), a.floats(4, c),
+                      a.floats(5, rows * c), a.floats(6, c), a.floats(7, c));
+  });
+}
+
+napi_value GeluForward(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    int64_t size = a.integer(2, 1);
+    geluForward(size, a.floats(0, size), a.floats(1, size));
+  });
+}
+
+napi_value GeluBackward(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    int64_t size = a.integer(3, 1);
+    geluBackward(size, a.floats(0, size), a.floats(1, size), a.floats(2, size));
+  });
+}
+
+napi_value SoftmaxForward(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    int64_t rows = a.integer(2, 1), c = a.integer(3, 1);
+    softmaxForward(rows, c, a.floats(0, rows * c), a.floats(1, rows * c));
+  });
+}
+
+napi_value SoftmaxBackward(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    int64_t rows = a.integer(3, 1), c = a.integer(4, 1);
+    softmaxBackward(rows, c, a.floats(0, rows * c), a.floats(1, rows * c), a.floats(2, rows * c));
+  });
+}
+
+napi_value StridedCopy(napi_env env, napi_callback_info info) {
+  return guarded(env, info, [](const Args& a) {
+    std::vector<int64_t> shape = a.integers(2, 1), strides = a.integers(3);
+    int64_t offset = a.integer(4);
+    if (shape.size() != strides.size()) throw std::invalid_argument("shape and strides differ in length");
+    // the last element read must lie inside x
+    int64_t size = 1, last = offset;
+    for (size_t k = 0; k < shape.size(); k++) {
+      size *= shape[k];
+      last += (shape[k] - 1) * strides[k];
+    }
+    auto [x, xLength] = a.anyFloats(0);
+    if (last >= xLength) throw std::invalid_argument("the copy reads past the end of x");
+    stridedCopy(shape, strides, offset, x, a.floats(1, size));
+  });
+}
+
 napi_value Threads(napi_env env, napi_callback_info) {
   napi_value value;
   napi_create_int32(env, omp_get_max_threads(), &value);
@@ -147,7 +246,10 @@ napi_value Threads(napi_env env, napi_callback_info) {
 napi_value Init(napi_env env, napi_value exports) {
   const std::pair<const char*, napi_callback> functions[] = {
       {"conv", Conv}, {"matmul", Matmul}, {"batchNormForward", BatchNormForward},
-      {"batchNormBackward", BatchNormBackward}, {"sgdUpdate", SgdUpdate}, {"threads", Threads},
+      {"batchNormBackward", BatchNormBackward}, {"sgdUpdate", SgdUpdate}, {"layerNormForward", LayerNormForward},
+      {"layerNormBackward", LayerNormBackward}, {"geluForward", GeluForward}, {"geluBackward", GeluBackward},
+      {"softmaxForward", SoftmaxForward}, {"softmaxBackward", SoftmaxBackward}, {"stridedCopy", StridedCopy},
+      {"threads", Threads},
   };
   for (const auto& [name, fn] : functions) {
     napi_value value;

@@ -1,7 +1,7 @@
-// The optional native kernel pack (oneDNN convolutions and sgemm, fused batch norm and SGD; sources
-// in this folder). `npm install` builds it when the host has libdnnl-dev and a compiler
-// (scripts/build-native-kernels.mjs) and never fails without them, so every caller must cope with
-// `undefined`. SIMSIAM_NATIVE_KERNELS=off ignores a built addon.
+// The optional native kernel pack (oneDNN convolutions and sgemm, fused batch norm and SGD, the
+// transformer's layer norm, GELU and softmax; sources in this folder). `npm install` builds it when
+// the host has libdnnl-dev and a compiler (scripts/build-native-kernels.mjs) and never fails without
+// them, so every caller must cope with `undefined`. SIMSIAM_NATIVE_KERNELS=off ignores a built addon.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -18,6 +18,14 @@ export interface NativeKernels {
   batchNormForward(x: F32, gamma: Optional, beta: Optional, y: F32, mean: F32, variance: F32, rows: number, c: number, eps: number): void;
   batchNormBackward(dy: F32, x: F32, mean: F32, variance: F32, gamma: Optional, dx: F32, dgamma: Optional, dbeta: Optional, rows: number, c: number, eps: number): void;
   sgdUpdate(param: F32, grad: F32, buf: F32, paramOut: F32, bufOut: F32, size: number, lr: number, momentum: number, weightDecay: number): void;
+  layerNormForward(x: F32, gamma: F32, beta: F32, y: F32, mean: F32, rstd: F32, rows: number, c: number, eps: number): void;
+  layerNormBackward(dy: F32, x: F32, mean: F32, rstd: F32, gamma: F32, dx: F32, dgamma: F32, dbeta: F32, rows: number, c: number): void;
+  geluForward(x: F32, y: F32, size: number): void;
+  geluBackward(dy: F32, x: F32, dx: F32, size: number): void;
+  softmaxForward(x: F32, y: F32, rows: number, c: number): void;
+  softmaxBackward(dy: F32, y: F32, dx: F32, rows: number, c: number): void;
+  /** out[i...] = x[offset + sum_k i_k * strides[k]] over `shape` (a transpose or a slice) */
+  stridedCopy(x: F32, out: F32, shape: number[], strides: number[], offset: number): void;
   /** OpenMP threads the kernels use (OMP_NUM_THREADS, else one per core) */
   threads(): number;
 }
