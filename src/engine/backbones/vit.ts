@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type Ctx, linear } from '../layers.ts';
 import { layerNorm } from '../layerNorm.ts';
 import { gelu } from '../gelu.ts';
+import { softmax } from '../kernels/softmax.ts';
 import type { VitOptions } from './vitOptions.ts';
 import { sincosPositionEmbedding } from './sincos.ts';
 
@@ -51,7 +52,7 @@ function attention(ctx: Ctx, name: string, x: tf.Tensor2D, n: number, tokens: nu
   // [n, tokens, 3, heads, headDim] -> [3, n, heads, tokens, headDim]
   const split = tf.transpose(tf.reshape(qkv, [n, tokens, 3, heads, headDim]), [2, 0, 3, 1, 4]);
   const [q, k, v] = tf.split(split, 3, 0).map((t) => tf.reshape(t, [n * heads, tokens, headDim]) as tf.Tensor3D);
-  const weights = tf.softmax(tf.matMul(tf.mul(q, 1 / Math.sqrt(headDim)), k, false, true));
+  const weights = softmax(tf.matMul(tf.mul(q, 1 / Math.sqrt(headDim)), k, false, true));
   const out = tf.transpose(tf.reshape(tf.matMul(weights, v), [n, heads, tokens, headDim]), [0, 2, 1, 3]);
   return linear(ctx, `${name}.proj`, tf.reshape(out, [n * tokens, dim]), dim, true, xavier(dim, dim));
 }
