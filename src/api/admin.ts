@@ -2,7 +2,7 @@
 // Admin routes are not tenant-scoped: an admin manages every tenant.
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
-import { AppError } from '../domain/errors.ts';
+import { errors } from '../errors/catalogue.ts';
 import { createApiKey, listApiKeys, revokeApiKey, rotateApiKey, type NewKeyRequest } from '../domain/apiKeys.ts';
 import { createTenantRecord, describeTenant, listTenants, updateTenant, type QuotaChanges } from '../domain/tenantAdmin.ts';
 import { deleteTenant } from '../domain/deletion.ts';
@@ -69,7 +69,7 @@ export async function adminRoutes(app: FastifyInstance, { services }: { services
 
   app.delete<{ Params: { id: string } }>('/admin/tenants/:id', { schema: { params: tenantParams } }, async (request, reply) => {
     // an admin deleting its own tenant would lock itself out mid-request
-    if (request.params.id === tenantOf(request)) throw new AppError(409, 'CANNOT_DELETE_OWN_TENANT', 'an admin key cannot delete its own tenant');
+    if (request.params.id === tenantOf(request)) throw errors.CANNOT_DELETE_OWN_TENANT();
     await deleteTenant(services, request.params.id);
     return reply.status(204).send();
   });

@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Services } from '../services.ts';
 import { getJob } from '../domain/jobs.ts';
-import { AppError, notFound } from '../domain/errors.ts';
+import { errors } from '../errors/catalogue.ts';
 import { keys } from '../storage/keys.ts';
 import { tenantOf } from './auth.ts';
 
@@ -28,7 +28,7 @@ export async function artifactRoutes(app: FastifyInstance, { services }: { servi
     async (request, reply) => {
       const job = await getJob(services.db, tenantOf(request), request.params.id);
       const checkpoint = await services.db.checkpoint.findFirst({ where: { id: request.params.checkpointId, jobId: job.id } });
-      if (!checkpoint) throw notFound('checkpoint', request.params.checkpointId);
+      if (!checkpoint) throw errors.CHECKPOINT_NOT_FOUND(request.params.checkpointId);
       const name = `${job.id}-${checkpoint.isFinal ? 'final' : `step-${checkpoint.step}`}.ckpt`;
       return stream(reply, checkpoint.s3Key, 'application/octet-stream', name);
     },
@@ -45,7 +45,7 @@ export async function artifactRoutes(app: FastifyInstance, { services }: { servi
       const job = await getJob(services.db, tenantOf(request), request.params.id);
       const key = keys.modelExport(job.id, request.params.file);
       if (job.status !== 'succeeded' || !(await services.blobs.head(key))) {
-        throw new AppError(404, 'MODEL_NOT_READY', `job ${job.id} has no exported model yet (status ${job.status})`);
+        throw errors.MODEL_NOT_READY(job.id, job.status);
       }
       return stream(reply, key, MODEL_FILES[request.params.file]);
     },

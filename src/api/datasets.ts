@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import type { Services } from '../services.ts';
 import { tenantOf } from './auth.ts';
-import { AppError } from '../domain/errors.ts';
+import { errors } from '../errors/catalogue.ts';
 import {
   createDataset,
   deleteDataset,
@@ -107,7 +107,7 @@ export async function datasetRoutes(app: FastifyInstance, opts: { services: Serv
   app.post<{ Params: { id: string } }>('/datasets/:id/archive', { schema: { params: idParams } }, async (request, reply) => {
     const body = request.body as Readable | undefined;
     if (!body || typeof body.pipe !== 'function') {
-      throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', `send the archive as one of ${ARCHIVE_CONTENT_TYPES.join(', ')}`);
+      throw errors.UNSUPPORTED_MEDIA_TYPE(`send the archive as one of ${ARCHIVE_CONTENT_TYPES.join(', ')}`);
     }
     try {
       return sendIngest(reply, await ingestInto(request, (sink) => ingestTar(body, sink, config.ingest)));
@@ -119,7 +119,7 @@ export async function datasetRoutes(app: FastifyInstance, opts: { services: Serv
   });
 
   app.post<{ Params: { id: string } }>('/datasets/:id/images', { schema: { params: idParams } }, async (request, reply) => {
-    if (!request.isMultipart()) throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send images as multipart/form-data');
+    if (!request.isMultipart()) throw errors.UNSUPPORTED_MEDIA_TYPE('send images as multipart/form-data');
     const result = await ingestInto(request, (sink) => ingestMultipart(request.parts(MULTIPART_OPTIONS), sink));
     return sendIngest(reply, result);
   });

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
 import { tenantOf } from './auth.ts';
-import { AppError, badRequest } from '../domain/errors.ts';
+import { errors } from '../errors/catalogue.ts';
 import { embeddingSetView, getEmbeddingSet, modelCheckpoint, readyEmbeddingSet, requestEmbeddings } from '../domain/embeddings.ts';
 import { decodedBytes, decodeImage, decodeSpecOf } from '../data/decode.ts';
 import { readAll } from '../ingest/streams.ts';
@@ -34,7 +34,7 @@ function decodeCursor(cursor: string): RowPosition {
   } catch {
     // fall through: any undecodable cursor is the client's error
   }
-  throw badRequest('INVALID_CURSOR', 'cursor is not one this API returned');
+  throw errors.INVALID_CURSOR();
 }
 
 export async function embeddingRoutes(app: FastifyInstance, { services }: { services: Services }) {
@@ -113,7 +113,7 @@ export async function embeddingRoutes(app: FastifyInstance, { services }: { serv
         }
       } catch (err) {
         // a forged offset lands mid-line in rows.json
-        if (err instanceof SyntaxError && request.query.cursor) throw badRequest('INVALID_CURSOR', 'cursor is not one this API returned');
+        if (err instanceof SyntaxError && request.query.cursor) throw errors.INVALID_CURSOR();
         throw err;
       }
       return { items, nextCursor: next && next.row < set.count ? encodeCursor(next) : null };
@@ -131,7 +131,7 @@ export async function embeddingRoutes(app: FastifyInstance, { services }: { serv
     async (request) => {
       const set = await readyEmbeddingSet(db, tenantOf(request), request.params.id);
       const row = await findRow(blobs, set, request.query.imageId);
-      if (row === undefined) throw new AppError(404, 'IMAGE_NOT_IN_SET', `image ${request.query.imageId} is not in embedding set ${set.id}`);
+      if (row === undefined) throw errors.IMAGE_NOT_IN_SET(request.query.imageId, set.id);
       const neighbors = await nearestRows(blobs, scanner, set, row, Math.min(request.query.k, set.count));
       return { embeddingSetId: set.id, imageId: request.query.imageId, items: neighbors.map(({ imageId, label, similarity }) => ({ imageId, label, similarity })) };
     },
@@ -141,16 +141,16 @@ export async function embeddingRoutes(app: FastifyInstance, { services }: { serv
     '/jobs/:id/embed',
     { schema: { params: idParams, querystring: { type: 'object', properties: { checkpoint: id } } } },
     async (request) => {
-      if (!request.isMultipart()) throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send images as multipart/form-data');
+      if (!request.isMultipart()) throw errors.UNSUPPORTED_MEDIA_TYPE('send images as multipart/form-data');
       const { job, checkpoint } = await modelCheckpoint(db, tenantOf(request), request.params.id, request.query.checkpoint);
       const uploads: Array<{ name: string; bytes: Buffer }> = [];
       for await (const part of request.files()) {
         const bytes = await readAll(part.file);
-        if (part.file.truncated) throw new AppError(413, 'FILE_TOO_LARGE', `${part.filename} is larger than the upload limit`);
-        if (uploads.length === MAX_EMBED_IMAGES) throw new AppError(413, 'TOO_MANY_IMAGES', `at most ${MAX_EMBED_IMAGES} images per request; use an embedding set for more`);
+        if (part.file.truncated) throw errors.FILE_TOO_LARGE(part.filename);
+        if (uploads.length === MAX_EMBED_IMAGES) throw errors.TOO_MANY_IMAGES(MAX_EMBED_IMAGES);
         uploads.push({ name: part.filename, bytes });
       }
-      if (!uploads.length) throw badRequest('NO_IMAGES', 'send at least one image as a multipart file part');
+      if (!uploads.length) throw errors.NO_IMAGES();
       const config = jobTrainingConfig(job.config);
       // decoded before any model is loaded: a bad image costs no engine time
       const spec = decodeSpecOf(config);
@@ -160,13 +160,13 @@ export async function embeddingRoutes(app: FastifyInstance, { services }: { serv
         // the same format allow-list, pixel limit and decode budget as ingest
         const probe = await probeImage(upload.bytes, services.config.ingest);
         if (!probe.ok) {
-          throw new AppError(422, probe.reason, `${upload.name} is not an image this service accepts (${probe.reason})`, [{ field: upload.name, message: probe.reason }]);
+          throw errors[probe.reason](upload.name).with([{ field: upload.name, message: probe.reason }]);
         }
         try {
           pixels.set(await withDecodeBudget(probe.width * probe.height, () => decodeImage(upload.bytes, spec)), i * size);
         } catch (err) {
           request.log.info({ err, name: upload.name }, 'embed: image failed to decode');
-          throw new AppError(422, 'CORRUPT_IMAGE', `${upload.name} is not a decodable image`, [{ field: upload.name, message: 'CORRUPT_IMAGE' }]);
+          throw errors.CORRUPT_IMAGE(upload.name).with([{ field: upload.name, message: errors.CORRUPT_IMAGE.code }]);
         }
       }
       return models.with(

@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import type { Services } from '../services.ts';
 import { tenantOf } from './auth.ts';
 import { getDataset } from '../domain/datasets.ts';
-import { notFound } from '../domain/errors.ts';
+import { errors } from '../errors/catalogue.ts';
 
 const id = { type: 'string', minLength: 1, maxLength: 200 } as const;
 
@@ -28,7 +28,7 @@ export async function thumbnailRoutes(app: FastifyInstance, { services }: { serv
     async (request, reply) => {
       const dataset = await getDataset(db, tenantOf(request), request.params.id);
       const image = await db.image.findFirst({ where: { id: request.params.imageId, datasetId: dataset.id }, select: { s3Key: true } });
-      if (!image) throw notFound('image', request.params.imageId);
+      if (!image) throw errors.IMAGE_NOT_FOUND(request.params.imageId);
       const { size } = request.query;
       const webp = await sharp(await blobs.get(image.s3Key))
         .resize(size, size, { fit: 'inside', withoutEnlargement: true })

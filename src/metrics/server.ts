@@ -2,6 +2,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exposition, METRICS_CONTENT_TYPE } from './registry.ts';
+import { errors, type AppError } from '../errors/catalogue.ts';
+
+const json = (response: http.ServerResponse, err: AppError) =>
+  response.writeHead(err.statusCode, { 'content-type': 'application/json' }).end(JSON.stringify(err.body()));
 
 export interface MetricsServer {
   port: number;
@@ -11,12 +15,12 @@ export interface MetricsServer {
 export async function startMetricsServer(port: number, host: string): Promise<MetricsServer> {
   const server = http.createServer((request, response) => {
     if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
-      response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'only GET /metrics is served here' } }));
+      json(response, errors.NOT_FOUND());
       return;
     }
     exposition().then(
       (text) => response.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE }).end(text),
-      (err: Error) => response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'METRICS_FAILED', message: err.message } })),
+      (err: Error) => json(response, errors.METRICS_FAILED(err.message)),
     );
   });
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
