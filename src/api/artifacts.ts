@@ -6,6 +6,7 @@ import { getJob } from '../domain/jobs.ts';
 import { errors } from '../errors/catalogue.ts';
 import { keys } from '../storage/keys.ts';
 import { tenantOf } from './auth.ts';
+import { contract, fileResponse, idParams } from './contract.ts';
 
 const MODEL_FILES = { 'model.json': 'application/json', 'weights.bin': 'application/octet-stream' } as const;
 
@@ -21,9 +22,13 @@ export async function artifactRoutes(app: FastifyInstance, { services }: { servi
   app.get<{ Params: { id: string; checkpointId: string } }>(
     '/jobs/:id/checkpoints/:checkpointId/download',
     {
-      schema: {
-        params: { type: 'object', required: ['id', 'checkpointId'], properties: { id: { type: 'string' }, checkpointId: { type: 'string' } } },
-      },
+      schema: contract({
+        summary: 'Download a checkpoint (the engine\'s own format, for resuming or serving)',
+        tags: ['artifacts'],
+        params: idParams('id', 'checkpointId'),
+        responses: { 200: fileResponse('the checkpoint file, streamed', ['application/octet-stream']) },
+        errors: ['JOB_NOT_FOUND', 'CHECKPOINT_NOT_FOUND'],
+      }),
     },
     async (request, reply) => {
       const job = await getJob(services.db, tenantOf(request), request.params.id);
@@ -37,9 +42,14 @@ export async function artifactRoutes(app: FastifyInstance, { services }: { servi
   app.get<{ Params: { id: string; file: keyof typeof MODEL_FILES } }>(
     '/jobs/:id/model/:file',
     {
-      schema: {
-        params: { type: 'object', required: ['id', 'file'], properties: { id: { type: 'string' }, file: { enum: Object.keys(MODEL_FILES) } } },
-      },
+      schema: contract({
+        summary: "A succeeded job's backbone as a tfjs-layers model",
+        description: "`tf.loadLayersModel('<base>/v1/jobs/{id}/model/model.json')` loads it (weights.bin is fetched beside it).",
+        tags: ['artifacts'],
+        params: { type: 'object', required: ['id', 'file'], properties: { id: { $ref: 'Id#' }, file: { type: 'string', enum: Object.keys(MODEL_FILES) } } },
+        responses: { 200: fileResponse('model.json or weights.bin', Object.values(MODEL_FILES)) },
+        errors: ['JOB_NOT_FOUND', 'MODEL_NOT_READY'],
+      }),
     },
     async (request, reply) => {
       const job = await getJob(services.db, tenantOf(request), request.params.id);

@@ -6,18 +6,31 @@ import { modelCheckpoint } from '../domain/embeddings.ts';
 import { jobTrainingConfig } from '../domain/trainingConfig.ts';
 import { backboneExport, EXPORT_FORMATS, type ExportFormat } from '../export/backboneExport.ts';
 import { tenantOf } from './auth.ts';
+import { contract, fileResponse, idParams } from './contract.ts';
 
 export async function exportRoutes(app: FastifyInstance, { services }: { services: Services }) {
   app.get<{ Params: { id: string }; Querystring: { format: ExportFormat; checkpoint?: string } }>(
     '/jobs/:id/export',
     {
-      schema: {
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string' } } },
+      schema: contract({
+        summary: "A checkpoint's backbone for PyTorch (safetensors, torchvision key names) or any ONNX runtime",
+        description: 'Built on first request, then served from storage. For resnet18 and resnet50 the safetensors keys match torchvision\'s, so `load_state_dict(..., strict=True)` works after `m.fc = Identity()` (docs/exports.md).',
+        tags: ['artifacts'],
+        params: idParams('id'),
         querystring: {
           type: 'object',
-          properties: { format: { enum: Object.keys(EXPORT_FORMATS), default: 'safetensors' }, checkpoint: { type: 'string' } },
+          properties: {
+            format: { type: 'string', enum: Object.keys(EXPORT_FORMATS), default: 'safetensors' },
+            checkpoint: { $ref: 'Id#', description: "a checkpoint id; default the job's latest" },
+          },
         },
-      },
+        responses: {
+          200: fileResponse('the exported backbone', [...new Set(Object.values(EXPORT_FORMATS).map((f) => f.contentType))], {
+            'X-Checkpoint-Id': { type: 'string', description: 'the checkpoint exported' },
+          }),
+        },
+        errors: ['JOB_NOT_FOUND', 'CHECKPOINT_NOT_FOUND', 'JOB_NOT_READY'],
+      }),
     },
     async (request, reply) => {
       const { format } = request.query;
