@@ -117,8 +117,14 @@ const ApiKey = record({
 const ProbeScores = {
   type: 'object',
   additionalProperties: true,
-  required: ['top1', 'top5', 'knnTop1'],
-  properties: { top1: { type: 'number' }, top5: { type: 'number' }, knnTop1: { type: ['number', 'null'] }, featureDim: { type: 'integer' } },
+  properties: {
+    top1: { type: 'number' },
+    top5: { type: 'number' },
+    knnTop1: { type: ['number', 'null'] },
+    trainTop1: { type: 'number', description: "the probe's accuracy on its own training rows" },
+    weightDecay: { type: 'number', description: 'chosen on the validation split' },
+    featureDim: { type: 'integer' },
+  },
 };
 
 const taskStatus = ref('TaskStatus');

@@ -5572,9 +5572,13 @@ export interface components {
             baselines?: ("random-init" | "raw-pixels")[];
         };
         ProbeScores: {
-            top1: number;
-            top5: number;
-            knnTop1: number | null;
+            top1?: number;
+            top5?: number;
+            knnTop1?: number | null;
+            /** @description the probe's accuracy on its own training rows */
+            trainTop1?: number;
+            /** @description chosen on the validation split */
+            weightDecay?: number;
             featureDim?: number;
         } & {
             [key: string]: unknown;
