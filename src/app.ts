@@ -22,6 +22,7 @@ import { httpMetricsPlugin } from './metrics/http.ts';
 import { rateLimitPlugin } from './api/rateLimit.ts';
 import { adminRoutes } from './api/admin.ts';
 import { usageRoutes } from './api/usage.ts';
+import { registerSchemas } from './api/schemas.ts';
 
 export interface AppOptions {
   logger?: boolean | object;
@@ -39,6 +40,7 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
     genReqId,
     ajv: { customOptions: { removeAdditional: false, useDefaults: true, coerceTypes: 'array', allErrors: true } },
   });
+  registerSchemas(app);
   await app.register(requestIdPlugin);
   await app.register(httpMetricsPlugin, { services });
   await app.register(errorsPlugin);

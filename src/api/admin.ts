@@ -2,41 +2,43 @@
 // Admin routes are not tenant-scoped: an admin manages every tenant.
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
-import { AppError } from '../domain/errors.ts';
+import { errors } from '../errors/catalogue.ts';
 import { createApiKey, listApiKeys, revokeApiKey, rotateApiKey, type NewKeyRequest } from '../domain/apiKeys.ts';
 import { createTenantRecord, describeTenant, listTenants, updateTenant, type QuotaChanges } from '../domain/tenantAdmin.ts';
 import { deleteTenant } from '../domain/deletion.ts';
-import { QUOTA_NAMES } from '../domain/quotas.ts';
 import { SCOPES } from '../domain/tenants.ts';
 import { tenantOf } from './auth.ts';
+import { contract, idParams, noContent } from './contract.ts';
+import { schemaRef } from './schemas.ts';
 
-const id = { type: 'string', minLength: 1, maxLength: 100 } as const;
-const tenantParams = { type: 'object', required: ['id'], properties: { id } } as const;
-const keyParams = { type: 'object', required: ['id', 'keyId'], properties: { id, keyId: id } } as const;
 const name = { type: 'string', minLength: 1, maxLength: 200 } as const;
-
-const quotaChanges = {
-  type: 'object',
-  additionalProperties: false,
-  properties: Object.fromEntries(QUOTA_NAMES.map((q) => [q, { type: ['integer', 'null'], minimum: 0 }])),
-} as const;
+const tags = ['admin'];
+const ADMIN = 'Needs an API key with the `admin` scope (403 INSUFFICIENT_SCOPE otherwise). Admin routes are not tenant-scoped.';
 
 const keyBody = {
   type: 'object',
   additionalProperties: false,
   properties: {
     name,
-    scopes: { type: 'array', minItems: 1, maxItems: SCOPES.length, uniqueItems: true, items: { enum: SCOPES } },
-    expiresAt: { type: ['string', 'null'], format: 'date-time' },
+    scopes: { type: 'array', minItems: 1, maxItems: SCOPES.length, uniqueItems: true, items: schemaRef('Scope'), description: 'default read, write' },
+    expiresAt: { type: ['string', 'null'], format: 'date-time', description: 'in the future; absent or null: never expires' },
   },
 } as const;
+
+const adminRoute = (summary: string, spec: Omit<Parameters<typeof contract>[0], 'summary' | 'tags'>) =>
+  contract({ ...spec, summary, tags, description: spec.description ? `${spec.description} ${ADMIN}` : ADMIN });
 
 export async function adminRoutes(app: FastifyInstance, { services }: { services: Services }) {
   const { db } = services;
 
   app.post<{ Body: { name: string; quotas?: QuotaChanges } }>(
     '/admin/tenants',
-    { schema: { body: { type: 'object', required: ['name'], additionalProperties: false, properties: { name, quotas: quotaChanges } } } },
+    {
+      schema: adminRoute('Create a tenant', {
+        body: { type: 'object', required: ['name'], additionalProperties: false, properties: { name, quotas: schemaRef('QuotaChanges') } },
+        responses: { 201: schemaRef('Tenant', 'created; Location names it') },
+      }),
+    },
     async (request, reply) => {
       const tenant = await createTenantRecord(db, request.body);
       return reply.status(201).header('Location', `/v1/admin/tenants/${tenant.id}`).send(tenant);
@@ -46,30 +48,50 @@ export async function adminRoutes(app: FastifyInstance, { services }: { services
   app.get<{ Querystring: { limit: number; cursor?: string } }>(
     '/admin/tenants',
     {
-      schema: {
+      schema: adminRoute('Every tenant, newest first', {
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, cursor: { type: 'string', minLength: 1, maxLength: 500 } },
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, cursor: schemaRef('Cursor') },
         },
-      },
+        responses: { 200: schemaRef('TenantPage', 'one page') },
+        errors: ['INVALID_CURSOR'],
+      }),
     },
     async (request) => listTenants(db, request.query),
   );
 
-  app.get<{ Params: { id: string } }>('/admin/tenants/:id', { schema: { params: tenantParams } }, async (request) =>
+  const readSchema = adminRoute('A tenant with its quotas and usage', {
+    params: idParams('id'),
+    responses: { 200: schemaRef('TenantDetail', 'the tenant') },
+    errors: ['TENANT_NOT_FOUND'],
+  });
+  app.get<{ Params: { id: string } }>('/admin/tenants/:id', { schema: readSchema }, async (request) =>
     describeTenant(services, request.params.id),
   );
 
   app.patch<{ Params: { id: string }; Body: { name?: string; quotas?: QuotaChanges } }>(
     '/admin/tenants/:id',
-    { schema: { params: tenantParams, body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { name, quotas: quotaChanges } } } },
+    {
+      schema: adminRoute("Rename a tenant or change its quotas", {
+        params: idParams('id'),
+        body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { name, quotas: schemaRef('QuotaChanges') } },
+        responses: { 200: schemaRef('Tenant', 'the tenant after the change') },
+        errors: ['TENANT_NOT_FOUND'],
+      }),
+    },
     async (request) => updateTenant(db, request.params.id, request.body),
   );
 
-  app.delete<{ Params: { id: string } }>('/admin/tenants/:id', { schema: { params: tenantParams } }, async (request, reply) => {
+  const deleteSchema = adminRoute('Delete a tenant, its keys and all its data', {
+    description: 'Its running jobs are cancelled first.',
+    params: idParams('id'),
+    responses: { 204: noContent('deleted') },
+    errors: ['TENANT_NOT_FOUND', 'CANNOT_DELETE_OWN_TENANT', 'JOB_STILL_RUNNING', 'EMBEDDINGS_RUNNING'],
+  });
+  app.delete<{ Params: { id: string } }>('/admin/tenants/:id', { schema: deleteSchema }, async (request, reply) => {
     // an admin deleting its own tenant would lock itself out mid-request
-    if (request.params.id === tenantOf(request)) throw new AppError(409, 'CANNOT_DELETE_OWN_TENANT', 'an admin key cannot delete its own tenant');
+    if (request.params.id === tenantOf(request)) throw errors.CANNOT_DELETE_OWN_TENANT();
     await deleteTenant(services, request.params.id);
     return reply.status(204).send();
   });
@@ -77,7 +99,13 @@ export async function adminRoutes(app: FastifyInstance, { services }: { services
   app.post<{ Params: { id: string }; Body: NewKeyRequest }>(
     '/admin/tenants/:id/keys',
     {
-      schema: { params: tenantParams, body: keyBody },
+      schema: adminRoute('Create an API key for a tenant (the secret is shown only in this answer)', {
+        description: 'Every field has a default: an empty body makes a read+write key that never expires.',
+        params: idParams('id'),
+        body: keyBody,
+        responses: { 201: schemaRef('NewApiKey', 'the key and its secret') },
+        errors: ['TENANT_NOT_FOUND', 'INVALID_EXPIRY'],
+      }),
       // every field has a default: no body at all is a request for a default key
       preValidation: async (request) => {
         request.body ??= {};
@@ -89,17 +117,33 @@ export async function adminRoutes(app: FastifyInstance, { services }: { services
     },
   );
 
-  app.get<{ Params: { id: string } }>('/admin/tenants/:id/keys', { schema: { params: tenantParams } }, async (request) =>
+  const listKeysSchema = adminRoute("A tenant's API keys (never their secrets)", {
+    params: idParams('id'),
+    responses: { 200: schemaRef('ApiKeyList', 'the keys, oldest first') },
+    errors: ['TENANT_NOT_FOUND'],
+  });
+  app.get<{ Params: { id: string } }>('/admin/tenants/:id/keys', { schema: listKeysSchema }, async (request) =>
     listApiKeys(db, request.params.id),
   );
 
-  app.post<{ Params: { id: string; keyId: string } }>('/admin/tenants/:id/keys/:keyId/revoke', { schema: { params: keyParams } }, async (request) =>
+  const revokeSchema = adminRoute('Revoke an API key (idempotent; takes effect at once on every replica)', {
+    params: idParams('id', 'keyId'),
+    responses: { 200: schemaRef('ApiKey', 'the key, revoked') },
+    errors: ['TENANT_NOT_FOUND', 'API_KEY_NOT_FOUND'],
+  });
+  app.post<{ Params: { id: string; keyId: string } }>('/admin/tenants/:id/keys/:keyId/revoke', { schema: revokeSchema }, async (request) =>
     revokeApiKey(db, request.params.id, request.params.keyId),
   );
 
   app.post<{ Params: { id: string; keyId: string } }>(
     '/admin/tenants/:id/keys/:keyId/rotate',
-    { schema: { params: keyParams } },
+    {
+      schema: adminRoute('Rotate an API key: a new secret with the same name, scopes and expiry; the old key is revoked', {
+        params: idParams('id', 'keyId'),
+        responses: { 201: schemaRef('NewApiKey', 'the new key and its secret; `replaces` names the old one') },
+        errors: ['TENANT_NOT_FOUND', 'API_KEY_NOT_FOUND', 'API_KEY_EXPIRED@409', 'API_KEY_REVOKED'],
+      }),
+    },
     async (request, reply) => reply.status(201).send(await rotateApiKey(db, request.params.id, request.params.keyId)),
   );
 }

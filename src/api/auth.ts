@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ApiKeyRows } from '../domain/apiKeyCache.ts';
-import { AppError } from '../domain/errors.ts';
+import { errors } from '../errors/catalogue.ts';
 import { authenticate, type Principal, type Scope } from '../domain/tenants.ts';
 
 declare module 'fastify' {
@@ -21,18 +21,18 @@ export function bearerKey(header: string | undefined): string | undefined {
 /** Resolves an Authorization header to a principal or throws 401. */
 export async function requirePrincipal(keys: ApiKeyRows, header: string | undefined): Promise<Principal> {
   const key = bearerKey(header);
-  if (!key) throw new AppError(401, 'UNAUTHENTICATED', 'missing "Authorization: Bearer <api key>" header');
+  if (!key) throw errors.UNAUTHENTICATED('missing "Authorization: Bearer <api key>" header');
   const principal = await authenticate(keys, key);
-  if (!principal) throw new AppError(401, 'INVALID_API_KEY', 'the API key is not valid');
+  if (!principal) throw errors.INVALID_API_KEY();
   if (principal.expiresAt && principal.expiresAt.getTime() <= Date.now()) {
-    throw new AppError(401, 'API_KEY_EXPIRED', `the API key expired at ${principal.expiresAt.toISOString()}`);
+    throw errors.API_KEY_EXPIRED(principal.keyId, principal.expiresAt.toISOString());
   }
   return principal;
 }
 
 export function requireScope(principal: Principal, scope: Scope): void {
   if (!principal.scopes.includes(scope)) {
-    throw new AppError(403, 'INSUFFICIENT_SCOPE', `this API key lacks the "${scope}" scope`, { required: scope, scopes: principal.scopes });
+    throw errors.INSUFFICIENT_SCOPE(scope).with({ required: scope, scopes: principal.scopes });
   }
 }
 
@@ -43,7 +43,7 @@ export function scopeFor(method: string, url: string): Scope {
 }
 
 export function tenantOf(request: FastifyRequest): string {
-  if (!request.principal) throw new AppError(401, 'UNAUTHENTICATED', 'authentication required');
+  if (!request.principal) throw errors.UNAUTHENTICATED('authentication required');
   return request.principal.tenantId;
 }
 

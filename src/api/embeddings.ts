@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
 import { tenantOf } from './auth.ts';
-import { AppError, badRequest } from '../domain/errors.ts';
+import { errors } from '../errors/catalogue.ts';
 import { embeddingSetView, getEmbeddingSet, modelCheckpoint, readyEmbeddingSet, requestEmbeddings } from '../domain/embeddings.ts';
 import { decodedBytes, decodeImage, decodeSpecOf } from '../data/decode.ts';
 import { readAll } from '../ingest/streams.ts';
@@ -18,8 +18,11 @@ import { jobTrainingConfig } from '../domain/trainingConfig.ts';
 import { openFrozenModel } from '../hosting/frozenModel.ts';
 import { deleteEmbeddingSet } from '../domain/deletion.ts';
 
-const id = { type: 'string', minLength: 1, maxLength: 200 } as const;
-const idParams = { type: 'object', required: ['id'], properties: { id } } as const;
+import { contract, fileResponse, idParams, noContent } from './contract.ts';
+import { schemaRef } from './schemas.ts';
+
+const tags = ['embeddings'];
+const NOT_READY = ['EMBEDDING_SET_NOT_FOUND', 'EMBEDDINGS_NOT_READY'] as const;
 
 /** Images per synchronous embed request: a few, not a dataset (that is what embedding sets are for). */
 const MAX_EMBED_IMAGES = 16;
@@ -34,7 +37,7 @@ function decodeCursor(cursor: string): RowPosition {
   } catch {
     // fall through: any undecodable cursor is the client's error
   }
-  throw badRequest('INVALID_CURSOR', 'cursor is not one this API returned');
+  throw errors.INVALID_CURSOR();
 }
 
 export async function embeddingRoutes(app: FastifyInstance, { services }: { services: Services }) {
@@ -47,10 +50,22 @@ export async function embeddingRoutes(app: FastifyInstance, { services }: { serv
   app.post<{ Params: { id: string }; Body: { datasetId: string; checkpoint?: string } }>(
     '/jobs/:id/embeddings',
     {
-      schema: {
-        params: idParams,
-        body: { type: 'object', required: ['datasetId'], additionalProperties: false, properties: { datasetId: id, checkpoint: id } },
-      },
+      schema: contract({
+        summary: "Compute an embedding set: a checkpoint's features of every image of a dataset",
+        tags,
+        params: idParams('id'),
+        body: {
+          type: 'object',
+          required: ['datasetId'],
+          additionalProperties: false,
+          properties: { datasetId: schemaRef('Id'), checkpoint: schemaRef('Id', "a checkpoint id; default the job's latest") },
+        },
+        responses: {
+          200: schemaRef('EmbeddingSet', 'the set for this (job, checkpoint, dataset) already exists'),
+          202: schemaRef('EmbeddingSet', 'a new set is being computed; Location names it'),
+        },
+        errors: ['JOB_NOT_FOUND', 'CHECKPOINT_NOT_FOUND', 'JOB_NOT_READY', 'DATASET_NOT_FOUND', 'DATASET_EMPTY', 'QUOTA_EXCEEDED@429'],
+      }),
     },
     async (request, reply) => {
       const { set, created } = await requestEmbeddings(services, tenantOf(request), request.params.id, request.body);
@@ -59,11 +74,25 @@ export async function embeddingRoutes(app: FastifyInstance, { services }: { serv
     },
   );
 
-  app.get<{ Params: { id: string } }>('/embeddings/:id', { schema: { params: idParams } }, async (request) =>
+  const readSchema = contract({
+    summary: 'An embedding set: status, rows and dimension',
+    tags,
+    params: idParams('id'),
+    responses: { 200: schemaRef('EmbeddingSet', 'the set') },
+    errors: ['EMBEDDING_SET_NOT_FOUND'],
+  });
+  app.get<{ Params: { id: string } }>('/embeddings/:id', { schema: readSchema }, async (request) =>
     embeddingSetView(await getEmbeddingSet(db, tenantOf(request), request.params.id)),
   );
 
-  app.delete<{ Params: { id: string } }>('/embeddings/:id', { schema: { params: idParams } }, async (request, reply) => {
+  const deleteSchema = contract({
+    summary: 'Delete an embedding set and its stored vectors',
+    tags,
+    params: idParams('id'),
+    responses: { 204: noContent('deleted') },
+    errors: ['EMBEDDING_SET_NOT_FOUND', 'EMBEDDINGS_RUNNING'],
+  });
+  app.delete<{ Params: { id: string } }>('/embeddings/:id', { schema: deleteSchema }, async (request, reply) => {
     await deleteEmbeddingSet(services, tenantOf(request), request.params.id);
     return reply.status(204).send();
   });
@@ -71,17 +100,31 @@ export async function embeddingRoutes(app: FastifyInstance, { services }: { serv
   app.get<{ Params: { id: string }; Querystring: { format: 'npy' | 'json' | 'csv'; cursor?: string; limit: number } }>(
     '/embeddings/:id/vectors',
     {
-      schema: {
-        params: idParams,
+      schema: contract({
+        summary: "A set's vectors: the whole .npy or .csv (streamed), or JSON pages",
+        description: 'npy: float32 [count, dim], rows in the order of the JSON pages; csv: imageId, label, f0..f(dim-1); json: pages of `limit` rows (cursor, limit apply to json only).',
+        tags,
+        params: idParams('id'),
         querystring: {
           type: 'object',
           properties: {
-            format: { enum: ['npy', 'json', 'csv'], default: 'npy' },
-            cursor: { type: 'string', minLength: 1 },
+            format: { type: 'string', enum: ['npy', 'json', 'csv'], default: 'npy' },
+            cursor: schemaRef('Cursor'),
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
           },
         },
-      },
+        responses: {
+          200: {
+            description: 'the vectors in the format asked for',
+            content: {
+              'application/json': { schema: schemaRef('VectorPage') },
+              'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+              'text/csv': { schema: { type: 'string' } },
+            },
+          },
+        },
+        errors: [...NOT_READY, 'INVALID_CURSOR'],
+      }),
     },
     async (request, reply) => {
       const set = await readyEmbeddingSet(db, tenantOf(request), request.params.id);
@@ -113,7 +156,7 @@ export async function embeddingRoutes(app: FastifyInstance, { services }: { serv
         }
       } catch (err) {
         // a forged offset lands mid-line in rows.json
-        if (err instanceof SyntaxError && request.query.cursor) throw badRequest('INVALID_CURSOR', 'cursor is not one this API returned');
+        if (err instanceof SyntaxError && request.query.cursor) throw errors.INVALID_CURSOR();
         throw err;
       }
       return { items, nextCursor: next && next.row < set.count ? encodeCursor(next) : null };
@@ -123,15 +166,23 @@ export async function embeddingRoutes(app: FastifyInstance, { services }: { serv
   app.get<{ Params: { id: string }; Querystring: { imageId: string; k: number } }>(
     '/embeddings/:id/neighbors',
     {
-      schema: {
-        params: idParams,
-        querystring: { type: 'object', required: ['imageId'], properties: { imageId: id, k: { type: 'integer', minimum: 1, maximum: 100, default: 10 } } },
-      },
+      schema: contract({
+        summary: "An image's nearest neighbours within a set (cosine similarity)",
+        tags,
+        params: idParams('id'),
+        querystring: {
+          type: 'object',
+          required: ['imageId'],
+          properties: { imageId: schemaRef('Id'), k: { type: 'integer', minimum: 1, maximum: 100, default: 10 } },
+        },
+        responses: { 200: schemaRef('Neighbors', 'the k nearest') },
+        errors: [...NOT_READY, 'IMAGE_NOT_IN_SET'],
+      }),
     },
     async (request) => {
       const set = await readyEmbeddingSet(db, tenantOf(request), request.params.id);
       const row = await findRow(blobs, set, request.query.imageId);
-      if (row === undefined) throw new AppError(404, 'IMAGE_NOT_IN_SET', `image ${request.query.imageId} is not in embedding set ${set.id}`);
+      if (row === undefined) throw errors.IMAGE_NOT_IN_SET(request.query.imageId, set.id);
       const neighbors = await nearestRows(blobs, scanner, set, row, Math.min(request.query.k, set.count));
       return { embeddingSetId: set.id, imageId: request.query.imageId, items: neighbors.map(({ imageId, label, similarity }) => ({ imageId, label, similarity })) };
     },
@@ -139,18 +190,31 @@ export async function embeddingRoutes(app: FastifyInstance, { services }: { serv
 
   app.post<{ Params: { id: string }; Querystring: { checkpoint?: string } }>(
     '/jobs/:id/embed',
-    { schema: { params: idParams, querystring: { type: 'object', properties: { checkpoint: id } } } },
+    {
+      schema: contract({
+        summary: 'Embed a few images now (multipart/form-data, at most 16) with a cached model',
+        description: 'The same format allow-list, pixel limit and decode budget as ingest; for many images, compute an embedding set.',
+        tags,
+        params: idParams('id'),
+        querystring: { type: 'object', properties: { checkpoint: schemaRef('Id', "a checkpoint id; default the job's latest") } },
+        responses: { 200: schemaRef('EmbedResult', 'one vector per image, in the order sent') },
+        errors: [
+          'JOB_NOT_FOUND', 'CHECKPOINT_NOT_FOUND', 'JOB_NOT_READY', 'UNSUPPORTED_MEDIA_TYPE', 'NO_IMAGES', 'FILE_TOO_LARGE', 'TOO_MANY_IMAGES',
+          'TOO_MANY_FILES', 'NOT_AN_IMAGE', 'UNSUPPORTED_FORMAT', 'CORRUPT_IMAGE', 'IMAGE_TOO_LARGE',
+        ],
+      }),
+    },
     async (request) => {
-      if (!request.isMultipart()) throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send images as multipart/form-data');
+      if (!request.isMultipart()) throw errors.UNSUPPORTED_MEDIA_TYPE('send images as multipart/form-data');
       const { job, checkpoint } = await modelCheckpoint(db, tenantOf(request), request.params.id, request.query.checkpoint);
       const uploads: Array<{ name: string; bytes: Buffer }> = [];
       for await (const part of request.files()) {
         const bytes = await readAll(part.file);
-        if (part.file.truncated) throw new AppError(413, 'FILE_TOO_LARGE', `${part.filename} is larger than the upload limit`);
-        if (uploads.length === MAX_EMBED_IMAGES) throw new AppError(413, 'TOO_MANY_IMAGES', `at most ${MAX_EMBED_IMAGES} images per request; use an embedding set for more`);
+        if (part.file.truncated) throw errors.FILE_TOO_LARGE(part.filename);
+        if (uploads.length === MAX_EMBED_IMAGES) throw errors.TOO_MANY_IMAGES(MAX_EMBED_IMAGES);
         uploads.push({ name: part.filename, bytes });
       }
-      if (!uploads.length) throw badRequest('NO_IMAGES', 'send at least one image as a multipart file part');
+      if (!uploads.length) throw errors.NO_IMAGES();
       const config = jobTrainingConfig(job.config);
       // decoded before any model is loaded: a bad image costs no engine time
       const spec = decodeSpecOf(config);
@@ -160,13 +224,13 @@ export async function embeddingRoutes(app: FastifyInstance, { services }: { serv
         // the same format allow-list, pixel limit and decode budget as ingest
         const probe = await probeImage(upload.bytes, services.config.ingest);
         if (!probe.ok) {
-          throw new AppError(422, probe.reason, `${upload.name} is not an image this service accepts (${probe.reason})`, [{ field: upload.name, message: probe.reason }]);
+          throw errors[probe.reason](upload.name).with([{ field: upload.name, message: probe.reason }]);
         }
         try {
           pixels.set(await withDecodeBudget(probe.width * probe.height, () => decodeImage(upload.bytes, spec)), i * size);
         } catch (err) {
           request.log.info({ err, name: upload.name }, 'embed: image failed to decode');
-          throw new AppError(422, 'CORRUPT_IMAGE', `${upload.name} is not a decodable image`, [{ field: upload.name, message: 'CORRUPT_IMAGE' }]);
+          throw errors.CORRUPT_IMAGE(upload.name).with([{ field: upload.name, message: errors.CORRUPT_IMAGE.code }]);
         }
       }
       return models.with(

@@ -5,21 +5,34 @@ import type { Services } from '../services.ts';
 import { modelCheckpoint } from '../domain/embeddings.ts';
 import { jobTrainingConfig } from '../domain/trainingConfig.ts';
 import { backboneExport, EXPORT_FORMATS, type ExportFormat } from '../export/backboneExport.ts';
-import { AppError } from '../domain/errors.ts';
 import { BACKBONE_SPECS } from '../engine/backbones/specs.ts';
+import { errors } from '../errors/catalogue.ts';
 import { tenantOf } from './auth.ts';
+import { contract, fileResponse, idParams } from './contract.ts';
 
 export async function exportRoutes(app: FastifyInstance, { services }: { services: Services }) {
   app.get<{ Params: { id: string }; Querystring: { format: ExportFormat; checkpoint?: string } }>(
     '/jobs/:id/export',
     {
-      schema: {
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string' } } },
+      schema: contract({
+        summary: "A checkpoint's backbone for PyTorch (safetensors, torchvision key names) or any ONNX runtime",
+        description: 'Built on first request, then served from storage. For resnet18 and resnet50 the safetensors keys match torchvision\'s, so `load_state_dict(..., strict=True)` works after `m.fc = Identity()` (docs/exports.md).',
+        tags: ['artifacts'],
+        params: idParams('id'),
         querystring: {
           type: 'object',
-          properties: { format: { enum: Object.keys(EXPORT_FORMATS), default: 'safetensors' }, checkpoint: { type: 'string' } },
+          properties: {
+            format: { type: 'string', enum: Object.keys(EXPORT_FORMATS), default: 'safetensors' },
+            checkpoint: { $ref: 'Id#', description: "a checkpoint id; default the job's latest" },
+          },
         },
-      },
+        responses: {
+          200: fileResponse('the exported backbone', [...new Set(Object.values(EXPORT_FORMATS).map((f) => f.contentType))], {
+            'X-Checkpoint-Id': { type: 'string', description: 'the checkpoint exported' },
+          }),
+        },
+        errors: ['JOB_NOT_FOUND', 'CHECKPOINT_NOT_FOUND', 'JOB_NOT_READY', 'EXPORT_UNSUPPORTED_BACKBONE'],
+      }),
     },
     async (request, reply) => {
       const { format } = request.query;
@@ -27,7 +40,7 @@ export async function exportRoutes(app: FastifyInstance, { services }: { service
       const { backbone } = jobTrainingConfig(job.config);
       // both formats name and lay out torchvision's ResNet; a ViT has the tfjs-layers model only
       if (BACKBONE_SPECS[backbone].family !== 'resnet') {
-        throw new AppError(422, 'EXPORT_UNSUPPORTED_BACKBONE', `${format} export covers ResNet backbones only, not '${backbone}'; a ViT's backbone is served as a tfjs-layers model (GET /v1/jobs/:id/model/model.json)`);
+        throw errors.EXPORT_UNSUPPORTED_BACKBONE(format, backbone);
       }
       const key = await backboneExport(services, job, checkpoint, format);
       const { body, size } = await services.blobs.getStream(key);

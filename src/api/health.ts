@@ -6,6 +6,8 @@
 // A failed check names the dependency only: its error (hosts, bucket names) goes to the log.
 import type { FastifyInstance, FastifyBaseLogger } from 'fastify';
 import type { Services } from '../services.ts';
+import { contract } from './contract.ts';
+import { schemaRef } from './schemas.ts';
 
 const CHECK_EVERY_MS = 1000;
 const CHECK_TIMEOUT_MS = 2000;
@@ -14,8 +16,6 @@ type Dependency = 'postgres' | 's3';
 type DependencyState = 'ok' | 'unavailable';
 type Readiness = { status: 'ok' | 'unavailable' } & Record<Dependency, DependencyState>;
 
-const state = { type: 'string', enum: ['ok', 'unavailable'] } as const;
-const readinessSchema = { type: 'object', properties: { status: state, postgres: state, s3: state } } as const;
 
 /** The latest readiness result, re-checked when older than CHECK_EVERY_MS. */
 class ReadinessCheck {
@@ -62,9 +62,22 @@ export async function healthRoutes(app: FastifyInstance, { services }: { service
   const readiness = new ReadinessCheck({ postgres: () => services.pool.query('SELECT 1'), s3: () => services.blobs.ping() }, app.log);
 
   // probes arrive every few seconds from every balancer: not worth two log lines each
-  app.get('/healthz', { logLevel: 'warn', schema: { response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async () => ({ status: 'ok' }));
+  const healthz = contract({
+    summary: 'Liveness: the process serves HTTP (answered from memory; no dependency is checked)',
+    tags: ['health'],
+    public: true,
+    responses: { 200: schemaRef('Health', 'alive') },
+  });
+  app.get('/healthz', { logLevel: 'warn', schema: healthz }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', { logLevel: 'warn', schema: { response: { 200: readinessSchema, 503: readinessSchema } } }, async (_request, reply) => {
+  const readyz = contract({
+    summary: 'Readiness: PostgreSQL and S3 answer',
+    description: 'Checked at most once a second; probes in between share the result. A failed check names the dependency only; its error is logged.',
+    tags: ['health'],
+    public: true,
+    responses: { 200: schemaRef('Health', 'PostgreSQL and S3 answer'), 503: schemaRef('Health', 'a dependency does not answer (named)') },
+  });
+  app.get('/readyz', { logLevel: 'warn', schema: readyz }, async (_request, reply) => {
     const result = await readiness.current();
     return reply.status(result.status === 'ok' ? 200 : 503).send(result);
   });

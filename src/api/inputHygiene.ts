@@ -4,12 +4,12 @@
 // stack of recursive code such as structuredClone and schema validation).
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { AppError, badRequest } from '../domain/errors.ts';
+import { errors, type AppError } from '../errors/catalogue.ts';
 
 /** Deep enough for every request body of this API, shallow enough for any recursive walk. */
 export const MAX_JSON_DEPTH = 32;
 
-const nulRefused = (where: string) => badRequest('INVALID_CHARACTER', `${where} must not contain NUL characters`);
+const nulRefused = (where: string) => errors.INVALID_CHARACTER(where);
 
 /**
  * One pass over raw JSON text: the nesting depth, and whether a string holds an escaped NUL (a raw
@@ -28,7 +28,7 @@ export function checkJsonText(text: string): AppError | undefined {
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
       depth += 1;
-      if (depth > MAX_JSON_DEPTH) return badRequest('JSON_TOO_DEEP', `JSON bodies may nest at most ${MAX_JSON_DEPTH} levels`);
+      if (depth > MAX_JSON_DEPTH) return errors.JSON_TOO_DEEP(MAX_JSON_DEPTH);
     } else if (c === 0x7d || c === 0x5d) depth -= 1;
   }
   return undefined;

@@ -6,7 +6,6 @@ import { tenantOf } from './auth.ts';
 import {
   cancelJob,
   createJob,
-  JOB_STATUSES,
   jobView,
   listCheckpoints,
   listJobs,
@@ -16,77 +15,83 @@ import {
   type JobStatus,
 } from '../domain/jobs.ts';
 import { deleteJob } from '../domain/deletion.ts';
+import { contract, idParams, noContent } from './contract.ts';
+import { schemaRef } from './schemas.ts';
 
-const idParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'string', minLength: 1, maxLength: 200 } },
-} as const;
+const tags = ['jobs'];
 
-const timestamp = { type: 'string', format: 'date-time' } as const;
-const nullable = <T extends { type: string }>(schema: T) => ({ ...schema, type: [schema.type, 'null'] }) as const;
-
-/** jobView's answer, for fast-json-stringify: free-form JSON fields keep every key (additionalProperties). */
-const jobResponse = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    status: { type: 'string' },
-    datasetId: { type: 'string' },
-    config: { type: 'object', additionalProperties: true },
-    progress: { type: ['object', 'null'], additionalProperties: true },
-    error: { type: ['object', 'null'], additionalProperties: true },
-    attempts: { type: 'integer' },
-    backend: nullable({ type: 'string' }),
-    workerId: nullable({ type: 'string' }),
-    resumedFromEpoch: nullable({ type: 'integer' }),
-    cancelRequestedAt: nullable(timestamp),
-    createdAt: timestamp,
-    updatedAt: timestamp,
-    startedAt: nullable(timestamp),
-    finishedAt: nullable(timestamp),
-  },
-} as const;
-
-const createSchema = {
+const createSchema = contract({
+  summary: 'Start a training job on a dataset',
+  description:
+    'Validated against TrainingConfig (INVALID_JOB_CONFIG names each bad field) after the defaults that depend on the dataset (image size, channels) are filled in. ' +
+    'With an Idempotency-Key, a retry of the same request answers the first job (header Idempotent-Replayed: true).',
+  tags,
   headers: {
     type: 'object',
-    properties: { 'idempotency-key': { type: 'string', minLength: 1, maxLength: 255 } },
+    properties: { 'idempotency-key': { type: 'string', minLength: 1, maxLength: 255, description: 'makes retries safe: the same key and body give the same job' } },
   },
-  body: {
-    type: 'object',
-    required: ['datasetId'],
-    additionalProperties: false,
-    properties: {
-      datasetId: { type: 'string', minLength: 1, maxLength: 200 },
-      // validated against the training-config schema in the domain, which names the bad field
-      config: { type: 'object' },
-    },
-  },
-} as const;
+  body: schemaRef('CreateJobRequest'),
+  responses: { 202: schemaRef('Job', 'queued; Location names the job') },
+  errors: ['DATASET_NOT_FOUND', 'INVALID_JOB_CONFIG', 'IDEMPOTENCY_KEY_REUSED', 'DATASET_EMPTY', 'DATASET_TOO_SMALL', 'QUOTA_EXCEEDED@429'],
+});
 
-const listSchema = {
+const listSchema = contract({
+  summary: "The caller's jobs, newest first",
+  tags,
   querystring: {
     type: 'object',
     properties: {
       limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
-      cursor: { type: 'string', minLength: 1 },
-      status: { enum: JOB_STATUSES },
-      datasetId: { type: 'string', minLength: 1 },
+      cursor: schemaRef('Cursor'),
+      status: schemaRef('JobStatus'),
+      datasetId: schemaRef('Id'),
     },
   },
-} as const;
+  responses: { 200: schemaRef('JobPage', 'one page') },
+  errors: ['INVALID_CURSOR'],
+});
 
-const metricsSchema = {
-  params: idParams,
+const metricsSchema = contract({
+  summary: "A job's metric points (loss, lr, collapse std, kNN, images/s), oldest first",
+  tags,
+  params: idParams('id'),
   querystring: {
     type: 'object',
     properties: {
-      since: { type: 'integer', minimum: 0 },
+      since: { type: 'integer', minimum: 0, description: 'only points after this step (the nextSince of the previous page)' },
       limit: { type: 'integer', minimum: 1, maximum: 5000, default: 1000 },
     },
   },
-} as const;
+  responses: { 200: schemaRef('MetricPage', 'one page') },
+  errors: ['JOB_NOT_FOUND'],
+});
+
+const readSchema = contract({ summary: 'A job', tags, params: idParams('id'), responses: { 200: schemaRef('Job', 'the job') }, errors: ['JOB_NOT_FOUND'] });
+
+const cancelSchema = contract({
+  summary: 'Cancel a job',
+  tags,
+  params: idParams('id'),
+  responses: { 200: schemaRef('Job', 'cancelled (it was queued)'), 202: schemaRef('Job', 'running: its worker was asked to stop and will record cancelled') },
+  errors: ['JOB_NOT_FOUND', 'JOB_FINISHED'],
+});
+
+const deleteSchema = contract({
+  summary: 'Delete a job and all it made: checkpoints, metrics, embedding sets, evaluations, stored objects',
+  description: 'A queued or running job is cancelled first; the delete waits a little for its worker to stop.',
+  tags,
+  params: idParams('id'),
+  responses: { 204: noContent('deleted') },
+  errors: ['JOB_NOT_FOUND', 'JOB_STILL_RUNNING', 'EMBEDDINGS_RUNNING'],
+});
+
+const checkpointsSchema = contract({
+  summary: "A job's checkpoints, by epoch",
+  tags,
+  params: idParams('id'),
+  responses: { 200: schemaRef('CheckpointList', 'the checkpoints kept') },
+  errors: ['JOB_NOT_FOUND'],
+});
 
 export async function jobRoutes(app: FastifyInstance, { services }: { services: Services }) {
   app.post<{ Body: CreateJobRequest; Headers: { 'idempotency-key'?: string } }>(
@@ -108,18 +113,18 @@ export async function jobRoutes(app: FastifyInstance, { services }: { services: 
     },
   );
 
-  app.get<{ Params: { id: string } }>('/jobs/:id', { schema: { params: idParams, response: { 200: jobResponse } } }, async (request) =>
+  app.get<{ Params: { id: string } }>('/jobs/:id', { schema: readSchema }, async (request) =>
     readJobView(services.pool, tenantOf(request), request.params.id),
   );
 
-  app.post<{ Params: { id: string } }>('/jobs/:id/cancel', { schema: { params: idParams } }, async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/jobs/:id/cancel', { schema: cancelSchema }, async (request, reply) => {
     const { job, immediate } = await cancelJob(services, tenantOf(request), request.params.id);
     // 200: cancelled now; 202: a running job was asked to stop and its worker will confirm
     return reply.status(immediate ? 200 : 202).send(jobView(job));
   });
 
   // cancels first (waiting for a running job's worker to stop), then removes everything the job made
-  app.delete<{ Params: { id: string } }>('/jobs/:id', { schema: { params: idParams } }, async (request, reply) => {
+  app.delete<{ Params: { id: string } }>('/jobs/:id', { schema: deleteSchema }, async (request, reply) => {
     await deleteJob(services, tenantOf(request), request.params.id);
     return reply.status(204).send();
   });
@@ -130,7 +135,7 @@ export async function jobRoutes(app: FastifyInstance, { services }: { services: 
     async (request) => listMetrics(services.db, tenantOf(request), request.params.id, request.query),
   );
 
-  app.get<{ Params: { id: string } }>('/jobs/:id/checkpoints', { schema: { params: idParams } }, async (request) =>
+  app.get<{ Params: { id: string } }>('/jobs/:id/checkpoints', { schema: checkpointsSchema }, async (request) =>
     listCheckpoints(services.db, tenantOf(request), request.params.id),
   );
 }

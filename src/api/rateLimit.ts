@@ -8,7 +8,7 @@ import fp from 'fastify-plugin';
 import rateLimit from '@fastify/rate-limit';
 import { Redis } from 'ioredis';
 import type { RateLimitConfig } from '../config.ts';
-import { AppError } from '../domain/errors.ts';
+import { errors } from '../errors/catalogue.ts';
 import { bearerKey } from './auth.ts';
 
 const LIMITED = (url: string) => url.startsWith('/v1') || url.startsWith('/graphql');
@@ -39,7 +39,7 @@ async function limits(app: FastifyInstance, opts: { config: RateLimitConfig }) {
     allowList: (request) => !LIMITED(request.url),
     keyGenerator: bucketOf,
     errorResponseBuilder: (_request, context) =>
-      new AppError(429, 'RATE_LIMITED', `rate limit of ${context.max} requests per ${windowMs / 1000} s exceeded; retry in ${context.after}`, {
+      errors.RATE_LIMITED(context.max, windowMs / 1000, context.after).with({
         limit: context.max,
         retryAfterSeconds: Math.ceil(context.ttl / 1000),
       }),

@@ -7,28 +7,31 @@ import sharp from 'sharp';
 import type { Services } from '../services.ts';
 import { tenantOf } from './auth.ts';
 import { getDataset } from '../domain/datasets.ts';
-import { notFound } from '../domain/errors.ts';
-
-const id = { type: 'string', minLength: 1, maxLength: 200 } as const;
+import { errors } from '../errors/catalogue.ts';
+import { contract, fileResponse, idParams } from './contract.ts';
 
 export async function thumbnailRoutes(app: FastifyInstance, { services }: { services: Services }) {
   const { db, blobs } = services;
   app.get<{ Params: { id: string; imageId: string }; Querystring: { size: number } }>(
     '/datasets/:id/images/:imageId/thumbnail',
     {
-      schema: {
-        params: { type: 'object', required: ['id', 'imageId'], properties: { id, imageId: id } },
+      schema: contract({
+        summary: 'A small WebP of one image (cacheable: an image id never changes its bytes)',
+        tags: ['datasets'],
+        params: idParams('id', 'imageId'),
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { size: { type: 'integer', minimum: 16, maximum: 512, default: 96 } },
+          properties: { size: { type: 'integer', minimum: 16, maximum: 512, default: 96, description: 'longest side in pixels; small images are not enlarged' } },
         },
-      },
+        responses: { 200: fileResponse('the thumbnail', ['image/webp']) },
+        errors: ['DATASET_NOT_FOUND', 'IMAGE_NOT_FOUND'],
+      }),
     },
     async (request, reply) => {
       const dataset = await getDataset(db, tenantOf(request), request.params.id);
       const image = await db.image.findFirst({ where: { id: request.params.imageId, datasetId: dataset.id }, select: { s3Key: true } });
-      if (!image) throw notFound('image', request.params.imageId);
+      if (!image) throw errors.IMAGE_NOT_FOUND(request.params.imageId);
       const { size } = request.query;
       const webp = await sharp(await blobs.get(image.s3Key))
         .resize(size, size, { fit: 'inside', withoutEnlargement: true })

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '../config.ts';
 import { startServices, type Services } from '../services.ts';
-import { AppError } from '../domain/errors.ts';
+import { AppError } from '../errors/catalogue.ts';
 import { createApiKey, listApiKeys, revokeApiKey, rotateApiKey } from '../domain/apiKeys.ts';
 import { createTenantRecord, describeTenant, listTenants, updateTenant, type QuotaChanges } from '../domain/tenantAdmin.ts';
 import { deleteTenant } from '../domain/deletion.ts';

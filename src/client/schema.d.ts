@@ -27,10 +27,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @enum {string} */
-                            status?: "ok";
-                        };
+                        "application/json": components["schemas"]["Health"];
                     };
                 };
             };
@@ -50,7 +47,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: PostgreSQL and S3 answer (checked at most once a second; probes in between share the result) */
+        /**
+         * Readiness: PostgreSQL and S3 answer
+         * @description Checked at most once a second; probes in between share the result. A failed check names the dependency only; its error is logged.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -69,7 +69,7 @@ export interface paths {
                         "application/json": components["schemas"]["Health"];
                     };
                 };
-                /** @description a dependency does not answer (which one is named; its error is only logged) */
+                /** @description a dependency does not answer (named) */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -96,10 +96,172 @@ export interface paths {
             cookie?: never;
         };
         /** The caller's datasets, newest first */
-        get: operations["listDatasets"];
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: components["schemas"]["Cursor"];
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description one page */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DatasetPage"];
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `INVALID_CURSOR`: "cursor is not one this API returned"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         put?: never;
-        /** Create an empty dataset */
-        post: operations["createDataset"];
+        /** Create a dataset */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        description?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Dataset"];
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `MALFORMED_JSON`: the body is not JSON, or empty
+                 *     - `JSON_TOO_DEEP`: "JSON bodies may nest at most … levels"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope"
+                 *     - `QUOTA_EXCEEDED`: "quota … exceeded: … used of …, this request needs … more" — 403 for storageBytes, images, datasets; 429 for activeJobs, concurrentTasks, trainingMinutesPerMonth; details name the quota
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `PAYLOAD_TOO_LARGE`: the JSON body is over 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `UNSUPPORTED_MEDIA_TYPE`: the Content-Type is not one the route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -110,22 +272,192 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                id: string;
-            };
+            path?: never;
             cookie?: never;
         };
         /** A dataset with its image count and label histogram */
-        get: operations["getDataset"];
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the dataset */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DatasetDetail"];
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `DATASET_NOT_FOUND`: "dataset … not found" */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         put?: never;
         post?: never;
-        /**
-         * Delete a dataset and its image records
-         * @description Refused with 409 DATASET_IN_USE while a job with status `queued` or `running` uses the
-         *     dataset. Image blobs are content-addressed and may be shared with other datasets, so they
-         *     are not deleted; staged direct uploads of the dataset are.
-         */
-        delete: operations["deleteDataset"];
+        /** Delete a dataset, its images and the stored bytes no other dataset shares */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `DATASET_NOT_FOUND`: "dataset … not found" */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `DATASET_IN_USE`: "dataset … is used by … queued or running job(s)" */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -135,46 +467,225 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                id: string;
-            };
+            path?: never;
             cookie?: never;
         };
-        /** The dataset's images, paged in id order */
-        get: operations["listDatasetImages"];
+        /** A dataset's images in id order, optionally of one label */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: components["schemas"]["Cursor"];
+                    label?: components["schemas"]["Label"];
+                };
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description one page */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ImagePage"];
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 *     - `INVALID_CURSOR`: "cursor is not one this API returned"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `DATASET_NOT_FOUND`: "dataset … not found" */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         put?: never;
         /**
          * Upload images as multipart/form-data
-         * @description Any number of file parts (up to MAX_FILES_PER_REQUEST, each up to MAX_IMAGE_BYTES; a larger
-         *     file is skipped as FILE_TOO_LARGE). A `label` field sets the label of the file parts that
-         *     follow it, until the next `label` field; an empty `label` clears it. Files before any
-         *     `label` field are unlabeled.
+         * @description One file part per image; a `label` field before a file part labels the files after it. Oversize files are skipped (FILE_TOO_LARGE), not refused.
          */
-        post: operations["uploadImages"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/datasets/{id}/images/{imageId}/thumbnail": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-                imageId: string;
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                };
+                cookie?: never;
             };
-            cookie?: never;
+            requestBody?: never;
+            responses: {
+                /** @description nothing was added (every file a duplicate or skipped) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["IngestResult"];
+                    };
+                };
+                /** @description at least one image was added */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["IngestResult"];
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope"
+                 *     - `QUOTA_EXCEEDED`: "quota … exceeded: … used of …, this request needs … more" — 403 for storageBytes, images, datasets; 429 for activeJobs, concurrentTasks, trainingMinutesPerMonth; details name the quota
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `DATASET_NOT_FOUND`: "dataset … not found" */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `TOO_MANY_FILES`: more multipart files than MAX_FILES_PER_REQUEST
+                 *     - `TOO_MANY_PARTS`: more multipart parts than allowed
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `UNSUPPORTED_MEDIA_TYPE`: the Content-Type is not one the route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
         };
-        /**
-         * A small WebP of one image of the dataset (for grids and maps)
-         * @description Scaled to fit `size` x `size` pixels, never enlarged. The bytes behind an image id never
-         *     change, so the answer may be cached.
-         */
-        get: operations["getImageThumbnail"];
-        put?: never;
-        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -185,32 +696,136 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                id: string;
-            };
+            path?: never;
             cookie?: never;
         };
         get?: never;
         put?: never;
         /**
-         * Stream a .tar or .tar.gz in ImageFolder layout into the dataset
-         * @description The body is streamed, never buffered whole; gzip is recognised by its magic bytes whatever
-         *     the Content-Type. **Labels**: a file's label is the name of the directory directly
-         *     containing it, and its `split` the directory above that: `cat/x.png`, `train/cat/x.png` and
-         *     `data/train/cat/x.png` all give label `cat` (the last two split `train`). Top-level files are
-         *     unlabeled. (So `wrapper/x.png` is labelled `wrapper`: wrap unlabeled files in no directory.)
-         *     Only PNG, JPEG and WebP are accepted, each decoded in full. Entries that are not usable are
-         *     skipped with a reason (NOT_AN_IMAGE, UNSUPPORTED_FORMAT, CORRUPT_IMAGE, IMAGE_TOO_LARGE
-         *     (pixels), FILE_TOO_LARGE, PATH_TRAVERSAL (`..` or absolute), SYMLINK (symbolic or hard
-         *     link), NOT_A_FILE, INVALID_LABEL (a folder name over 200 characters or with control
-         *     characters), INVALID_NAME (a name over 1024 characters)); directories are ignored. An empty
-         *     body answers 400 EMPTY_ARCHIVE. **Limits**: more than MAX_ARCHIVE_BYTES
-         *     received, or inflated for .tar.gz, answers 413 ARCHIVE_TOO_LARGE; more than
-         *     MAX_ARCHIVE_ENTRIES entries answers 413 TOO_MANY_ENTRIES; a stream that is not a tar(.gz)
-         *     answers 400 INVALID_ARCHIVE. Images stored before such an error stay in the dataset, and
-         *     the error's `details` carry `added`, `duplicates`, `skipped`, `skippedCount` so far.
+         * Upload a .tar or .tar.gz of images (streamed; folders are labels)
+         * @description The body is the archive itself, as application/x-tar, application/gzip, application/x-gzip, application/octet-stream. The folder directly holding an image is its label and the folder above that its split (`train/cat/x.png`: label cat, split train); top-level files are unlabeled. Files that are not images this service accepts are skipped with a reason, not refused.
          */
-        post: operations["uploadArchive"];
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description nothing was added (every file a duplicate or skipped) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["IngestResult"];
+                    };
+                };
+                /** @description at least one image was added */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["IngestResult"];
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 *     - `EMPTY_ARCHIVE`: "the body is empty; send a .tar or .tar.gz archive"
+                 *     - `INVALID_ARCHIVE`: "the body is not a readable .tar or .tar.gz: …"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope"
+                 *     - `QUOTA_EXCEEDED`: "quota … exceeded: … used of …, this request needs … more" — 403 for storageBytes, images, datasets; 429 for activeJobs, concurrentTasks, trainingMinutesPerMonth; details name the quota
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `DATASET_NOT_FOUND`: "dataset … not found" */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `ARCHIVE_TOO_LARGE`: "the archive exceeds … bytes"
+                 *     - `TOO_MANY_ENTRIES`: "the … holds more than … entries"
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `UNSUPPORTED_MEDIA_TYPE`: the Content-Type is not one the route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -221,20 +836,133 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                id: string;
-            };
+            path?: never;
             cookie?: never;
         };
         get?: never;
         put?: never;
         /**
-         * Presigned PUT URLs for uploading files straight to S3
-         * @description The API never proxies these bytes: PUT each file to its `url` (with the listed `headers`),
-         *     then call `complete`. URLs work for `urlExpiresInSeconds`; the upload can be completed until
-         *     `expiresAt`. Labels are given per file here.
+         * Start a direct upload: presigned PUT URLs, one per file
+         * @description PUT each file to its URL (with the headers given), then POST .../uploads/{uploadId}/complete.
          */
-        post: operations["createDirectUpload"];
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        files: {
+                            /** @description a folder in the name is the label, as in an archive */
+                            name: string;
+                            label?: components["schemas"]["Label"] | null;
+                            /** @enum {string} */
+                            contentType?: "image/png" | "image/jpeg" | "image/webp";
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description where to PUT each file */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DirectUpload"];
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 *     - `MALFORMED_JSON`: the body is not JSON, or empty
+                 *     - `JSON_TOO_DEEP`: "JSON bodies may nest at most … levels"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `DATASET_NOT_FOUND`: "dataset … not found" */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `PAYLOAD_TOO_LARGE`: the JSON body is over 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `UNSUPPORTED_MEDIA_TYPE`: the Content-Type is not one the route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -245,22 +973,135 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                id: string;
-                uploadId: string;
-            };
+            path?: never;
             cookie?: never;
         };
         get?: never;
         put?: never;
         /**
-         * Validate and store the uploaded files
-         * @description Reads each staged object, validates it like any other ingest path, stores it at its content
-         *     address and removes the staging objects. Files never PUT are skipped as NOT_UPLOADED.
-         *     Completing again answers the stored result; while another completion runs, 409
-         *     UPLOAD_IN_PROGRESS; after `expiresAt`, 410 UPLOAD_EXPIRED.
+         * Complete a direct upload: ingest what was PUT
+         * @description Files never PUT are skipped as NOT_UPLOADED; bytes are checked against their content address.
          */
-        post: operations["completeDirectUpload"];
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                    uploadId: components["schemas"]["Id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description nothing was added (every file a duplicate or skipped) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["IngestResult"];
+                    };
+                };
+                /** @description at least one image was added */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["IngestResult"];
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope"
+                 *     - `QUOTA_EXCEEDED`: "quota … exceeded: … used of …, this request needs … more" — 403 for storageBytes, images, datasets; 429 for activeJobs, concurrentTasks, trainingMinutesPerMonth; details name the quota
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `DATASET_NOT_FOUND`: "dataset … not found"
+                 *     - `UPLOAD_NOT_FOUND`: "upload … not found"
+                 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `UPLOAD_IN_PROGRESS`: "upload … is being completed" */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `UPLOAD_EXPIRED`: "upload … expired at …" */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -271,24 +1112,147 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                id: string;
-            };
+            path?: never;
             cookie?: never;
         };
         get?: never;
         put?: never;
         /**
-         * Register images already stored under a prefix of the tenant's import namespace
-         * @description Each tenant imports from its own namespace of the service's bucket, `imports/<tenantId>/`.
-         *     The prefix is read inside it (`cats/` means `imports/<tenantId>/cats/`; the full form with
-         *     the caller's own tenant id is accepted too), in the ImageFolder layout (same label rule as
-         *     archives). Another tenant's namespace: 403 PREFIX_FORBIDDEN; `.`/`..` segments, control
-         *     characters or the namespace root: 400 INVALID_PREFIX. The bytes are copied to their content
-         *     address, so the dataset does not depend on the prefix afterwards. No objects under the
-         *     prefix: 404 PREFIX_NOT_FOUND; more than MAX_ARCHIVE_ENTRIES objects: 413 TOO_MANY_ENTRIES.
+         * Import the images under an S3 prefix of the tenant's own namespace
+         * @description The prefix is relative to `imports/<tenantId>/` in the service bucket; nothing outside it is read or named.
          */
-        post: operations["importPrefix"];
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        prefix: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description nothing was added (every file a duplicate or skipped) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["IngestResult"];
+                    };
+                };
+                /** @description at least one image was added */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["IngestResult"];
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 *     - `MALFORMED_JSON`: the body is not JSON, or empty
+                 *     - `JSON_TOO_DEEP`: "JSON bodies may nest at most … levels"
+                 *     - `INVALID_PREFIX`: "prefix …"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope"
+                 *     - `QUOTA_EXCEEDED`: "quota … exceeded: … used of …, this request needs … more" — 403 for storageBytes, images, datasets; 429 for activeJobs, concurrentTasks, trainingMinutesPerMonth; details name the quota
+                 *     - `PREFIX_FORBIDDEN`: "imports read only your own namespace …; send a prefix relative to it"
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `DATASET_NOT_FOUND`: "dataset … not found"
+                 *     - `PREFIX_NOT_FOUND`: "no objects under … in your namespace …"
+                 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `PAYLOAD_TOO_LARGE`: the JSON body is over 1 MiB
+                 *     - `TOO_MANY_ENTRIES`: "the … holds more than … entries"
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `UNSUPPORTED_MEDIA_TYPE`: the Content-Type is not one the route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -302,17 +1266,209 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The tenant's jobs, newest first */
-        get: operations["listJobs"];
+        /** The caller's jobs, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: components["schemas"]["Cursor"];
+                    status?: components["schemas"]["JobStatus"];
+                    datasetId?: components["schemas"]["Id"];
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description one page */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JobPage"];
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `INVALID_CURSOR`: "cursor is not one this API returned"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         put?: never;
         /**
-         * Start a SimSiam pretraining job on a dataset
-         * @description Answers only after the job row and its queue entry are committed together, so a worker can
-         *     claim the job as soon as the client has the 202. The `config` is validated field by field and
-         *     echoed back with every default filled. With an `Idempotency-Key`, retrying the same request
-         *     (same dataset and config, key order ignored) returns the same job and enqueues nothing more.
+         * Start a training job on a dataset
+         * @description Validated against TrainingConfig (INVALID_JOB_CONFIG names each bad field) after the defaults that depend on the dataset (image size, channels) are filled in. With an Idempotency-Key, a retry of the same request answers the first job (header Idempotent-Replayed: true).
          */
-        post: operations["createJob"];
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description makes retries safe: the same key and body give the same job */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateJobRequest"];
+                };
+            };
+            responses: {
+                /** @description queued; Location names the job */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Job"];
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `MALFORMED_JSON`: the body is not JSON, or empty
+                 *     - `JSON_TOO_DEEP`: "JSON bodies may nest at most … levels"
+                 *     - `INVALID_JOB_CONFIG`: "invalid config: …"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `DATASET_NOT_FOUND`: "dataset … not found" */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `IDEMPOTENCY_KEY_REUSED`: "this Idempotency-Key was used for a different request" */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `PAYLOAD_TOO_LARGE`: the JSON body is over 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `UNSUPPORTED_MEDIA_TYPE`: the Content-Type is not one the route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `DATASET_EMPTY`: "dataset … has no images"
+                 *     - `DATASET_TOO_SMALL`: fewer images than a batch (training) or than a split needs (probe)
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header
+                 *     - `QUOTA_EXCEEDED`: "quota … exceeded: … used of …, this request needs … more" — 403 for storageBytes, images, datasets; 429 for activeJobs, concurrentTasks, trainingMinutesPerMonth; details name the quota
+                 */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -323,22 +1479,198 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                id: components["parameters"]["JobId"];
-            };
+            path?: never;
             cookie?: never;
         };
-        /** A job's status, latest progress, error, attempts and timestamps */
-        get: operations["getJob"];
+        /** A job */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the job */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Job"];
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `JOB_NOT_FOUND`: "job … not found" */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         put?: never;
         post?: never;
         /**
-         * Delete a job and everything it made
-         * @description Cancels the job first if it is queued or running (waiting up to 15 s for a running job's
-         *     worker to stop), then removes its checkpoints, metrics, embedding sets and evaluations: rows
-         *     and S3 objects. Its training time still counts toward the month's quota.
+         * Delete a job and all it made: checkpoints, metrics, embedding sets, evaluations, stored objects
+         * @description A queued or running job is cancelled first; the delete waits a little for its worker to stop.
          */
-        delete: operations["deleteJob"];
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `JOB_NOT_FOUND`: "job … not found" */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `JOB_STILL_RUNNING`: "…; retry the delete" — cancellation was asked for but the job has not stopped yet
+                 *     - `EMBEDDINGS_RUNNING`: "embedding set(s) … are being computed; delete once they finish"
+                 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -348,20 +1680,116 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                id: components["parameters"]["JobId"];
-            };
+            path?: never;
             cookie?: never;
         };
         get?: never;
         put?: never;
-        /**
-         * Cancel a queued or running job
-         * @description A queued job is cancelled at once (200). A running job gets `cancelRequestedAt` and its worker
-         *     is signalled (202); the worker stops at the next step and sets `status: cancelled` itself.
-         *     Asking again while it stops is harmless.
-         */
-        post: operations["cancelJob"];
+        /** Cancel a job */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description cancelled (it was queued) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Job"];
+                    };
+                };
+                /** @description running: its worker was asked to stop and will record cancelled */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Job"];
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `JOB_NOT_FOUND`: "job … not found" */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `JOB_FINISHED`: "job … is already …" */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -372,18 +1800,100 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                id: components["parameters"]["JobId"];
-            };
+            path?: never;
             cookie?: never;
         };
-        /**
-         * The job's metric series (loss, collapse monitors, kNN accuracy...), by step
-         * @description Points with `step > since`, oldest first. While more points follow, `nextSince` is the value
-         *     to pass as `since` for the next page; a client following a live job polls with the last step
-         *     it has.
-         */
-        get: operations["listJobMetrics"];
+        /** A job's metric points (loss, lr, collapse std, kNN, images/s), oldest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description only points after this step (the nextSince of the previous page) */
+                    since?: number;
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description one page */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MetricPage"];
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `JOB_NOT_FOUND`: "job … not found" */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         put?: never;
         post?: never;
         delete?: never;
@@ -396,13 +1906,96 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                id: components["parameters"]["JobId"];
-            };
+            path?: never;
             cookie?: never;
         };
-        /** The job's stored checkpoints, by epoch */
-        get: operations["listJobCheckpoints"];
+        /** A job's checkpoints, by epoch */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the checkpoints kept */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CheckpointList"];
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `JOB_NOT_FOUND`: "job … not found" */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         put?: never;
         post?: never;
         delete?: never;
@@ -415,20 +2008,100 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                id: components["parameters"]["JobId"];
-                checkpointId: string;
-            };
+            path?: never;
             cookie?: never;
         };
-        /**
-         * Download one checkpoint, streamed from S3
-         * @description The engine's checkpoint format: the magic `SIMSIAM1`, a little-endian uint32 header length,
-         *     a JSON header (config, step, PRNG state; per tensor its name, shape and byte offset), zero
-         *     padding to 4 bytes, then raw little-endian float32 tensors (weights, BN running statistics,
-         *     SGD momentum). Training resumes from it exactly.
-         */
-        get: operations["downloadJobCheckpoint"];
+        /** Download a checkpoint (the engine's own format, for resuming or serving) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                    checkpointId: components["schemas"]["Id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the checkpoint file, streamed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `JOB_NOT_FOUND`: "job … not found"
+                 *     - `CHECKPOINT_NOT_FOUND`: "checkpoint … not found"
+                 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         put?: never;
         post?: never;
         delete?: never;
@@ -441,21 +2114,104 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                id: components["parameters"]["JobId"];
-                file: "model.json" | "weights.bin";
-            };
+            path?: never;
             cookie?: never;
         };
         /**
-         * The trained backbone as a TensorFlow.js layers model
-         * @description A standard tfjs-layers model: load it with
-         *     `tf.loadLayersModel(base + '/v1/jobs/' + id + '/model/model.json', {requestInit: {headers: {Authorization: 'Bearer ' + key}}})`.
-         *     Input `[N, H, W, C]` float32 images scaled to [0, 1] and normalised with the mean/std in
-         *     `userDefinedMetadata.preprocessing`; output the global-average-pooled features. Available
-         *     once the job has succeeded (404 `MODEL_NOT_READY` before).
+         * A succeeded job's backbone as a tfjs-layers model
+         * @description `tf.loadLayersModel('<base>/v1/jobs/{id}/model/model.json')` loads it (weights.bin is fetched beside it).
          */
-        get: operations["downloadJobModel"];
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                    file: "model.json" | "weights.bin";
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description model.json or weights.bin */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                        "application/octet-stream": string;
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `JOB_NOT_FOUND`: "job … not found"
+                 *     - `MODEL_NOT_READY`: "job … has no exported model yet (status …)"
+                 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         put?: never;
         post?: never;
         delete?: never;
@@ -468,26 +2224,125 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                id: components["parameters"]["JobId"];
-            };
+            path?: never;
             cookie?: never;
         };
         /**
-         * The trained backbone for PyTorch (safetensors) or ONNX runtimes
-         * @description `format=safetensors` (default): a PyTorch state dict of the backbone. For `resnet18` and
-         *     `resnet50` the keys are torchvision's (`conv1.weight`, `bn1.*`, `layer1.0.conv1.weight`, …,
-         *     OIHW kernels, `num_batches_tracked` included), so
-         *     `m = torchvision.models.resnet18(); m.fc = torch.nn.Identity(); m.load_state_dict(sd, strict=True)`
-         *     works; the CIFAR-style backbones use the same names (`python/simsiam_backbones.py` builds them).
-         *     `__metadata__` says the backbone, channels, image size and input normalisation.
-         *     `format=onnx`: the backbone as an ONNX graph (opset 13), input `image` [N, C, H, W] float32
-         *     normalised as in training, output `features` [N, D].
-         *     `checkpoint` is a checkpoint id of the job; by default the final checkpoint, else the newest
-         *     periodic one (409 `JOB_NOT_READY` when there is none). The file is built on the first request
-         *     for a (checkpoint, format) and then kept. See docs/exports.md.
+         * A checkpoint's backbone for PyTorch (safetensors, torchvision key names) or any ONNX runtime
+         * @description Built on first request, then served from storage. For resnet18 and resnet50 the safetensors keys match torchvision's, so `load_state_dict(..., strict=True)` works after `m.fc = Identity()` (docs/exports.md).
          */
-        get: operations["exportJobBackbone"];
+        get: {
+            parameters: {
+                query?: {
+                    format?: "safetensors" | "onnx";
+                    checkpoint?: components["schemas"]["Id"];
+                };
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the exported backbone */
+                200: {
+                    headers: {
+                        /** @description the checkpoint exported */
+                        "X-Checkpoint-Id"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `JOB_NOT_FOUND`: "job … not found"
+                 *     - `CHECKPOINT_NOT_FOUND`: "checkpoint … not found"
+                 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `JOB_NOT_READY`: "job … (…) has no checkpoint yet" */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `EXPORT_UNSUPPORTED_BACKBONE`: "… export covers ResNet backbones only, not '…'; a ViT's backbone is served as a tfjs-layers model (GET /v1/jobs/:id/model/model.json)" */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         put?: never;
         post?: never;
         delete?: never;
@@ -500,51 +2355,159 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                id: components["parameters"]["JobId"];
-            };
+            path?: never;
             cookie?: never;
         };
         get?: never;
         put?: never;
-        /**
-         * Compute frozen-backbone embeddings of a dataset under a checkpoint of this job
-         * @description A worker computes global-average-pooled backbone features (BN in inference mode, the centre
-         *     view of the training decode, no augmentation) for every image of `datasetId` (any dataset of
-         *     the tenant) and stores them as `vectors.npy` (float32 [N, D]) and `rows.json` (image id and
-         *     label per row, in content order (by the image's sha256, the same for the same images in any
-         *     dataset); images that do not decode are left out).
-         *     `checkpoint` is a checkpoint id of the job; by default the final checkpoint, else the newest
-         *     periodic one, so a still-running job can be embedded. A job with no checkpoint yet is refused
-         *     (409 `JOB_NOT_READY`). One set exists per (job, checkpoint, dataset): a repeat request returns
-         *     it with 200 (and re-queues it if it had failed).
-         */
-        post: operations["requestEmbeddings"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/jobs/{id}/embed": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: components["parameters"]["JobId"];
+        /** Compute an embedding set: a checkpoint's features of every image of a dataset */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                };
+                cookie?: never;
             };
-            cookie?: never;
+            requestBody: {
+                content: {
+                    "application/json": {
+                        datasetId: components["schemas"]["Id"];
+                        checkpoint?: components["schemas"]["Id"];
+                    };
+                };
+            };
+            responses: {
+                /** @description the set for this (job, checkpoint, dataset) already exists */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EmbeddingSet"];
+                    };
+                };
+                /** @description a new set is being computed; Location names it */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EmbeddingSet"];
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 *     - `MALFORMED_JSON`: the body is not JSON, or empty
+                 *     - `JSON_TOO_DEEP`: "JSON bodies may nest at most … levels"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `JOB_NOT_FOUND`: "job … not found"
+                 *     - `CHECKPOINT_NOT_FOUND`: "checkpoint … not found"
+                 *     - `DATASET_NOT_FOUND`: "dataset … not found"
+                 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `JOB_NOT_READY`: "job … (…) has no checkpoint yet" */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `PAYLOAD_TOO_LARGE`: the JSON body is over 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `UNSUPPORTED_MEDIA_TYPE`: the Content-Type is not one the route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `DATASET_EMPTY`: "dataset … has no images" */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header
+                 *     - `QUOTA_EXCEEDED`: "quota … exceeded: … used of …, this request needs … more" — 403 for storageBytes, images, datasets; 429 for activeJobs, concurrentTasks, trainingMinutesPerMonth; details name the quota
+                 */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
         };
-        get?: never;
-        put?: never;
-        /**
-         * Embed a few uploaded images synchronously
-         * @description Up to 16 images as multipart file parts; each is decoded exactly as for training and embedded
-         *     by the same frozen backbone as an embedding set (equal to the set's vectors to ~1e-6). The API
-         *     keeps the last 1-2 loaded models (EMBED_MODEL_CACHE_SIZE, default 2), so the first request
-         *     for a checkpoint pays the model load.
-         */
-        post: operations["embedImages"];
         delete?: never;
         options?: never;
         head?: never;
@@ -555,17 +2518,192 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                id: components["parameters"]["EmbeddingSetId"];
-            };
+            path?: never;
             cookie?: never;
         };
-        /** An embedding set's status, count and dimension */
-        get: operations["getEmbeddingSet"];
+        /** An embedding set: status, rows and dimension */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the set */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EmbeddingSet"];
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `EMBEDDING_SET_NOT_FOUND`: "embedding set … not found" */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         put?: never;
         post?: never;
-        /** Delete an embedding set, its row and its S3 objects */
-        delete: operations["deleteEmbeddingSet"];
+        /** Delete an embedding set and its stored vectors */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `EMBEDDING_SET_NOT_FOUND`: "embedding set … not found" */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `EMBEDDINGS_RUNNING`: "embedding set(s) … are being computed; delete once they finish" */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -575,19 +2713,115 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                id: components["parameters"]["EmbeddingSetId"];
-            };
+            path?: never;
             cookie?: never;
         };
         /**
-         * The vectors, as .npy (streamed from S3), JSON pages or CSV
-         * @description `npy` (default): the stored NumPy v1.0 file, `<f4`, C order, shape [count, dim]; load with
-         *     `np.load`. Rows are in the order of `json`/`csv` (content order: by sha256). `json`: pages of `limit`
-         *     rows, `nextCursor` until the last page. `csv`: header `imageId,label,f0..f{dim-1}`, one row per
-         *     image. All three stream from S3 with ranged reads: API memory does not grow with N.
+         * A set's vectors: the whole .npy or .csv (streamed), or JSON pages
+         * @description npy: float32 [count, dim], rows in the order of the JSON pages; csv: imageId, label, f0..f(dim-1); json: pages of `limit` rows (cursor, limit apply to json only).
          */
-        get: operations["getEmbeddingVectors"];
+        get: {
+            parameters: {
+                query?: {
+                    format?: "npy" | "json" | "csv";
+                    cursor?: components["schemas"]["Cursor"];
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the vectors in the format asked for */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["VectorPage"];
+                        "application/octet-stream": string;
+                        "text/csv": string;
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 *     - `INVALID_CURSOR`: "cursor is not one this API returned"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `EMBEDDING_SET_NOT_FOUND`: "embedding set … not found" */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `EMBEDDINGS_NOT_READY`: "embedding set … is …" */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         put?: never;
         post?: never;
         delete?: never;
@@ -600,18 +2834,269 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                id: components["parameters"]["EmbeddingSetId"];
-            };
+            path?: never;
             cookie?: never;
         };
-        /**
-         * Cosine nearest neighbours of one image of the set, the image itself first
-         * @description One streaming pass over the set's vectors (exact, no index), O(count x dim) per call.
-         */
-        get: operations["getEmbeddingNeighbors"];
+        /** An image's nearest neighbours within a set (cosine similarity) */
+        get: {
+            parameters: {
+                query: {
+                    imageId: components["schemas"]["Id"];
+                    k?: number;
+                };
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the k nearest */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Neighbors"];
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `EMBEDDING_SET_NOT_FOUND`: "embedding set … not found"
+                 *     - `IMAGE_NOT_IN_SET`: "image … is not in embedding set …"
+                 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `EMBEDDINGS_NOT_READY`: "embedding set … is …" */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/embed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Embed a few images now (multipart/form-data, at most 16) with a cached model
+         * @description The same format allow-list, pixel limit and decode budget as ingest; for many images, compute an embedding set.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    checkpoint?: components["schemas"]["Id"];
+                };
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description one vector per image, in the order sent */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EmbedResult"];
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 *     - `NO_IMAGES`: "send at least one image as a multipart file part"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `JOB_NOT_FOUND`: "job … not found"
+                 *     - `CHECKPOINT_NOT_FOUND`: "checkpoint … not found"
+                 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `JOB_NOT_READY`: "job … (…) has no checkpoint yet" */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `FILE_TOO_LARGE`: "… is larger than the upload limit"
+                 *     - `TOO_MANY_IMAGES`: "at most … images per request; use an embedding set for more"
+                 *     - `TOO_MANY_FILES`: more multipart files than MAX_FILES_PER_REQUEST
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `UNSUPPORTED_MEDIA_TYPE`: the Content-Type is not one the route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `NOT_AN_IMAGE`: "… is not an image"
+                 *     - `UNSUPPORTED_FORMAT`: "… is in a format this service does not accept"
+                 *     - `CORRUPT_IMAGE`: "… is not a decodable image"
+                 *     - `IMAGE_TOO_LARGE`: "… has more pixels than this service decodes"
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -622,30 +3107,156 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                id: components["parameters"]["JobId"];
-            };
+            path?: never;
             cookie?: never;
         };
         get?: never;
         put?: never;
         /**
-         * Linear-probe (and kNN) evaluation of a checkpoint's frozen features
-         * @description Either `trainDatasetId` + `testDatasetId`, or one `datasetId` split by a seeded shuffle
-         *     (`splitFraction` to train, default 0.8; `seed`, default 0). Every image must carry a label
-         *     (422 `DATASET_UNLABELED`). Checkpoint choice and readiness as for embeddings.
-         *     Protocol: frozen features (as for embeddings); a softmax-regression classifier on features
-         *     standardised with train statistics, zero-initialised, SGD momentum 0.9, lr 0.1 with cosine
-         *     decay, batch 256, 100 epochs, no weight decay, shuffled by the seed; top-1 and top-5 on the test
-         *     features. kNN top-1: k=200, cosine, temperature 0.1, train features as the bank. `baselines`
-         *     runs the same probe and kNN on an untrained backbone (same architecture and seed:
-         *     `random-init`) and on the decoded pixels (`raw-pixels`). The exact recipe is in `recipe`.
-         *     The probe holds every train and test row in memory: features, plus a second feature set for
-         *     `random-init` and the decoded pixels as floats for `raw-pixels`. Over PROBE_MAX_MATRIX_BYTES
-         *     (default 4 GiB) it is refused with 422 `PROBE_TOO_LARGE` (`details`: `bytes`, `limitBytes`), and
-         *     an evaluation whose datasets grew past it after acceptance fails with that code.
+         * Start a linear probe (and kNN) of a job's checkpoint on labeled datasets
+         * @description Either trainDatasetId + testDatasetId, or datasetId (+ splitFraction, seed) to split one; checked in the domain (INVALID_PROBE_REQUEST).
          */
-        post: operations["startLinearProbe"];
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["LinearProbeRequest"];
+                };
+            };
+            responses: {
+                /** @description queued; Location names the evaluation */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Evaluation"];
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 *     - `MALFORMED_JSON`: the body is not JSON, or empty
+                 *     - `JSON_TOO_DEEP`: "JSON bodies may nest at most … levels"
+                 *     - `INVALID_PROBE_REQUEST`: the probe request mixes or lacks its dataset fields
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `JOB_NOT_FOUND`: "job … not found"
+                 *     - `CHECKPOINT_NOT_FOUND`: "checkpoint … not found"
+                 *     - `DATASET_NOT_FOUND`: "dataset … not found"
+                 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `JOB_NOT_READY`: "job … (…) has no checkpoint yet" */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `PAYLOAD_TOO_LARGE`: the JSON body is over 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `UNSUPPORTED_MEDIA_TYPE`: the Content-Type is not one the route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `DATASET_EMPTY`: "dataset … has no images"
+                 *     - `DATASET_UNLABELED`: "dataset … has … unlabeled images; probing needs a label on every image"
+                 *     - `DATASET_TOO_SMALL`: fewer images than a batch (training) or than a split needs (probe)
+                 *     - `PROBE_TOO_LARGE`: the probe would need more memory than PROBE_MAX_MATRIX_BYTES
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header
+                 *     - `QUOTA_EXCEEDED`: "quota … exceeded: … used of …, this request needs … more" — 403 for storageBytes, images, datasets; 429 for activeJobs, concurrentTasks, trainingMinutesPerMonth; details name the quota
+                 */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -656,31 +3267,289 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                id: string;
-            };
+            path?: never;
             cookie?: never;
         };
-        /** An evaluation's status, scores, baselines, recipe and timings */
-        get: operations["getEvaluation"];
+        /** An evaluation: status, scores and baselines */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the evaluation */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Evaluation"];
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `EVALUATION_NOT_FOUND`: "evaluation … not found" */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         put?: never;
         post?: never;
         /** Delete an evaluation */
-        delete: operations["deleteEvaluation"];
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `EVALUATION_NOT_FOUND`: "evaluation … not found" */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/v1/usage": {
+    "/v1/datasets/{id}/images/{imageId}/thumbnail": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** The caller's tenant's usage against its quotas */
-        get: operations["getUsage"];
+        /** A small WebP of one image (cacheable: an image id never changes its bytes) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description longest side in pixels; small images are not enlarged */
+                    size?: number;
+                };
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                    imageId: components["schemas"]["Id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the thumbnail */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "image/webp": string;
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `DATASET_NOT_FOUND`: "dataset … not found"
+                 *     - `IMAGE_NOT_FOUND`: "image … not found"
+                 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         put?: never;
         post?: never;
         delete?: never;
@@ -696,11 +3565,176 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every tenant, newest first (admin scope) */
-        get: operations["listTenants"];
+        /**
+         * Every tenant, newest first
+         * @description Needs an API key with the `admin` scope (403 INSUFFICIENT_SCOPE otherwise). Admin routes are not tenant-scoped.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: components["schemas"]["Cursor"];
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description one page */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TenantPage"];
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `INVALID_CURSOR`: "cursor is not one this API returned"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         put?: never;
-        /** Create a tenant (admin scope); give it keys with POST .../keys */
-        post: operations["createTenant"];
+        /**
+         * Create a tenant
+         * @description Needs an API key with the `admin` scope (403 INSUFFICIENT_SCOPE otherwise). Admin routes are not tenant-scoped.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        quotas?: components["schemas"]["QuotaChanges"];
+                    };
+                };
+            };
+            responses: {
+                /** @description created; Location names it */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Tenant"];
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `MALFORMED_JSON`: the body is not JSON, or empty
+                 *     - `JSON_TOO_DEEP`: "JSON bodies may nest at most … levels"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `PAYLOAD_TOO_LARGE`: the JSON body is over 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `UNSUPPORTED_MEDIA_TYPE`: the Content-Type is not one the route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -711,42 +3745,545 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                id: components["parameters"]["TenantId"];
-            };
+            path?: never;
             cookie?: never;
         };
-        /** A tenant with its quotas and usage (admin scope) */
-        get: operations["getTenant"];
+        /**
+         * A tenant with its quotas and usage
+         * @description Needs an API key with the `admin` scope (403 INSUFFICIENT_SCOPE otherwise). Admin routes are not tenant-scoped.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the tenant */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TenantDetail"];
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `TENANT_NOT_FOUND`: "tenant … not found" */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         put?: never;
         post?: never;
         /**
-         * Delete a tenant and everything it owns (admin scope)
-         * @description Cancels its jobs (waiting for running ones to stop), then deletes its keys, datasets, jobs,
-         *     embedding sets and evaluations with their S3 objects, and the image blobs no other tenant
-         *     shares. An admin key cannot delete its own tenant.
+         * Delete a tenant, its keys and all its data
+         * @description Its running jobs are cancelled first. Needs an API key with the `admin` scope (403 INSUFFICIENT_SCOPE otherwise). Admin routes are not tenant-scoped.
          */
-        delete: operations["deleteTenant"];
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `TENANT_NOT_FOUND`: "tenant … not found" */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `CANNOT_DELETE_OWN_TENANT`: "an admin key cannot delete its own tenant"
+                 *     - `JOB_STILL_RUNNING`: "…; retry the delete" — cancellation was asked for but the job has not stopped yet
+                 *     - `EMBEDDINGS_RUNNING`: "embedding set(s) … are being computed; delete once they finish"
+                 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
-        /** Rename a tenant or change its quotas (admin scope) */
-        patch: operations["updateTenant"];
+        /**
+         * Rename a tenant or change its quotas
+         * @description Needs an API key with the `admin` scope (403 INSUFFICIENT_SCOPE otherwise). Admin routes are not tenant-scoped.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        quotas?: components["schemas"]["QuotaChanges"];
+                    };
+                };
+            };
+            responses: {
+                /** @description the tenant after the change */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Tenant"];
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 *     - `MALFORMED_JSON`: the body is not JSON, or empty
+                 *     - `JSON_TOO_DEEP`: "JSON bodies may nest at most … levels"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `TENANT_NOT_FOUND`: "tenant … not found" */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `PAYLOAD_TOO_LARGE`: the JSON body is over 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `UNSUPPORTED_MEDIA_TYPE`: the Content-Type is not one the route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/v1/admin/tenants/{id}/keys": {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                id: components["parameters"]["TenantId"];
-            };
+            path?: never;
             cookie?: never;
         };
-        /** A tenant's keys, revoked ones included; never their secrets (admin scope) */
-        get: operations["listApiKeys"];
+        /**
+         * A tenant's API keys (never their secrets)
+         * @description Needs an API key with the `admin` scope (403 INSUFFICIENT_SCOPE otherwise). Admin routes are not tenant-scoped.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the keys, oldest first */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiKeyList"];
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `TENANT_NOT_FOUND`: "tenant … not found" */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         put?: never;
-        /** Create a key; its secret is in this answer and nowhere else (admin scope) */
-        post: operations["createApiKey"];
+        /**
+         * Create an API key for a tenant (the secret is shown only in this answer)
+         * @description Every field has a default: an empty body makes a read+write key that never expires. Needs an API key with the `admin` scope (403 INSUFFICIENT_SCOPE otherwise). Admin routes are not tenant-scoped.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        /** @description default read, write */
+                        scopes?: components["schemas"]["Scope"][];
+                        /**
+                         * Format: date-time
+                         * @description in the future; absent or null: never expires
+                         */
+                        expiresAt?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description the key and its secret */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NewApiKey"];
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 *     - `MALFORMED_JSON`: the body is not JSON, or empty
+                 *     - `JSON_TOO_DEEP`: "JSON bodies may nest at most … levels"
+                 *     - `INVALID_EXPIRY`: "expiresAt …"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `TENANT_NOT_FOUND`: "tenant … not found" */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `PAYLOAD_TOO_LARGE`: the JSON body is over 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `UNSUPPORTED_MEDIA_TYPE`: the Content-Type is not one the route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -757,19 +4294,105 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                id: components["parameters"]["TenantId"];
-                keyId: components["parameters"]["KeyId"];
-            };
+            path?: never;
             cookie?: never;
         };
         get?: never;
         put?: never;
         /**
-         * Revoke a key; it is refused from the next request on (admin scope)
-         * @description Idempotent. The key's row is updated, which is what every replica reads.
+         * Revoke an API key (idempotent; takes effect at once on every replica)
+         * @description Needs an API key with the `admin` scope (403 INSUFFICIENT_SCOPE otherwise). Admin routes are not tenant-scoped.
          */
-        post: operations["revokeApiKey"];
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                    keyId: components["schemas"]["Id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the key, revoked */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiKey"];
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `TENANT_NOT_FOUND`: "tenant … not found"
+                 *     - `API_KEY_NOT_FOUND`: "API key … not found"
+                 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -780,19 +4403,428 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                id: components["parameters"]["TenantId"];
-                keyId: components["parameters"]["KeyId"];
-            };
+            path?: never;
             cookie?: never;
         };
         get?: never;
         put?: never;
         /**
-         * Replace a key by a new secret with the same name, scopes and expiry (admin scope)
-         * @description The old key is revoked in the same transaction.
+         * Rotate an API key: a new secret with the same name, scopes and expiry; the old key is revoked
+         * @description Needs an API key with the `admin` scope (403 INSUFFICIENT_SCOPE otherwise). Admin routes are not tenant-scoped.
          */
-        post: operations["rotateApiKey"];
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                    keyId: components["schemas"]["Id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the new key and its secret; `replaces` names the old one */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NewApiKey"];
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `TENANT_NOT_FOUND`: "tenant … not found"
+                 *     - `API_KEY_NOT_FOUND`: "API key … not found"
+                 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 *     - `API_KEY_REVOKED`: "API key … is revoked; create a new one instead"
+                 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's tenant's usage against its quotas
+         * @description An admin sets the limits with PATCH /v1/admin/tenants/{id}. Over a quota, a request is refused with QUOTA_EXCEEDED naming it.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description usage and limits */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Usage"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/graphql": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A GraphQL query, in the URL
+         * @description The same jobs and datasets as REST (read-only), evaluations, and live job updates. Queries over
+         *     HTTP (POST, or GET with the query in the URL); subscriptions over WebSocket at the same path
+         *     (`graphql-transport-ws`), the key in `connection_init`'s payload as `{"Authorization": "Bearer <key>"}`.
+         *     Needs the `read` scope. Errors carry the catalogue's code in `errors[].extensions.code`; internal errors
+         *     answer `INTERNAL` with a fixed message.
+         *
+         *     Limits, checked before an operation runs (refused with 400):
+         *     - depth at most 8 (`QUERY_TOO_DEEP`);
+         *     - at most 20 aliases (`TOO_MANY_ALIASES`);
+         *     - cost at most 50000 (`QUERY_TOO_COMPLEX`): every field costs 1, a list field its page size times
+         *       its children's cost (subscriptions are costed at the largest page sizes);
+         *     - at most 10 subscriptions per WebSocket connection (`TOO_MANY_SUBSCRIPTIONS`).
+         *
+         *     Rate limits count GraphQL requests as REST ones (429 `RATE_LIMITED`).
+         */
+        get: {
+            parameters: {
+                query: {
+                    query: string;
+                    /** @description JSON */
+                    variables?: string;
+                    operationName?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the result (resolver errors included) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data?: {
+                                [key: string]: unknown;
+                            } | null;
+                            errors?: {
+                                message: string;
+                                path?: (string | number)[];
+                                extensions?: {
+                                    code?: components["schemas"]["ErrorCode"];
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                        };
+                    };
+                };
+                /** @description refused before it ran: QUERY_TOO_DEEP, TOO_MANY_ALIASES, QUERY_TOO_COMPLEX, GRAPHQL_VALIDATION_FAILED, BAD_USER_INPUT */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data?: {
+                                [key: string]: unknown;
+                            } | null;
+                            errors?: {
+                                message: string;
+                                path?: (string | number)[];
+                                extensions?: {
+                                    code?: components["schemas"]["ErrorCode"];
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                        };
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * A GraphQL query or mutation
+         * @description The same jobs and datasets as REST (read-only), evaluations, and live job updates. Queries over
+         *     HTTP (POST, or GET with the query in the URL); subscriptions over WebSocket at the same path
+         *     (`graphql-transport-ws`), the key in `connection_init`'s payload as `{"Authorization": "Bearer <key>"}`.
+         *     Needs the `read` scope. Errors carry the catalogue's code in `errors[].extensions.code`; internal errors
+         *     answer `INTERNAL` with a fixed message.
+         *
+         *     Limits, checked before an operation runs (refused with 400):
+         *     - depth at most 8 (`QUERY_TOO_DEEP`);
+         *     - at most 20 aliases (`TOO_MANY_ALIASES`);
+         *     - cost at most 50000 (`QUERY_TOO_COMPLEX`): every field costs 1, a list field its page size times
+         *       its children's cost (subscriptions are costed at the largest page sizes);
+         *     - at most 10 subscriptions per WebSocket connection (`TOO_MANY_SUBSCRIPTIONS`).
+         *
+         *     Rate limits count GraphQL requests as REST ones (429 `RATE_LIMITED`).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        query: string;
+                        variables?: {
+                            [key: string]: unknown;
+                        } | null;
+                        operationName?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description the result (resolver errors included) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data?: {
+                                [key: string]: unknown;
+                            } | null;
+                            errors?: {
+                                message: string;
+                                path?: (string | number)[];
+                                extensions?: {
+                                    code?: components["schemas"]["ErrorCode"];
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                        };
+                    };
+                };
+                /** @description refused before it ran: QUERY_TOO_DEEP, TOO_MANY_ALIASES, QUERY_TOO_COMPLEX, GRAPHQL_VALIDATION_FAILED, BAD_USER_INPUT */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data?: {
+                                [key: string]: unknown;
+                            } | null;
+                            errors?: {
+                                message: string;
+                                path?: (string | number)[];
+                                extensions?: {
+                                    code?: components["schemas"]["ErrorCode"];
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                        };
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -803,65 +4835,39 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** @enum {string} */
-        Scope: "read" | "write" | "admin";
-        /** @description a tenant's limits */
-        Quotas: {
-            /** @description image bytes (per dataset) plus checkpoint bytes; default 1 TiB */
-            storageBytes: number;
-            /** @description images over all datasets; default 10 000 000 */
-            images: number;
-            /** @description default 1000 */
-            datasets: number;
-            /** @description queued plus running training jobs; default 200 */
-            activeJobs: number;
-            /** @description queued or running embedding sets and linear probes; default 20 */
-            concurrentTasks: number;
-            /** @description wall time from a job's first start to its end, per calendar month (UTC); default 100 000 */
-            trainingMinutesPerMonth: number;
-        };
-        /** @description a number sets a limit, null puts it back to the default, an absent name is unchanged */
-        QuotaChanges: {
-            storageBytes?: number | null;
-            images?: number | null;
-            datasets?: number | null;
-            activeJobs?: number | null;
-            concurrentTasks?: number | null;
-            trainingMinutesPerMonth?: number | null;
-        };
-        /** @description per quota, what is used and the limit */
-        Usage: {
-            [key: string]: {
-                used: number;
-                limit: number;
+        /** @description every error the API answers */
+        Error: {
+            error: {
+                code: components["schemas"]["ErrorCode"];
+                /** @description for people; may change */
+                message: string;
+                /** @description machine-readable specifics: the fields that failed, the quota and its use, counts so far... */
+                details?: unknown;
             };
         };
-        Tenant: {
-            /** @example ten_3q2x9d0sYk1mB2aP */
-            id: string;
-            name: string;
-            /** Format: date-time */
-            createdAt: string;
-            quotas: components["schemas"]["Quotas"];
+        /**
+         * @description stable and machine-readable: branch on it (src/errors/catalogue.ts)
+         * @enum {string}
+         */
+        ErrorCode: "BAD_REQUEST" | "VALIDATION_ERROR" | "MALFORMED_JSON" | "JSON_TOO_DEEP" | "INVALID_CHARACTER" | "BAD_CONTENT_LENGTH" | "BAD_URL_ENCODING" | "INVALID_CURSOR" | "ROUTE_NOT_FOUND" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "FILE_TOO_LARGE" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "HEADERS_TOO_LARGE" | "INTERNAL" | "UNAUTHENTICATED" | "INVALID_API_KEY" | "API_KEY_EXPIRED" | "INSUFFICIENT_SCOPE" | "RATE_LIMITED" | "QUOTA_EXCEEDED" | "TENANT_NOT_FOUND" | "API_KEY_NOT_FOUND" | "API_KEY_REVOKED" | "CANNOT_DELETE_OWN_TENANT" | "INVALID_EXPIRY" | "DATASET_NOT_FOUND" | "IMAGE_NOT_FOUND" | "DATASET_IN_USE" | "DATASET_EMPTY" | "DATASET_UNLABELED" | "DATASET_TOO_SMALL" | "EMPTY_ARCHIVE" | "INVALID_ARCHIVE" | "ARCHIVE_TOO_LARGE" | "TOO_MANY_ENTRIES" | "UPLOAD_NOT_FOUND" | "UPLOAD_IN_PROGRESS" | "UPLOAD_EXPIRED" | "INVALID_PREFIX" | "PREFIX_FORBIDDEN" | "PREFIX_NOT_FOUND" | "NO_IMAGES" | "TOO_MANY_IMAGES" | "NOT_AN_IMAGE" | "UNSUPPORTED_FORMAT" | "CORRUPT_IMAGE" | "IMAGE_TOO_LARGE" | "JOB_NOT_FOUND" | "CHECKPOINT_NOT_FOUND" | "MODEL_NOT_READY" | "INVALID_JOB_CONFIG" | "IDEMPOTENCY_KEY_REUSED" | "JOB_FINISHED" | "EXPORT_UNSUPPORTED_BACKBONE" | "JOB_NOT_READY" | "JOB_STILL_RUNNING" | "EMBEDDING_SET_NOT_FOUND" | "IMAGE_NOT_IN_SET" | "EMBEDDINGS_NOT_READY" | "EMBEDDINGS_RUNNING" | "EVALUATION_NOT_FOUND" | "INVALID_PROBE_REQUEST" | "PROBE_TOO_LARGE" | "INVALID_ARGUMENT" | "GRAPHQL_VALIDATION_FAILED" | "BAD_USER_INPUT" | "QUERY_TOO_DEEP" | "TOO_MANY_ALIASES" | "QUERY_TOO_COMPLEX" | "TOO_MANY_SUBSCRIPTIONS" | "NOT_FOUND" | "METRICS_FAILED";
+        /** @description an id this API issued */
+        Id: string;
+        IdParams: {
+            id: components["schemas"]["Id"];
         };
-        ApiKey: {
-            /** @example key_3q2x9d0sYk1mB2aP */
-            id: string;
-            tenantId: string;
-            name: string;
-            scopes: components["schemas"]["Scope"][];
-            /** Format: date-time */
-            createdAt: string;
-            /** Format: date-time */
-            expiresAt: string | null;
-            /** Format: date-time */
-            revokedAt: string | null;
-            /** Format: date-time */
-            lastUsedAt?: string | null;
-        };
-        NewApiKey: components["schemas"]["ApiKey"] & {
-            /** @description the key to send as `Authorization: Bearer <secret>`; shown only here */
-            secret: string;
+        /** @description the nextCursor of the previous page */
+        Cursor: string;
+        /** @description pass as `cursor` for the next page; null on the last */
+        NextCursor: string | null;
+        /** @enum {string} */
+        Scope: "read" | "write" | "admin";
+        Health: {
+            /** @enum {string} */
+            status?: "ok" | "unavailable";
+            /** @enum {string} */
+            postgres?: "ok" | "unavailable";
+            /** @enum {string} */
+            s3?: "ok" | "unavailable";
         };
         Dataset: {
             /** @example ds_3q2x9d0sYk1mB2aP */
@@ -873,7 +4879,15 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
         };
-        DatasetDetail: components["schemas"]["Dataset"] & {
+        DatasetDetail: {
+            /** @example ds_3q2x9d0sYk1mB2aP */
+            id: string;
+            name: string;
+            description: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
             imageCount: number;
             /** @description images per label */
             labels: {
@@ -881,22 +4895,34 @@ export interface components {
             };
             unlabeledCount: number;
         };
-        Image: {
-            id?: string;
-            /** @description content address of the bytes */
-            sha256?: string;
-            /** @enum {string} */
-            format?: "png" | "jpeg" | "webp";
-            width?: number;
-            height?: number;
-            channels?: number;
-            bytes?: number;
-            label?: string | null;
-            split?: string | null;
-            originalName?: string;
-            /** Format: date-time */
-            createdAt?: string;
+        /** @description datasets, newest first */
+        DatasetPage: {
+            items: components["schemas"]["Dataset"][];
+            nextCursor: components["schemas"]["NextCursor"];
         };
+        Image: {
+            id: string;
+            /** @description content address of the bytes */
+            sha256: string;
+            /** @enum {string} */
+            format: "png" | "jpeg" | "webp";
+            width: number;
+            height: number;
+            channels: number;
+            bytes: number;
+            label: string | null;
+            split: string | null;
+            originalName: string;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        /** @description images in id order */
+        ImagePage: {
+            items: components["schemas"]["Image"][];
+            nextCursor: components["schemas"]["NextCursor"];
+        };
+        Label: string;
+        /** @description what an upload added: 201 when at least one image was added, else 200 */
         IngestResult: {
             /** @description new images in the dataset */
             added: number;
@@ -906,9 +4932,9 @@ export interface components {
             skipped: {
                 name: string;
                 /** @enum {string} */
-                reason: "NOT_AN_IMAGE" | "UNSUPPORTED_FORMAT" | "CORRUPT_IMAGE" | "IMAGE_TOO_LARGE" | "FILE_TOO_LARGE" | "PATH_TRAVERSAL" | "SYMLINK" | "NOT_A_FILE" | "NOT_UPLOADED";
+                reason: "NOT_AN_IMAGE" | "UNSUPPORTED_FORMAT" | "CORRUPT_IMAGE" | "IMAGE_TOO_LARGE" | "FILE_TOO_LARGE" | "PATH_TRAVERSAL" | "SYMLINK" | "NOT_A_FILE" | "NOT_UPLOADED" | "INVALID_NAME" | "INVALID_LABEL";
             }[];
-            /** @description all skipped files */
+            /** @description all skipped files, listed or not */
             skippedCount: number;
         };
         DirectUpload: {
@@ -923,98 +4949,18 @@ export interface components {
                 method: "PUT";
                 /** Format: uri */
                 url: string;
+                /** @description send these headers with the PUT */
                 headers: {
                     [key: string]: string;
                 };
             }[];
         };
-        Health: {
-            /** @enum {string} */
-            status?: "ok" | "unavailable";
-            /** @enum {string} */
-            postgres?: "ok" | "unavailable";
-            /** @enum {string} */
-            s3?: "ok" | "unavailable";
-        };
-        Error: {
-            error: {
-                code: string;
-                message: string;
-                details?: unknown;
-            };
-        };
         /** @enum {string} */
         JobStatus: "queued" | "running" | "succeeded" | "failed" | "cancelled";
-        CreateJobRequest: {
-            datasetId: string;
-            config?: components["schemas"]["TrainingConfig"];
-        };
-        Job: {
-            /** @example job_3q2Vd0uXk1mYp7Zr */
-            id: string;
-            status: components["schemas"]["JobStatus"];
-            datasetId: string;
-            config: components["schemas"]["TrainingConfig"];
-            /** @description the latest progress the worker reported (epoch, step, loss, throughput...) */
-            progress: Record<string, never> | null;
-            error: components["schemas"]["JobError"] | null;
-            /** @description how many times a worker has started (or resumed) the job */
-            attempts: number;
-            /** @description tfjs backend the worker trains on (tensorflow, wasm, cpu...) */
-            backend: string | null;
-            workerId: string | null;
-            /** @description set when the current attempt resumed from a checkpoint */
-            resumedFromEpoch: number | null;
-            /** Format: date-time */
-            cancelRequestedAt: string | null;
-            /** Format: date-time */
-            createdAt: string;
-            /** Format: date-time */
-            updatedAt: string;
-            /** Format: date-time */
-            startedAt: string | null;
-            /** Format: date-time */
-            finishedAt: string | null;
-        };
-        JobError: {
-            code: string;
-            message: string;
-        };
-        JobPage: {
-            items: components["schemas"]["Job"][];
-            /** @description pass as `cursor` for the next page; null on the last */
-            nextCursor: string | null;
-        };
-        MetricPoint: {
-            epoch: number;
-            step: number;
-            values: {
-                [key: string]: number;
-            };
-            /** Format: date-time */
-            createdAt: string;
-        };
-        MetricPage: {
-            items: components["schemas"]["MetricPoint"][];
-            /** @description pass as `since` for the next page; null when no more points exist yet */
-            nextSince: number | null;
-        };
-        Checkpoint: {
-            id: string;
-            epoch: number;
-            step: number;
-            sizeBytes: number;
-            metrics: Record<string, never> | null;
-            /** @description the checkpoint written when training finished */
-            isFinal: boolean;
-            /** Format: date-time */
-            createdAt: string;
-        };
-        /** @description The training recipe: `method` (default simsiam) picks which fields exist. Every field is optional; defaults follow each method's paper and official code and are echoed back on the job. predictorHiddenDim defaults to projectorDim / 4. patchSize, posEmbed and pool belong to the ViT backbones only and are filled for them: patchSize 4 up to 32 px, 8 up to 112 px, 16 above (the image size must be a multiple), posEmbed sincos, pool cls (docs/vit.md). */
         TrainingConfig: {
             /**
              * @default simsiam
-             * @constant
+             * @enum {unknown}
              */
             method?: "simsiam";
             /**
@@ -1133,10 +5079,16 @@ export interface components {
             collapseThreshold?: number;
             /** @default 2 */
             collapsePatienceEpochs?: number;
+            /** @default 50 */
+            dipWindowSteps?: number;
+            /** @default 6 */
+            dipSigmas?: number;
+            /** @default 0.05 */
+            dipKnnDrop?: number;
         } | {
             /**
              * @default simclr
-             * @constant
+             * @enum {unknown}
              */
             method?: "simclr";
             /**
@@ -1221,10 +5173,16 @@ export interface components {
             collapseThreshold?: number;
             /** @default 2 */
             collapsePatienceEpochs?: number;
+            /** @default 50 */
+            dipWindowSteps?: number;
+            /** @default 6 */
+            dipSigmas?: number;
+            /** @default 0.05 */
+            dipKnnDrop?: number;
         } | {
             /**
              * @default moco-v2
-             * @constant
+             * @enum {unknown}
              */
             method?: "moco-v2";
             /**
@@ -1317,10 +5275,16 @@ export interface components {
             collapseThreshold?: number;
             /** @default 2 */
             collapsePatienceEpochs?: number;
+            /** @default 50 */
+            dipWindowSteps?: number;
+            /** @default 6 */
+            dipSigmas?: number;
+            /** @default 0.05 */
+            dipKnnDrop?: number;
         } | {
             /**
              * @default byol
-             * @constant
+             * @enum {unknown}
              */
             method?: "byol";
             /**
@@ -1407,10 +5371,16 @@ export interface components {
             collapseThreshold?: number;
             /** @default 2 */
             collapsePatienceEpochs?: number;
+            /** @default 50 */
+            dipWindowSteps?: number;
+            /** @default 6 */
+            dipSigmas?: number;
+            /** @default 0.05 */
+            dipKnnDrop?: number;
         } | {
             /**
              * @default swav
-             * @constant
+             * @enum {unknown}
              */
             method?: "swav";
             /**
@@ -1514,6 +5484,89 @@ export interface components {
             collapseThreshold?: number;
             /** @default 2 */
             collapsePatienceEpochs?: number;
+            /** @default 50 */
+            dipWindowSteps?: number;
+            /** @default 6 */
+            dipSigmas?: number;
+            /** @default 0.05 */
+            dipKnnDrop?: number;
+        };
+        CreateJobRequest: {
+            datasetId: string;
+            /** @description a TrainingConfig; absent fields take their defaults */
+            config?: components["schemas"]["TrainingConfig"];
+        };
+        /** @description a training job */
+        Job: {
+            /** @example job_3q2Vd0uXk1mYp7Zr */
+            id: string;
+            status: components["schemas"]["JobStatus"];
+            datasetId: string;
+            /** @description the TrainingConfig the job trains with, every default filled in */
+            config: components["schemas"]["TrainingConfig"];
+            /** @description the latest progress the worker reported (epoch, step, loss, throughput...) */
+            progress: {
+                [key: string]: unknown;
+            } | null;
+            /** @description why the task failed (null unless failed) */
+            error: ({
+                code: string;
+                message: string;
+            } & {
+                [key: string]: unknown;
+            }) | null;
+            /** @description how many times a worker has started (or resumed) the job */
+            attempts: number;
+            /** @description tfjs backend the worker trains on (tensorflow, wasm, cpu...) */
+            backend: string | null;
+            workerId: string | null;
+            /** @description set when the current attempt resumed from a checkpoint */
+            resumedFromEpoch: number | null;
+            /** Format: date-time */
+            cancelRequestedAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** Format: date-time */
+            startedAt: string | null;
+            /** Format: date-time */
+            finishedAt: string | null;
+        };
+        /** @description jobs, newest first */
+        JobPage: {
+            items: components["schemas"]["Job"][];
+            nextCursor: components["schemas"]["NextCursor"];
+        };
+        MetricPage: {
+            items: {
+                epoch: number;
+                step: number;
+                /** @description loss, lr, collapse std, kNN accuracy, images/s... */
+                values: {
+                    [key: string]: unknown;
+                };
+                /** Format: date-time */
+                createdAt: string;
+            }[];
+            /** @description pass as `since` for the next page; null when no more points exist yet */
+            nextSince: number | null;
+        };
+        CheckpointList: {
+            items: {
+                id: string;
+                epoch: number;
+                step: number;
+                sizeBytes: number;
+                /** @description the metrics at the checkpoint */
+                metrics: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description the checkpoint written when training finished */
+                isFinal: boolean;
+                /** Format: date-time */
+                createdAt: string;
+            }[];
         };
         /** @enum {string} */
         TaskStatus: "queued" | "running" | "succeeded" | "failed";
@@ -1528,7 +5581,13 @@ export interface components {
             count: number | null;
             /** @description feature dimension */
             dim: number | null;
-            error: components["schemas"]["JobError"] | null;
+            /** @description why the task failed (null unless failed) */
+            error: ({
+                code: string;
+                message: string;
+            } & {
+                [key: string]: unknown;
+            }) | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -1536,23 +5595,57 @@ export interface components {
             /** Format: date-time */
             finishedAt: string | null;
         };
+        VectorPage: {
+            items: {
+                imageId: string;
+                label: string | null;
+                vector: number[];
+            }[];
+            nextCursor: components["schemas"]["NextCursor"];
+        };
+        Neighbors: {
+            embeddingSetId: string;
+            imageId: string;
+            /** @description most similar first; the image itself is not listed */
+            items: {
+                imageId: string;
+                label: string | null;
+                /** @description cosine */
+                similarity: number;
+            }[];
+        };
+        EmbedResult: {
+            jobId: string;
+            checkpointId: string;
+            dim: number;
+            items: {
+                name: string;
+                vector: number[];
+            }[];
+        };
+        /** @description either trainDatasetId + testDatasetId, or datasetId (+ splitFraction, seed) to split one labeled dataset */
         LinearProbeRequest: {
-            trainDatasetId?: string;
-            testDatasetId?: string;
-            /** @description one labeled dataset, split into train and test */
-            datasetId?: string;
-            /** @default 0.8 */
+            trainDatasetId?: components["schemas"]["Id"];
+            testDatasetId?: components["schemas"]["Id"];
+            datasetId?: components["schemas"]["Id"];
+            /** @description default 0.8 */
             splitFraction?: number;
-            /** @default 0 */
+            /** @description default 0 */
             seed?: number;
-            checkpoint?: string;
+            checkpoint?: components["schemas"]["Id"];
             baselines?: ("random-init" | "raw-pixels")[];
         };
         ProbeScores: {
-            top1: number;
-            top5: number;
-            knnTop1: number | null;
+            top1?: number;
+            top5?: number;
+            knnTop1?: number | null;
+            /** @description the probe's accuracy on its own training rows */
+            trainTop1?: number;
+            /** @description chosen on the validation split */
+            weightDecay?: number;
             featureDim?: number;
+        } & {
+            [key: string]: unknown;
         };
         Evaluation: {
             id: string;
@@ -1569,17 +5662,29 @@ export interface components {
             top5: number | null;
             /** @description kNN (k=200, cosine, T=0.1) top-1 */
             knnTop1: number | null;
+            /** @description scores of the requested baselines (random-init, raw-pixels) */
             baselines: {
-                "random-init"?: components["schemas"]["ProbeScores"];
-                "raw-pixels"?: components["schemas"]["ProbeScores"];
+                [key: string]: components["schemas"]["ProbeScores"];
             } | null;
             /** @description trainTop1, numClasses, trainCount, testCount, featureDim */
-            details: Record<string, never> | null;
+            details: {
+                [key: string]: unknown;
+            } | null;
             /** @description the exact probe and kNN recipe used */
-            recipe: Record<string, never> | null;
+            recipe: {
+                [key: string]: unknown;
+            } | null;
             /** @description milliseconds: featuresMs, knnMs, probeMs, rawPixelsMs, randomInitMs, totalMs */
-            timings: Record<string, never> | null;
-            error: components["schemas"]["JobError"] | null;
+            timings: {
+                [key: string]: unknown;
+            } | null;
+            /** @description why the task failed (null unless failed) */
+            error: ({
+                code: string;
+                message: string;
+            } & {
+                [key: string]: unknown;
+            }) | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -1587,1453 +5692,120 @@ export interface components {
             /** Format: date-time */
             finishedAt: string | null;
         };
+        /** @description a tenant's limits: storageBytes (image plus checkpoint bytes), images, datasets, activeJobs (queued plus running), concurrentTasks (queued or running embedding sets and probes), trainingMinutesPerMonth (UTC calendar month) */
+        Quotas: {
+            storageBytes: number;
+            images: number;
+            datasets: number;
+            activeJobs: number;
+            concurrentTasks: number;
+            trainingMinutesPerMonth: number;
+        };
+        /** @description a number sets a limit, null puts it back to the default, an absent name is unchanged */
+        QuotaChanges: {
+            storageBytes?: number | null;
+            images?: number | null;
+            datasets?: number | null;
+            activeJobs?: number | null;
+            concurrentTasks?: number | null;
+            trainingMinutesPerMonth?: number | null;
+        };
+        /** @description per quota, what is used and the limit */
+        UsageReport: {
+            storageBytes: {
+                used: number;
+                limit: number;
+            };
+            images: {
+                used: number;
+                limit: number;
+            };
+            datasets: {
+                used: number;
+                limit: number;
+            };
+            activeJobs: {
+                used: number;
+                limit: number;
+            };
+            concurrentTasks: {
+                used: number;
+                limit: number;
+            };
+            trainingMinutesPerMonth: {
+                used: number;
+                limit: number;
+            };
+        };
+        Usage: {
+            tenantId: string;
+            quotas: components["schemas"]["UsageReport"];
+        };
+        Tenant: {
+            /** @example ten_3q2x9d0sYk1mB2aP */
+            id: string;
+            name: string;
+            /** Format: date-time */
+            createdAt: string;
+            quotas: components["schemas"]["Quotas"];
+        };
+        TenantDetail: {
+            /** @example ten_3q2x9d0sYk1mB2aP */
+            id: string;
+            name: string;
+            /** Format: date-time */
+            createdAt: string;
+            quotas: components["schemas"]["Quotas"];
+            usage: components["schemas"]["UsageReport"];
+        };
+        /** @description tenants, newest first */
+        TenantPage: {
+            items: components["schemas"]["Tenant"][];
+            nextCursor: components["schemas"]["NextCursor"];
+        };
+        ApiKey: {
+            /** @example key_3q2x9d0sYk1mB2aP */
+            id: string;
+            tenantId: string;
+            name: string;
+            scopes: components["schemas"]["Scope"][];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            expiresAt: string | null;
+            /** Format: date-time */
+            revokedAt: string | null;
+            /** Format: date-time */
+            lastUsedAt: string | null;
+        };
+        ApiKeyList: {
+            items: components["schemas"]["ApiKey"][];
+        };
+        NewApiKey: {
+            /** @example key_3q2x9d0sYk1mB2aP */
+            id: string;
+            tenantId: string;
+            name: string;
+            scopes: components["schemas"]["Scope"][];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            expiresAt: string | null;
+            /** Format: date-time */
+            revokedAt: string | null;
+            /** Format: date-time */
+            lastUsedAt: string | null;
+            /** @description the key to send as `Authorization: Bearer <secret>`; shown only here */
+            secret: string;
+            /** @description rotation only: the id of the key this one replaces (now revoked) */
+            replaces?: string;
+        };
     };
-    responses: {
-        /** @description what was added (201 when at least one image was added, else 200) */
-        IngestResult: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["IngestResult"];
-            };
-        };
-        /** @description error */
-        Error: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"];
-            };
-        };
-        /** @description INSUFFICIENT_SCOPE (the key lacks the scope this route needs) */
-        InsufficientScope: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"];
-            };
-        };
-        /** @description TENANT_NOT_FOUND */
-        TenantNotFound: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"];
-            };
-        };
-        /** @description TENANT_NOT_FOUND, or API_KEY_NOT_FOUND (unknown, or another tenant's) */
-        KeyNotFound: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"];
-            };
-        };
-        /** @description QUOTA_EXCEEDED; details name the quota, its use and its limit */
-        QuotaExceeded: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"];
-            };
-        };
-        /** @description RATE_LIMITED; the Retry-After header says after how many seconds */
-        RateLimited: {
-            headers: {
-                /** @description seconds until the key may send again */
-                "Retry-After"?: number;
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"];
-            };
-        };
-        /** @description UNAUTHENTICATED (no bearer key), INVALID_API_KEY (unknown or revoked) or API_KEY_EXPIRED */
-        Unauthorized: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"];
-            };
-        };
-        /** @description JOB_NOT_FOUND (unknown, or another tenant's) */
-        JobNotFound: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"];
-            };
-        };
-        /** @description EMBEDDING_SET_NOT_FOUND (unknown, or another tenant's) */
-        EmbeddingSetNotFound: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"];
-            };
-        };
-        /** @description EMBEDDINGS_NOT_READY (the set has not succeeded) */
-        EmbeddingsNotReady: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"];
-            };
-        };
-    };
-    parameters: {
-        /** @description the `nextCursor` of the previous page */
-        Cursor: string;
-        JobId: string;
-        /** @description makes retries safe; keys are per tenant */
-        IdempotencyKey: string;
-        EmbeddingSetId: string;
-        TenantId: string;
-        KeyId: string;
-    };
+    responses: never;
+    parameters: never;
     requestBodies: never;
     headers: never;
     pathItems: never;
 }
 export type $defs = Record<string, never>;
-export interface operations {
-    listDatasets: {
-        parameters: {
-            query?: {
-                limit?: number;
-                /** @description nextCursor of the previous page */
-                cursor?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description one page */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items: components["schemas"]["Dataset"][];
-                        /** @description null on the last page */
-                        nextCursor: string | null;
-                    };
-                };
-            };
-            400: components["responses"]["Error"];
-        };
-    };
-    createDataset: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    name: string;
-                    description?: string | null;
-                };
-            };
-        };
-        responses: {
-            /** @description created */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Dataset"];
-                };
-            };
-            400: components["responses"]["Error"];
-            403: components["responses"]["QuotaExceeded"];
-        };
-    };
-    getDataset: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description the dataset */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DatasetDetail"];
-                };
-            };
-            404: components["responses"]["Error"];
-        };
-    };
-    deleteDataset: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description deleted */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            404: components["responses"]["Error"];
-            409: components["responses"]["Error"];
-        };
-    };
-    listDatasetImages: {
-        parameters: {
-            query?: {
-                limit?: number;
-                cursor?: string;
-                /** @description only images with this label */
-                label?: string;
-            };
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description one page */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items: components["schemas"]["Image"][];
-                        nextCursor: string | null;
-                    };
-                };
-            };
-            400: components["responses"]["Error"];
-            404: components["responses"]["Error"];
-        };
-    };
-    uploadImages: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "multipart/form-data": {
-                    label?: string;
-                    file?: string[];
-                };
-            };
-        };
-        responses: {
-            200: components["responses"]["IngestResult"];
-            201: components["responses"]["IngestResult"];
-            403: components["responses"]["QuotaExceeded"];
-            404: components["responses"]["Error"];
-            413: components["responses"]["Error"];
-            415: components["responses"]["Error"];
-        };
-    };
-    getImageThumbnail: {
-        parameters: {
-            query?: {
-                size?: number;
-            };
-            header?: never;
-            path: {
-                id: string;
-                imageId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description the thumbnail */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "image/webp": string;
-                };
-            };
-            400: components["responses"]["Error"];
-            401: components["responses"]["Unauthorized"];
-            /** @description DATASET_NOT_FOUND or IMAGE_NOT_FOUND */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    uploadArchive: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/x-tar": string;
-                "application/gzip": string;
-                "application/x-gzip": string;
-                "application/octet-stream": string;
-            };
-        };
-        responses: {
-            200: components["responses"]["IngestResult"];
-            201: components["responses"]["IngestResult"];
-            400: components["responses"]["Error"];
-            403: components["responses"]["QuotaExceeded"];
-            404: components["responses"]["Error"];
-            413: components["responses"]["Error"];
-            415: components["responses"]["Error"];
-        };
-    };
-    createDirectUpload: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /** @description at most MAX_FILES_PER_REQUEST */
-                    files: {
-                        name: string;
-                        label?: string | null;
-                        /** @enum {string} */
-                        contentType?: "image/png" | "image/jpeg" | "image/webp";
-                    }[];
-                };
-            };
-        };
-        responses: {
-            /** @description the upload and one presigned URL per file */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DirectUpload"];
-                };
-            };
-            400: components["responses"]["Error"];
-            404: components["responses"]["Error"];
-        };
-    };
-    completeDirectUpload: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-                uploadId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: components["responses"]["IngestResult"];
-            201: components["responses"]["IngestResult"];
-            403: components["responses"]["QuotaExceeded"];
-            404: components["responses"]["Error"];
-            409: components["responses"]["Error"];
-            410: components["responses"]["Error"];
-        };
-    };
-    importPrefix: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /** @example fashion-mnist/train/ */
-                    prefix: string;
-                };
-            };
-        };
-        responses: {
-            200: components["responses"]["IngestResult"];
-            201: components["responses"]["IngestResult"];
-            400: components["responses"]["Error"];
-            403: components["responses"]["Error"];
-            404: components["responses"]["Error"];
-            413: components["responses"]["Error"];
-        };
-    };
-    listJobs: {
-        parameters: {
-            query?: {
-                limit?: number;
-                /** @description the `nextCursor` of the previous page */
-                cursor?: components["parameters"]["Cursor"];
-                status?: components["schemas"]["JobStatus"];
-                datasetId?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description one page */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["JobPage"];
-                };
-            };
-            /** @description VALIDATION_ERROR (limit, status), INVALID_CURSOR */
-            400: components["responses"]["Error"];
-            401: components["responses"]["Unauthorized"];
-        };
-    };
-    createJob: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description makes retries safe; keys are per tenant */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateJobRequest"];
-            };
-        };
-        responses: {
-            /** @description the job is queued (or, for a replayed Idempotency-Key, the job made the first time) */
-            202: {
-                headers: {
-                    /** @description the job's URL */
-                    Location?: string;
-                    /** @description `true` when this answer is the job an earlier request with the same key made */
-                    "Idempotent-Replayed"?: "true";
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Job"];
-                };
-            };
-            /** @description MALFORMED_JSON, VALIDATION_ERROR (body), INVALID_JOB_CONFIG (`details` name each bad `config.*` field) */
-            400: components["responses"]["Error"];
-            401: components["responses"]["Unauthorized"];
-            /** @description DATASET_NOT_FOUND (unknown, or another tenant's) */
-            404: components["responses"]["Error"];
-            /** @description IDEMPOTENCY_KEY_REUSED (the key was used for a different request) */
-            409: components["responses"]["Error"];
-            /** @description DATASET_EMPTY (the dataset has no images to train on); DATASET_TOO_SMALL (fewer images than `batchSize`; `details` carry `imageCount` and `batchSize`) */
-            422: components["responses"]["Error"];
-            429: components["responses"]["QuotaExceeded"];
-        };
-    };
-    getJob: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: components["parameters"]["JobId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description the job */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Job"];
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            404: components["responses"]["JobNotFound"];
-        };
-    };
-    deleteJob: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: components["parameters"]["JobId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description deleted */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            401: components["responses"]["Unauthorized"];
-            404: components["responses"]["JobNotFound"];
-            /** @description JOB_STILL_RUNNING (cancellation requested, the worker has not stopped yet; retry) or EMBEDDINGS_RUNNING */
-            409: components["responses"]["Error"];
-        };
-    };
-    cancelJob: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: components["parameters"]["JobId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description the job was queued and is now cancelled */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Job"];
-                };
-            };
-            /** @description the job is running; cancellation is requested */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Job"];
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            404: components["responses"]["JobNotFound"];
-            /** @description JOB_FINISHED (succeeded, failed or cancelled already) */
-            409: components["responses"]["Error"];
-        };
-    };
-    listJobMetrics: {
-        parameters: {
-            query?: {
-                /** @description only points with a greater step; omit for the first page */
-                since?: number;
-                limit?: number;
-            };
-            header?: never;
-            path: {
-                id: components["parameters"]["JobId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description one page of the series */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MetricPage"];
-                };
-            };
-            400: components["responses"]["Error"];
-            401: components["responses"]["Unauthorized"];
-            404: components["responses"]["JobNotFound"];
-        };
-    };
-    listJobCheckpoints: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: components["parameters"]["JobId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description all checkpoints still kept */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items: components["schemas"]["Checkpoint"][];
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            404: components["responses"]["JobNotFound"];
-        };
-    };
-    downloadJobCheckpoint: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: components["parameters"]["JobId"];
-                checkpointId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description the checkpoint bytes */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/octet-stream": string;
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            404: components["responses"]["Error"];
-        };
-    };
-    downloadJobModel: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: components["parameters"]["JobId"];
-                file: "model.json" | "weights.bin";
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description model.json (topology + weights manifest) or weights.bin */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": Record<string, never>;
-                    "application/octet-stream": string;
-                };
-            };
-            400: components["responses"]["Error"];
-            401: components["responses"]["Unauthorized"];
-            404: components["responses"]["Error"];
-        };
-    };
-    exportJobBackbone: {
-        parameters: {
-            query?: {
-                format?: "safetensors" | "onnx";
-                checkpoint?: string;
-            };
-            header?: never;
-            path: {
-                id: components["parameters"]["JobId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description the export; `x-checkpoint-id` names the checkpoint it was built from */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/octet-stream": string;
-                };
-            };
-            400: components["responses"]["Error"];
-            401: components["responses"]["Unauthorized"];
-            404: components["responses"]["Error"];
-            409: components["responses"]["Error"];
-        };
-    };
-    requestEmbeddings: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: components["parameters"]["JobId"];
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    datasetId: string;
-                    /** @description checkpoint id; default the final (else newest) one */
-                    checkpoint?: string;
-                };
-            };
-        };
-        responses: {
-            /** @description the existing set for this (job, checkpoint, dataset) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["EmbeddingSet"];
-                };
-            };
-            /** @description a new set, queued (Location names it) */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["EmbeddingSet"];
-                };
-            };
-            400: components["responses"]["Error"];
-            401: components["responses"]["Unauthorized"];
-            /** @description JOB_NOT_FOUND, DATASET_NOT_FOUND or CHECKPOINT_NOT_FOUND */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description JOB_NOT_READY: the job has no checkpoint yet */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description DATASET_EMPTY */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            429: components["responses"]["QuotaExceeded"];
-        };
-    };
-    embedImages: {
-        parameters: {
-            query?: {
-                /** @description checkpoint id; default the final (else newest) one */
-                checkpoint?: string;
-            };
-            header?: never;
-            path: {
-                id: components["parameters"]["JobId"];
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "multipart/form-data": {
-                    [key: string]: string;
-                };
-            };
-        };
-        responses: {
-            /** @description one vector per image, in upload order */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        jobId: string;
-                        checkpointId: string;
-                        dim: number;
-                        items: {
-                            name: string;
-                            vector: number[];
-                        }[];
-                    };
-                };
-            };
-            /** @description NO_IMAGES */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            /** @description JOB_NOT_FOUND or CHECKPOINT_NOT_FOUND */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description JOB_NOT_READY */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description FILE_TOO_LARGE or TOO_MANY_IMAGES */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description UNSUPPORTED_MEDIA_TYPE (not multipart) */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the same checks as ingest: NOT_AN_IMAGE, UNSUPPORTED_FORMAT (PNG, JPEG and WebP only), IMAGE_TOO_LARGE (over MAX_IMAGE_PIXELS), CORRUPT_IMAGE, FILE_TOO_LARGE (details name the file) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    getEmbeddingSet: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: components["parameters"]["EmbeddingSetId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description the set */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["EmbeddingSet"];
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            404: components["responses"]["EmbeddingSetNotFound"];
-        };
-    };
-    deleteEmbeddingSet: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: components["parameters"]["EmbeddingSetId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description deleted */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            401: components["responses"]["Unauthorized"];
-            404: components["responses"]["EmbeddingSetNotFound"];
-            /** @description EMBEDDINGS_RUNNING (being computed; delete it once it finishes) */
-            409: components["responses"]["Error"];
-        };
-    };
-    getEmbeddingVectors: {
-        parameters: {
-            query?: {
-                format?: "npy" | "json" | "csv";
-                /** @description the `nextCursor` of the previous page */
-                cursor?: components["parameters"]["Cursor"];
-                /** @description rows per JSON page */
-                limit?: number;
-            };
-            header?: never;
-            path: {
-                id: components["parameters"]["EmbeddingSetId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description the vectors */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/octet-stream": string;
-                    "application/json": {
-                        items: {
-                            imageId: string;
-                            label: string | null;
-                            vector: number[];
-                        }[];
-                        nextCursor: string | null;
-                    };
-                    "text/csv": string;
-                };
-            };
-            /** @description VALIDATION_ERROR or INVALID_CURSOR */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            404: components["responses"]["EmbeddingSetNotFound"];
-            409: components["responses"]["EmbeddingsNotReady"];
-        };
-    };
-    getEmbeddingNeighbors: {
-        parameters: {
-            query: {
-                imageId: string;
-                /** @description neighbours returned, the image itself included */
-                k?: number;
-            };
-            header?: never;
-            path: {
-                id: components["parameters"]["EmbeddingSetId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description the neighbours, most similar first */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        embeddingSetId: string;
-                        imageId: string;
-                        items: {
-                            imageId: string;
-                            label: string | null;
-                            /** @description cosine similarity */
-                            similarity: number;
-                        }[];
-                    };
-                };
-            };
-            400: components["responses"]["Error"];
-            401: components["responses"]["Unauthorized"];
-            /** @description EMBEDDING_SET_NOT_FOUND or IMAGE_NOT_IN_SET */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            409: components["responses"]["EmbeddingsNotReady"];
-        };
-    };
-    startLinearProbe: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: components["parameters"]["JobId"];
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["LinearProbeRequest"];
-            };
-        };
-        responses: {
-            /** @description the evaluation, queued (Location names it) */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Evaluation"];
-                };
-            };
-            /** @description VALIDATION_ERROR or INVALID_PROBE_REQUEST */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            /** @description JOB_NOT_FOUND, DATASET_NOT_FOUND or CHECKPOINT_NOT_FOUND */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description JOB_NOT_READY: the job has no checkpoint yet */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description DATASET_UNLABELED, DATASET_EMPTY, DATASET_TOO_SMALL or PROBE_TOO_LARGE */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            429: components["responses"]["QuotaExceeded"];
-        };
-    };
-    getEvaluation: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description the evaluation */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Evaluation"];
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            /** @description EVALUATION_NOT_FOUND (unknown, or another tenant's) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    deleteEvaluation: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description deleted */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            401: components["responses"]["Unauthorized"];
-            /** @description EVALUATION_NOT_FOUND (unknown, or another tenant's) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    getUsage: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description usage and limit per quota */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        tenantId: string;
-                        quotas: components["schemas"]["Usage"];
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-        };
-    };
-    listTenants: {
-        parameters: {
-            query?: {
-                limit?: number;
-                /** @description the `nextCursor` of the previous page */
-                cursor?: components["parameters"]["Cursor"];
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description one page */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items: components["schemas"]["Tenant"][];
-                        nextCursor: string | null;
-                    };
-                };
-            };
-            400: components["responses"]["Error"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["InsufficientScope"];
-        };
-    };
-    createTenant: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    name: string;
-                    quotas?: components["schemas"]["QuotaChanges"];
-                };
-            };
-        };
-        responses: {
-            /** @description the tenant */
-            201: {
-                headers: {
-                    /** @description the tenant's URL */
-                    Location?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Tenant"];
-                };
-            };
-            400: components["responses"]["Error"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["InsufficientScope"];
-        };
-    };
-    getTenant: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: components["parameters"]["TenantId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description the tenant */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Tenant"] & {
-                        usage: components["schemas"]["Usage"];
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["InsufficientScope"];
-            404: components["responses"]["TenantNotFound"];
-        };
-    };
-    deleteTenant: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: components["parameters"]["TenantId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description deleted */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["InsufficientScope"];
-            404: components["responses"]["TenantNotFound"];
-            /** @description CANNOT_DELETE_OWN_TENANT, JOB_STILL_RUNNING (retry) or EMBEDDINGS_RUNNING */
-            409: components["responses"]["Error"];
-        };
-    };
-    updateTenant: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: components["parameters"]["TenantId"];
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    name?: string;
-                    quotas?: components["schemas"]["QuotaChanges"];
-                };
-            };
-        };
-        responses: {
-            /** @description the tenant after the change */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Tenant"];
-                };
-            };
-            400: components["responses"]["Error"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["InsufficientScope"];
-            404: components["responses"]["TenantNotFound"];
-        };
-    };
-    listApiKeys: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: components["parameters"]["TenantId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description the keys */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items: components["schemas"]["ApiKey"][];
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["InsufficientScope"];
-            404: components["responses"]["TenantNotFound"];
-        };
-    };
-    createApiKey: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: components["parameters"]["TenantId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": {
-                    /** @default key */
-                    name?: string;
-                    /**
-                     * @default [
-                     *       "read",
-                     *       "write"
-                     *     ]
-                     */
-                    scopes?: components["schemas"]["Scope"][];
-                    /**
-                     * Format: date-time
-                     * @description in the future; null or absent for no expiry
-                     */
-                    expiresAt?: string | null;
-                };
-            };
-        };
-        responses: {
-            /** @description the key with its secret */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["NewApiKey"];
-                };
-            };
-            /** @description VALIDATION_ERROR, INVALID_EXPIRY (in the past) */
-            400: components["responses"]["Error"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["InsufficientScope"];
-            404: components["responses"]["TenantNotFound"];
-        };
-    };
-    revokeApiKey: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: components["parameters"]["TenantId"];
-                keyId: components["parameters"]["KeyId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description the key, with revokedAt */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ApiKey"];
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["InsufficientScope"];
-            404: components["responses"]["KeyNotFound"];
-        };
-    };
-    rotateApiKey: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: components["parameters"]["TenantId"];
-                keyId: components["parameters"]["KeyId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description the new key with its secret */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["NewApiKey"] & {
-                        /** @description id of the revoked key */
-                        replaces: string;
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["InsufficientScope"];
-            404: components["responses"]["KeyNotFound"];
-            /** @description API_KEY_REVOKED or API_KEY_EXPIRED (create a new key instead) */
-            409: components["responses"]["Error"];
-        };
-    };
-}
+export type operations = Record<string, never>;

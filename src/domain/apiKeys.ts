@@ -2,7 +2,7 @@
 // Revoking or rotating only updates the key's row; whatever caches keys is told by the database.
 import type { Db } from '../db/client.ts';
 import type { ApiKey } from '../generated/prisma/client.ts';
-import { AppError, badRequest, conflict } from './errors.ts';
+import { errors } from '../errors/catalogue.ts';
 import { newId } from './ids.ts';
 import { DEFAULT_SCOPES, generateApiKey, hashApiKey, isScope, type Scope } from './tenants.ts';
 
@@ -29,20 +29,20 @@ export function apiKeyView(key: ApiKey) {
 function expiryOf(raw: string | null | undefined): Date | null {
   if (raw === undefined || raw === null) return null;
   const date = new Date(raw);
-  if (Number.isNaN(date.getTime())) throw badRequest('INVALID_EXPIRY', `expiresAt "${raw}" is not a date-time`);
-  if (date.getTime() <= Date.now()) throw badRequest('INVALID_EXPIRY', 'expiresAt must be in the future');
+  if (Number.isNaN(date.getTime())) throw errors.INVALID_EXPIRY(`"${raw}" is not a date-time`);
+  if (date.getTime() <= Date.now()) throw errors.INVALID_EXPIRY('must be in the future');
   return date;
 }
 
 async function requireTenant(db: Db, tenantId: string) {
   const tenant = await db.tenant.findUnique({ where: { id: tenantId }, select: { id: true } });
-  if (!tenant) throw new AppError(404, 'TENANT_NOT_FOUND', `tenant ${tenantId} not found`);
+  if (!tenant) throw errors.TENANT_NOT_FOUND(tenantId);
 }
 
 async function requireKey(db: Db, tenantId: string, keyId: string): Promise<ApiKey> {
   await requireTenant(db, tenantId);
   const key = await db.apiKey.findFirst({ where: { id: keyId, tenantId } });
-  if (!key) throw new AppError(404, 'API_KEY_NOT_FOUND', `API key ${keyId} not found`);
+  if (!key) throw errors.API_KEY_NOT_FOUND(keyId);
   return key;
 }
 
@@ -74,12 +74,12 @@ export async function revokeApiKey(db: Db, tenantId: string, keyId: string) {
 export async function rotateApiKey(db: Db, tenantId: string, keyId: string) {
   const old = await requireKey(db, tenantId, keyId);
   if (old.expiresAt && old.expiresAt.getTime() <= Date.now()) {
-    throw conflict('API_KEY_EXPIRED', `API key ${keyId} has expired; create a new one instead`);
+    throw errors.API_KEY_EXPIRED.withStatus(409)(keyId, old.expiresAt.toISOString());
   }
   const secret = generateApiKey();
   const row = await db.$transaction(async (tx) => {
     const { count } = await tx.apiKey.updateMany({ where: { id: keyId, revokedAt: null }, data: { revokedAt: new Date() } });
-    if (count === 0) throw conflict('API_KEY_REVOKED', `API key ${keyId} is revoked; create a new one instead`);
+    if (count === 0) throw errors.API_KEY_REVOKED(keyId);
     return tx.apiKey.create({
       data: { id: newId('key'), tenantId, name: old.name, hash: hashApiKey(secret), scopes: old.scopes, expiresAt: old.expiresAt },
     });

@@ -1,6 +1,6 @@
 // Keyset pagination over (createdAt desc, id desc): stable while rows are inserted, unlike offsets.
 // A cursor is the opaque base64url of the last row's key on the previous page.
-import { badRequest } from './errors.ts';
+import { errors } from '../errors/catalogue.ts';
 
 export interface PageKey {
   createdAt: Date;
@@ -11,7 +11,7 @@ export function encodeCursor(key: PageKey): string {
   return Buffer.from(JSON.stringify([key.createdAt.toISOString(), key.id])).toString('base64url');
 }
 
-const invalidCursor = () => badRequest('INVALID_CURSOR', 'cursor is not one this API returned');
+const invalidCursor = () => errors.INVALID_CURSOR();
 
 /** An id as this API issues them: short, printable (a forged one must not reach the database). */
 const isPlainId = (id: unknown): id is string => typeof id === 'string' && id.length > 0 && id.length <= 200 && !/[\u0000-\u001f]/.test(id);

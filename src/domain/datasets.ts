@@ -6,7 +6,7 @@ import { NOW_UTC, withTransaction } from '../db/transaction.ts';
 import { collectImageBlobs, markDatasetBlobs } from '../storage/blobGc.ts';
 import type { BlobStore } from '../storage/s3.ts';
 import { keys } from '../storage/keys.ts';
-import { AppError, badRequest, conflict, notFound } from './errors.ts';
+import { errors } from '../errors/catalogue.ts';
 import { newId } from './ids.ts';
 import { afterCursor, decodeIdCursor, encodeIdCursor, PAGE_ORDER, toPage } from './cursor.ts';
 import { lockTenant, requireWithinQuota } from './quotas.ts';
@@ -34,7 +34,7 @@ export async function createDataset(deps: { db: Db; pool: pg.Pool }, tenantId: s
 
 export async function getDataset(db: Db, tenantId: string, id: string) {
   const dataset = await db.dataset.findFirst({ where: { id, tenantId }, select: datasetFields });
-  if (!dataset) throw notFound('dataset', id);
+  if (!dataset) throw errors.DATASET_NOT_FOUND(id);
   return dataset;
 }
 
@@ -102,14 +102,14 @@ const ACTIVE_JOB_STATUSES = ['queued', 'running'];
 export async function deleteDataset(deps: { pool: pg.Pool; blobs: BlobStore }, tenantId: string, id: string): Promise<void> {
   await withTransaction(deps.pool, async (client) => {
     const locked = await client.query('SELECT id FROM datasets WHERE id = $1 AND tenant_id = $2 FOR UPDATE', [id, tenantId]);
-    if (locked.rowCount === 0) throw notFound('dataset', id);
+    if (locked.rowCount === 0) throw errors.DATASET_NOT_FOUND(id);
     const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM jobs WHERE dataset_id = $1 AND status = ANY($2::text[])', [
       id,
       ACTIVE_JOB_STATUSES,
     ]);
     const activeJobs = rows[0]!.n;
     if (activeJobs > 0) {
-      throw conflict('DATASET_IN_USE', `dataset ${id} is used by ${activeJobs} queued or running job(s)`, { activeJobs });
+      throw errors.DATASET_IN_USE(id, activeJobs).with({ activeJobs });
     }
     await markDatasetBlobs(client, [id]);
     await client.query('DELETE FROM datasets WHERE id = $1', [id]);
@@ -130,8 +130,8 @@ export async function lockDatasetForJob(client: pg.PoolClient, tenantId: string,
      FROM datasets d WHERE d.id = $1 AND d.tenant_id = $2 FOR SHARE`,
     [id, tenantId],
   );
-  if (rows.length === 0) throw notFound('dataset', id);
+  if (rows.length === 0) throw errors.DATASET_NOT_FOUND(id);
   // 422, not 400: the request is well-formed, the dataset just has nothing to train on (yet)
-  if (rows[0].seq_max === null) throw new AppError(422, 'DATASET_EMPTY', `dataset ${id} has no images to train on`);
+  if (rows[0].seq_max === null) throw errors.DATASET_EMPTY(id);
   return { seqMax: rows[0].seq_max, imageCount: rows[0].image_count };
 }

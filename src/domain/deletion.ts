@@ -7,7 +7,7 @@ import { withTransaction } from '../db/transaction.ts';
 import type { Services } from '../services.ts';
 import { collectImageBlobs, markDatasetBlobs } from '../storage/blobGc.ts';
 import { keys } from '../storage/keys.ts';
-import { AppError, conflict, notFound } from './errors.ts';
+import { AppError, errors } from '../errors/catalogue.ts';
 import { cancelJob, isFinished } from './jobs.ts';
 
 type Deps = Pick<Services, 'db' | 'pool' | 'boss' | 'events' | 'blobs'>;
@@ -36,12 +36,12 @@ async function stopJobs(deps: Deps, tenantId: string, jobIds: string[], waitMs: 
       await cancelJob(deps, tenantId, id);
     } catch (err) {
       // finished in the meantime
-      if (!(err instanceof AppError && err.code === 'JOB_FINISHED')) throw err;
+      if (!(err instanceof AppError && err.code === errors.JOB_FINISHED.code)) throw err;
     }
   }
   const running = await waitUntilStopped(deps, jobIds, waitMs);
   if (running.length) {
-    throw conflict('JOB_STILL_RUNNING', `cancellation was requested but ${running.length} job(s) have not stopped yet; retry the delete`, { jobIds: running });
+    throw errors.JOB_STILL_RUNNING(`cancellation was requested but ${running.length} job(s) have not stopped yet`).with({ jobIds: running });
   }
 }
 
@@ -49,7 +49,7 @@ async function stopJobs(deps: Deps, tenantId: string, jobIds: string[], waitMs: 
 async function refuseRunningTasks(client: pg.PoolClient, where: string, values: unknown[]) {
   const { rows } = await client.query<{ id: string }>(`SELECT id FROM embedding_sets WHERE status = 'running' AND ${where} FOR UPDATE`, values);
   if (rows.length) {
-    throw conflict('EMBEDDINGS_RUNNING', `embedding set(s) ${rows.map((r) => r.id).join(', ')} are being computed; delete once they finish`, {
+    throw errors.EMBEDDINGS_RUNNING(rows.map((r) => r.id).join(', ')).with({
       embeddingSetIds: rows.map((r) => r.id),
     });
   }
@@ -76,13 +76,13 @@ async function deletePrefixes(deps: Deps, prefixes: string[]) {
 
 export async function deleteJob(deps: Deps, tenantId: string, jobId: string, opts: DeleteOptions = {}): Promise<void> {
   const job = await deps.db.job.findFirst({ where: { id: jobId, tenantId }, select: { status: true } });
-  if (!job) throw notFound('job', jobId);
+  if (!job) throw errors.JOB_NOT_FOUND(jobId);
   if (!isFinished(job.status)) await stopJobs(deps, tenantId, [jobId], opts.stopWaitMs ?? DEFAULT_STOP_WAIT_MS);
   const prefixes = await withTransaction(deps.pool, async (client) => {
     const { rows } = await client.query<{ status: string }>('SELECT status FROM jobs WHERE id = $1 AND tenant_id = $2 FOR UPDATE', [jobId, tenantId]);
-    if (!rows[0]) throw notFound('job', jobId);
+    if (!rows[0]) throw errors.JOB_NOT_FOUND(jobId);
     // requeued between the wait and this lock (a retry); the next delete cancels it again
-    if (!isFinished(rows[0].status)) throw conflict('JOB_STILL_RUNNING', `job ${jobId} is ${rows[0].status}; retry the delete`);
+    if (!isFinished(rows[0].status)) throw errors.JOB_STILL_RUNNING(`job ${jobId} is ${rows[0].status}`);
     await refuseRunningTasks(client, 'job_id = $1', [jobId]);
     const sets = await client.query<{ id: string }>('SELECT id FROM embedding_sets WHERE job_id = $1', [jobId]);
     await keepTrainingTime(client, 'id = $1', [jobId]);
@@ -96,8 +96,8 @@ export async function deleteJob(deps: Deps, tenantId: string, jobId: string, opt
 export async function deleteEmbeddingSet(deps: Deps, tenantId: string, setId: string): Promise<void> {
   await withTransaction(deps.pool, async (client) => {
     const { rows } = await client.query<{ status: string }>('SELECT status FROM embedding_sets WHERE id = $1 AND tenant_id = $2 FOR UPDATE', [setId, tenantId]);
-    if (!rows[0]) throw new AppError(404, 'EMBEDDING_SET_NOT_FOUND', `embedding set ${setId} not found`);
-    if (rows[0].status === 'running') throw conflict('EMBEDDINGS_RUNNING', `embedding set ${setId} is being computed; delete it once it finishes`);
+    if (!rows[0]) throw errors.EMBEDDING_SET_NOT_FOUND(setId);
+    if (rows[0].status === 'running') throw errors.EMBEDDINGS_RUNNING(setId);
     // a queued set's queue entry stays; the worker finds no row and drops it
     await client.query('DELETE FROM embedding_sets WHERE id = $1', [setId]);
   });
@@ -107,20 +107,20 @@ export async function deleteEmbeddingSet(deps: Deps, tenantId: string, setId: st
 /** An evaluation keeps nothing in S3; a running one's worker would find its row gone and write nothing. */
 export async function deleteEvaluation(deps: Deps, tenantId: string, evaluationId: string): Promise<void> {
   const { rowCount } = await deps.pool.query('DELETE FROM evaluations WHERE id = $1 AND tenant_id = $2', [evaluationId, tenantId]);
-  if (!rowCount) throw new AppError(404, 'EVALUATION_NOT_FOUND', `evaluation ${evaluationId} not found`);
+  if (!rowCount) throw errors.EVALUATION_NOT_FOUND(evaluationId);
 }
 
 /** The tenant and everything it owns: jobs cancelled first, then rows, objects and unshared image blobs. */
 export async function deleteTenant(deps: Deps, tenantId: string, opts: DeleteOptions = {}): Promise<void> {
   const tenant = await deps.db.tenant.findUnique({ where: { id: tenantId }, select: { id: true } });
-  if (!tenant) throw new AppError(404, 'TENANT_NOT_FOUND', `tenant ${tenantId} not found`);
+  if (!tenant) throw errors.TENANT_NOT_FOUND(tenantId);
   const active = await deps.db.job.findMany({ where: { tenantId, status: { in: ['queued', 'running'] } }, select: { id: true } });
   if (active.length) await stopJobs(deps, tenantId, active.map((j) => j.id), opts.stopWaitMs ?? DEFAULT_STOP_WAIT_MS);
   const prefixes = await withTransaction(deps.pool, async (client) => {
     const locked = await client.query('SELECT id FROM tenants WHERE id = $1 FOR UPDATE', [tenantId]);
-    if (!locked.rowCount) throw new AppError(404, 'TENANT_NOT_FOUND', `tenant ${tenantId} not found`);
+    if (!locked.rowCount) throw errors.TENANT_NOT_FOUND(tenantId);
     const stillActive = await client.query<{ id: string }>(`SELECT id FROM jobs WHERE tenant_id = $1 AND status IN ('queued', 'running') FOR UPDATE`, [tenantId]);
-    if (stillActive.rowCount) throw conflict('JOB_STILL_RUNNING', `${stillActive.rowCount} job(s) of tenant ${tenantId} are active again; retry the delete`);
+    if (stillActive.rowCount) throw errors.JOB_STILL_RUNNING(`${stillActive.rowCount} job(s) of tenant ${tenantId} are active again`);
     await refuseRunningTasks(client, 'tenant_id = $1', [tenantId]);
     const jobs = await client.query<{ id: string }>('SELECT id FROM jobs WHERE tenant_id = $1', [tenantId]);
     const sets = await client.query<{ id: string }>('SELECT id FROM embedding_sets WHERE tenant_id = $1', [tenantId]);

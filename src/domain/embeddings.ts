@@ -7,7 +7,7 @@ import type { Checkpoint, EmbeddingSet, Job } from '../generated/prisma/client.t
 import { enqueue, QUEUES } from '../queue/boss.ts';
 import type { Services } from '../services.ts';
 import { describeDataset } from './datasets.ts';
-import { AppError, notFound } from './errors.ts';
+import { errors } from '../errors/catalogue.ts';
 import { newId } from './ids.ts';
 import { getJob } from './jobs.ts';
 import { lockTenant, requireWithinQuota } from './quotas.ts';
@@ -30,16 +30,16 @@ export async function modelCheckpoint(db: Db, tenantId: string, jobId: string, c
     orderBy: [{ isFinal: 'desc' }, { step: 'desc' }],
   });
   if (checkpoint) return { job, checkpoint };
-  if (checkpointId) throw notFound('checkpoint', checkpointId);
-  throw new AppError(409, 'JOB_NOT_READY', `job ${jobId} (${job.status}) has no checkpoint yet`);
+  if (checkpointId) throw errors.CHECKPOINT_NOT_FOUND(checkpointId);
+  throw errors.JOB_NOT_READY(jobId, job.status);
 }
 
 /** The dataset, which must be the tenant's and hold images; with `labeled`, every image needs a label. */
 export async function requireDataset(db: Db, tenantId: string, datasetId: string, opts: { labeled?: boolean } = {}) {
   const dataset = await describeDataset(db, tenantId, datasetId);
-  if (dataset.imageCount === 0) throw new AppError(422, 'DATASET_EMPTY', `dataset ${datasetId} has no images`);
+  if (dataset.imageCount === 0) throw errors.DATASET_EMPTY(datasetId);
   if (opts.labeled && dataset.unlabeledCount > 0) {
-    throw new AppError(422, 'DATASET_UNLABELED', `dataset ${datasetId} has ${dataset.unlabeledCount} unlabeled images; probing needs a label on every image`, {
+    throw errors.DATASET_UNLABELED(datasetId, dataset.unlabeledCount).with({
       unlabeledCount: dataset.unlabeledCount,
     });
   }
@@ -100,7 +100,7 @@ export async function requestEmbeddings(
 
 export async function getEmbeddingSet(db: Db, tenantId: string, id: string): Promise<EmbeddingSet> {
   const set = await db.embeddingSet.findFirst({ where: { id, tenantId } });
-  if (!set) throw new AppError(404, 'EMBEDDING_SET_NOT_FOUND', `embedding set ${id} not found`);
+  if (!set) throw errors.EMBEDDING_SET_NOT_FOUND(id);
   return set;
 }
 
@@ -108,7 +108,7 @@ export async function getEmbeddingSet(db: Db, tenantId: string, id: string): Pro
 export async function readyEmbeddingSet(db: Db, tenantId: string, id: string) {
   const set = await getEmbeddingSet(db, tenantId, id);
   if (set.status !== 'succeeded' || !set.vectorsKey || !set.rowsKey || set.count === null || set.dim === null) {
-    throw new AppError(409, 'EMBEDDINGS_NOT_READY', `embedding set ${id} is ${set.status}`);
+    throw errors.EMBEDDINGS_NOT_READY(id, set.status);
   }
   return { ...set, vectorsKey: set.vectorsKey, rowsKey: set.rowsKey, count: set.count, dim: set.dim };
 }

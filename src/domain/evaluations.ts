@@ -7,7 +7,7 @@ import type { Evaluation } from '../generated/prisma/client.ts';
 import { enqueue, QUEUES } from '../queue/boss.ts';
 import type { Services } from '../services.ts';
 import { modelCheckpoint, requireDataset, type TaskStatus } from './embeddings.ts';
-import { AppError, badRequest } from './errors.ts';
+import { errors } from '../errors/catalogue.ts';
 import { newId } from './ids.ts';
 import { jobTrainingConfig } from './trainingConfig.ts';
 import { probeOverBudget } from '../probe/budget.ts';
@@ -44,14 +44,14 @@ function probeSpec(request: LinearProbeRequest): ProbeSpec {
   const seed = request.seed ?? 0;
   if (request.datasetId !== undefined) {
     if (request.trainDatasetId !== undefined || request.testDatasetId !== undefined) {
-      throw badRequest('INVALID_PROBE_REQUEST', 'give either datasetId (+ splitFraction, seed) or trainDatasetId + testDatasetId, not both');
+      throw errors.INVALID_PROBE_REQUEST('give either datasetId (+ splitFraction, seed) or trainDatasetId + testDatasetId, not both');
     }
     return { trainDatasetId: request.datasetId, testDatasetId: null, splitFraction: request.splitFraction ?? DEFAULT_SPLIT_FRACTION, seed, baselines };
   }
   if (request.trainDatasetId === undefined || request.testDatasetId === undefined) {
-    throw badRequest('INVALID_PROBE_REQUEST', 'give trainDatasetId and testDatasetId, or datasetId with splitFraction and seed');
+    throw errors.INVALID_PROBE_REQUEST('give trainDatasetId and testDatasetId, or datasetId with splitFraction and seed');
   }
-  if (request.splitFraction !== undefined) throw badRequest('INVALID_PROBE_REQUEST', 'splitFraction applies only with datasetId');
+  if (request.splitFraction !== undefined) throw errors.INVALID_PROBE_REQUEST('splitFraction applies only with datasetId');
   return { trainDatasetId: request.trainDatasetId, testDatasetId: request.testDatasetId, splitFraction: null, seed, baselines };
 }
 
@@ -107,10 +107,10 @@ export async function requestLinearProbe(deps: Pick<Services, 'db' | 'pool' | 'b
   const { job, checkpoint } = await modelCheckpoint(deps.db, tenantId, jobId, request.checkpoint);
   const train = await requireDataset(deps.db, tenantId, spec.trainDatasetId, { labeled: true });
   const test = spec.testDatasetId ? await requireDataset(deps.db, tenantId, spec.testDatasetId, { labeled: true }) : undefined;
-  if (!test && train.imageCount < 2) throw new AppError(422, 'DATASET_TOO_SMALL', 'splitting needs at least two images');
+  if (!test && train.imageCount < 2) throw errors.DATASET_TOO_SMALL('splitting needs at least two images');
   const images = train.imageCount + (test?.imageCount ?? 0);
   const over = probeOverBudget(jobTrainingConfig(job.config), images, spec.baselines, deps.config.probeMaxMatrixBytes);
-  if (over) throw new AppError(422, 'PROBE_TOO_LARGE', over.message, { bytes: over.bytes, limitBytes: over.limitBytes });
+  if (over) throw errors.PROBE_TOO_LARGE(over.message).with({ bytes: over.bytes, limitBytes: over.limitBytes });
   const id = newId('eval');
   await withTransaction(deps.pool, async (client) => {
     const quotas = await lockTenant(client, tenantId);
@@ -127,7 +127,7 @@ export async function requestLinearProbe(deps: Pick<Services, 'db' | 'pool' | 'b
 
 export async function getEvaluation(db: Db, tenantId: string, id: string): Promise<Evaluation> {
   const evaluation = await db.evaluation.findFirst({ where: { id, tenantId } });
-  if (!evaluation) throw new AppError(404, 'EVALUATION_NOT_FOUND', `evaluation ${id} not found`);
+  if (!evaluation) throw errors.EVALUATION_NOT_FOUND(id);
   return evaluation;
 }
 

@@ -8,7 +8,7 @@ import type { Checkpoint, Job, MetricPoint } from '../generated/prisma/client.ts
 import { enqueue, inTransaction, QUEUES } from '../queue/boss.ts';
 import type { Services } from '../services.ts';
 import { afterCursor, PAGE_ORDER, toPage } from './cursor.ts';
-import { AppError, badRequest, conflict, notFound } from './errors.ts';
+import { errors } from '../errors/catalogue.ts';
 import { newId } from './ids.ts';
 import { resolveTrainingConfig } from './trainingConfig.ts';
 import { lockDatasetForJob } from './datasets.ts';
@@ -66,7 +66,7 @@ const JOB_VIEW_SQL = `SELECT id, status, dataset_id AS "datasetId", config, prog
  */
 export async function readJobView(pool: pg.Pool, tenantId: string, id: string): Promise<JobView> {
   const { rows } = await pool.query<JobView>({ name: 'job-view', text: JOB_VIEW_SQL, values: [id, tenantId] });
-  if (!rows[0]) throw notFound('job', id);
+  if (!rows[0]) throw errors.JOB_NOT_FOUND(id);
   return rows[0];
 }
 
@@ -95,7 +95,7 @@ export async function createJob(
       field: i.field === '(root)' ? 'config' : `config.${i.field}`,
       message: i.message,
     }));
-    throw badRequest('INVALID_JOB_CONFIG', `invalid config: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`, details);
+    throw errors.INVALID_JOB_CONFIG(details.map((d) => `${d.field} ${d.message}`).join('; ')).with(details);
   }
 
   const id = newId('job');
@@ -108,7 +108,7 @@ export async function createJob(
       const { seqMax: imageSeqMax, imageCount } = await lockDatasetForJob(client, tenantId, request.datasetId);
       // training drops the last partial batch, so a dataset smaller than one batch has no step at all
       if (imageCount < resolved.config.batchSize) {
-        throw new AppError(422, 'DATASET_TOO_SMALL', `dataset ${request.datasetId} has ${imageCount} images, fewer than batchSize ${resolved.config.batchSize}`, {
+        throw errors.DATASET_TOO_SMALL(`dataset ${request.datasetId} has ${imageCount} images, fewer than batchSize ${resolved.config.batchSize}`).with({
           imageCount,
           batchSize: resolved.config.batchSize,
         });
@@ -136,7 +136,7 @@ export async function createJob(
 
 function replay(earlier: Job, requestHash: string) {
   if (earlier.requestHash !== requestHash) {
-    throw conflict('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request');
+    throw errors.IDEMPOTENCY_KEY_REUSED();
   }
   return { job: earlier, replayed: true };
 }
@@ -159,7 +159,7 @@ function hashRequest(request: CreateJobRequest): string {
 
 export async function getJob(db: Db, tenantId: string, id: string): Promise<Job> {
   const job = await db.job.findFirst({ where: { id, tenantId } });
-  if (!job) throw notFound('job', id);
+  if (!job) throw errors.JOB_NOT_FOUND(id);
   return job;
 }
 
@@ -192,8 +192,8 @@ export async function cancelJob(deps: JobDeps, tenantId: string, id: string): Pr
       [id, tenantId],
     );
     const row = rows[0];
-    if (!row) throw notFound('job', id);
-    if (isFinished(row.status)) throw conflict('JOB_FINISHED', `job ${id} is already ${row.status}`);
+    if (!row) throw errors.JOB_NOT_FOUND(id);
+    if (isFinished(row.status)) throw errors.JOB_FINISHED(id, row.status);
     const queued = row.status === 'queued';
     await client.query(
       queued

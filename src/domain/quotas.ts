@@ -3,7 +3,7 @@
 // lockTenant(): concurrent requests of one tenant queue on that row lock, so two of them cannot both
 // see room for one more, and a refused request rolls back whole.
 import type pg from 'pg';
-import { AppError } from './errors.ts';
+import { errors, type AppError } from '../errors/catalogue.ts';
 
 export const QUOTA_NAMES = ['storageBytes', 'images', 'datasets', 'activeJobs', 'concurrentTasks', 'trainingMinutesPerMonth'] as const;
 export type QuotaName = (typeof QUOTA_NAMES)[number];
@@ -44,7 +44,7 @@ export function effectiveQuotas(overrides: unknown): Quotas {
 /** Locks the tenant's row for the rest of the transaction and returns its limits. */
 export async function lockTenant(client: Queryable, tenantId: string): Promise<Quotas> {
   const { rows } = await client.query<{ quotas: unknown }>('SELECT quotas FROM tenants WHERE id = $1 FOR UPDATE', [tenantId]);
-  if (!rows[0]) throw new AppError(401, 'INVALID_API_KEY', 'the API key is not valid');
+  if (!rows[0]) throw errors.INVALID_API_KEY();
   return effectiveQuotas(rows[0].quotas);
 }
 
@@ -76,7 +76,7 @@ export async function quotaUsage(client: Queryable, tenantId: string, name: Quot
 
 /** `used` is the usage before the refused request, `requested` what it would have added. */
 export function quotaExceeded(name: QuotaName, used: number, limit: number, requested: number): AppError {
-  return new AppError(STATUS[name], 'QUOTA_EXCEEDED', `quota ${name} exceeded: ${used} used of ${limit}, this request needs ${requested} more`, {
+  return errors.QUOTA_EXCEEDED.withStatus(STATUS[name])(name, used, limit, requested).with({
     quota: name,
     used,
     limit,

@@ -4,7 +4,7 @@ import type pg from 'pg';
 import type { Db } from '../db/client.ts';
 import type { Tenant } from '../generated/prisma/client.ts';
 import { afterCursor, PAGE_ORDER, toPage } from './cursor.ts';
-import { AppError } from './errors.ts';
+import { errors } from '../errors/catalogue.ts';
 import { newId } from './ids.ts';
 import { effectiveQuotas, QUOTA_NAMES, usageReport, type QuotaName } from './quotas.ts';
 
@@ -38,7 +38,7 @@ export async function listTenants(db: Db, page: { limit: number; cursor?: string
 
 async function requireTenantRow(db: Db, id: string): Promise<Tenant> {
   const tenant = await db.tenant.findUnique({ where: { id } });
-  if (!tenant) throw new AppError(404, 'TENANT_NOT_FOUND', `tenant ${id} not found`);
+  if (!tenant) throw errors.TENANT_NOT_FOUND(id);
   return tenant;
 }
 
@@ -50,7 +50,7 @@ export async function describeTenant(deps: { db: Db; pool: pg.Pool }, id: string
 export async function updateTenant(db: Db, id: string, input: { name?: string; quotas?: QuotaChanges }) {
   const tenant = await db.$transaction(async (tx) => {
     const [row] = await tx.$queryRaw<Array<{ quotas: unknown }>>`SELECT quotas FROM tenants WHERE id = ${id} FOR UPDATE`;
-    if (!row) throw new AppError(404, 'TENANT_NOT_FOUND', `tenant ${id} not found`);
+    if (!row) throw errors.TENANT_NOT_FOUND(id);
     return tx.tenant.update({ where: { id }, data: { name: input.name, quotas: applyChanges(row.quotas, input.quotas) } });
   });
   return tenantView(tenant);

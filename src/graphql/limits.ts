@@ -6,7 +6,8 @@
 import { GraphQLEnumType, GraphQLError, Kind, validate, type DocumentNode, type GraphQLSchema, type TypeNode } from 'graphql';
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
-import mercurius from 'mercurius';
+import { errors } from '../errors/catalogue.ts';
+import { asGraphqlError } from './errors.ts';
 
 export const GRAPHQL_LIMITS = {
   depth: 8,
@@ -34,8 +35,8 @@ const listEstimator: ComplexityEstimator = ({ type, field, args, childComplexity
   return 1 + (Number.isFinite(n) && n > 0 ? n : 1) * Math.max(childComplexity, 1);
 };
 
-const refusal = (code: string, message: string, details: Record<string, number>) =>
-  new mercurius.ErrorWithProps(message, { code, details }, 400);
+// refused before it ran: the client's error
+const refusal = (err: ReturnType<typeof errors.TOO_MANY_ALIASES>, details: Record<string, number>) => asGraphqlError(err.with(details), 400);
 
 /** Throws a coded 400 when the operation is over a limit; lets anything else through to execution. */
 export function checkOperationLimits(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined) {
@@ -43,7 +44,7 @@ export function checkOperationLimits(schema: GraphQLSchema, document: DocumentNo
   const onReject = [() => void (tooManyAliases = true)];
   validate(schema, document, [maxAliasesRule({ n: GRAPHQL_LIMITS.aliases, onReject, propagateOnRejection: false })]);
   if (tooManyAliases) {
-    throw refusal('TOO_MANY_ALIASES', `an operation may use at most ${GRAPHQL_LIMITS.aliases} aliases`, { maxAliases: GRAPHQL_LIMITS.aliases });
+    throw refusal(errors.TOO_MANY_ALIASES(GRAPHQL_LIMITS.aliases), { maxAliases: GRAPHQL_LIMITS.aliases });
   }
   let cost: number;
   try {
@@ -54,7 +55,7 @@ export function checkOperationLimits(schema: GraphQLSchema, document: DocumentNo
     throw err;
   }
   if (cost > GRAPHQL_LIMITS.cost) {
-    throw refusal('QUERY_TOO_COMPLEX', `the operation would cost ${cost}, over the limit of ${GRAPHQL_LIMITS.cost} (list sizes multiply; ask for smaller pages or fewer fields)`, {
+    throw refusal(errors.QUERY_TOO_COMPLEX(cost, GRAPHQL_LIMITS.cost), {
       cost,
       maxCost: GRAPHQL_LIMITS.cost,
     });
@@ -91,7 +92,7 @@ export interface SubscriptionSlots {
 export function takeSubscriptionSlot(slots: SubscriptionSlots | undefined): () => void {
   if (!slots) return () => {};
   if (slots.active >= GRAPHQL_LIMITS.subscriptionsPerConnection) {
-    throw refusal('TOO_MANY_SUBSCRIPTIONS', `a connection may hold at most ${GRAPHQL_LIMITS.subscriptionsPerConnection} subscriptions`, {
+    throw refusal(errors.TOO_MANY_SUBSCRIPTIONS(GRAPHQL_LIMITS.subscriptionsPerConnection), {
       maxSubscriptions: GRAPHQL_LIMITS.subscriptionsPerConnection,
     });
   }

@@ -3,7 +3,7 @@
 import type { IResolvers, MercuriusContext } from 'mercurius';
 import type { Job } from '../generated/prisma/client.ts';
 import type { Services } from '../services.ts';
-import { badRequest } from '../domain/errors.ts';
+import { errors } from '../errors/catalogue.ts';
 import { jobCheckpoints, jobView, latestMetrics, listJobs, readJobView, type JobStatus } from '../domain/jobs.ts';
 import { describeDataset, getDataset, listDatasets } from '../domain/datasets.ts';
 import { tenantIdOf } from './auth.ts';
@@ -23,7 +23,7 @@ type DatasetParent = { id: string };
 
 function checkLimit(value: number, max: number, name = 'limit'): number {
   if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw badRequest('INVALID_ARGUMENT', `${name} must be an integer from 1 to ${max}`, [{ field: name, message: `must be 1-${max}` }]);
+    throw errors.INVALID_ARGUMENT(name, max).with([{ field: name, message: `must be 1-${max}` }]);
   }
   return value;
 }

@@ -1,7 +1,7 @@
 // Direct upload: the client PUTs each file to a presigned staging URL, so the API never proxies the
 // bytes; completing the upload runs the staged objects through the ingest pipeline and removes them.
 import type { Db } from '../db/client.ts';
-import { AppError, notFound } from '../domain/errors.ts';
+import { errors } from '../errors/catalogue.ts';
 import { newId } from '../domain/ids.ts';
 import { keys } from '../storage/keys.ts';
 import type { BlobStore } from '../storage/s3.ts';
@@ -56,11 +56,11 @@ export async function createDirectUpload(deps: { db: Db; blobs: BlobStore }, dat
  */
 export async function completeDirectUpload(deps: IngestDeps, datasetId: string, uploadId: string): Promise<IngestResult> {
   const upload = await deps.db.directUpload.findFirst({ where: { id: uploadId, datasetId } });
-  if (!upload) throw notFound('upload', uploadId);
+  if (!upload) throw errors.UPLOAD_NOT_FOUND(uploadId);
   if (upload.status === 'completed') return upload.result as unknown as IngestResult;
-  if (upload.expiresAt < new Date()) throw new AppError(410, 'UPLOAD_EXPIRED', `upload ${uploadId} expired at ${upload.expiresAt.toISOString()}`);
+  if (upload.expiresAt < new Date()) throw errors.UPLOAD_EXPIRED(uploadId, upload.expiresAt.toISOString());
   const claimed = await deps.db.directUpload.updateMany({ where: { id: uploadId, status: 'pending' }, data: { status: 'completing' } });
-  if (claimed.count === 0) throw new AppError(409, 'UPLOAD_IN_PROGRESS', `upload ${uploadId} is being completed`);
+  if (claimed.count === 0) throw errors.UPLOAD_IN_PROGRESS(uploadId);
 
   const prefix = keys.uploadPrefix(datasetId, uploadId);
   try {

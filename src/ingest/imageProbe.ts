@@ -22,7 +22,9 @@ export interface ImageInfo {
   channels: number;
 }
 
-export type ProbeResult = ({ ok: true } & ImageInfo) | { ok: false; reason: SkipReason };
+/** Why probing refused the bytes (a subset of the skip reasons). */
+export type ProbeRefusal = Extract<SkipReason, 'FILE_TOO_LARGE' | 'NOT_AN_IMAGE' | 'UNSUPPORTED_FORMAT' | 'CORRUPT_IMAGE' | 'IMAGE_TOO_LARGE'>;
+export type ProbeResult = ({ ok: true } & ImageInfo) | { ok: false; reason: ProbeRefusal };
 
 const startsWith = (data: Buffer, bytes: number[], at = 0) => bytes.every((b, i) => data[at + i] === b);
 const ascii = (data: Buffer, text: string, at = 0) => data.toString('latin1', at, at + text.length) === text;

@@ -4,7 +4,7 @@
 // whole or not at all: the tenant's image and storage quotas are checked in the same transaction.
 import type pg from 'pg';
 import { withTransaction } from '../db/transaction.ts';
-import { AppError } from '../domain/errors.ts';
+import { errors } from '../errors/catalogue.ts';
 import { effectiveQuotas, requireWithinQuota } from '../domain/quotas.ts';
 
 export interface ImageRow {
@@ -41,7 +41,7 @@ export async function insertImageRows(pool: pg.Pool, datasetId: string, rows: Im
       'SELECT t.id, t.quotas FROM tenants t JOIN datasets d ON d.tenant_id = t.id WHERE d.id = $1 FOR UPDATE OF t',
       [datasetId],
     );
-    if (!owner[0]) throw new AppError(404, 'DATASET_NOT_FOUND', `dataset ${datasetId} not found`);
+    if (!owner[0]) throw errors.DATASET_NOT_FOUND(datasetId);
     const added = await insertRows(client, datasetId, rows);
     if (added.count > 0) {
       const quotas = effectiveQuotas(owner[0].quotas);

@@ -5,7 +5,7 @@
 // and none of the service's own can be named, and skip reasons only ever name keys inside it.
 import type { BlobStore } from '../storage/s3.ts';
 import { keys } from '../storage/keys.ts';
-import { AppError, badRequest } from '../domain/errors.ts';
+import { errors } from '../errors/catalogue.ts';
 import { placeImagePath } from './imagePath.ts';
 import type { ImageSink } from './store.ts';
 import type { IngestLimits } from '../config.ts';
@@ -25,16 +25,16 @@ export interface ImportPrefix {
 export function resolveImportPrefix(tenantId: string, raw: string): ImportPrefix {
   const namespace = keys.importNamespace(tenantId);
   let segments = raw.split('/').filter((s) => s !== '');
-  if (segments.some((s) => s === '.' || s === '..')) throw badRequest('INVALID_PREFIX', 'prefix must not contain . or .. segments');
+  if (segments.some((s) => s === '.' || s === '..')) throw errors.INVALID_PREFIX('must not contain . or .. segments');
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(raw)) throw badRequest('INVALID_PREFIX', 'prefix must not contain control characters');
+  if (/[\u0000-\u001f\u007f]/.test(raw)) throw errors.INVALID_PREFIX('must not contain control characters');
   if (segments[0] === 'imports') {
     if (segments[1] !== tenantId) {
-      throw new AppError(403, 'PREFIX_FORBIDDEN', `imports read only your own namespace ${namespace}; send a prefix relative to it`);
+      throw errors.PREFIX_FORBIDDEN(namespace);
     }
     segments = segments.slice(2);
   }
-  if (!segments.length) throw badRequest('INVALID_PREFIX', `prefix must name a folder inside your namespace ${namespace}`);
+  if (!segments.length) throw errors.INVALID_PREFIX(`must name a folder inside your namespace ${namespace}`);
   const relative = `${segments.join('/')}/`;
   return { key: `${namespace}${relative}`, relative, namespace };
 }
@@ -46,7 +46,7 @@ export async function importPrefix(blobs: BlobStore, prefix: ImportPrefix, sink:
     if (!obj.key.startsWith(prefix.key)) continue;
     entries += 1;
     if (entries > limits.maxArchiveEntries) {
-      throw new AppError(413, 'TOO_MANY_ENTRIES', `the prefix holds more than ${limits.maxArchiveEntries} objects`, {
+      throw errors.TOO_MANY_ENTRIES('prefix', limits.maxArchiveEntries).with({
         maxArchiveEntries: limits.maxArchiveEntries,
       });
     }
@@ -58,6 +58,6 @@ export async function importPrefix(blobs: BlobStore, prefix: ImportPrefix, sink:
     else await sink.add(placed, () => blobs.get(obj.key), obj.size);
   }
   if (entries === 0) {
-    throw new AppError(404, 'PREFIX_NOT_FOUND', `no objects under ${prefix.relative} in your namespace ${prefix.namespace}`);
+    throw errors.PREFIX_NOT_FOUND(prefix.relative, prefix.namespace);
   }
 }

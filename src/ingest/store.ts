@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { IngestLimits } from '../config.ts';
 import type pg from 'pg';
 import type { Db } from '../db/client.ts';
-import { AppError } from '../domain/errors.ts';
+import { AppError } from '../errors/catalogue.ts';
 import { newId } from '../domain/ids.ts';
 import type { BlobStore } from '../storage/s3.ts';
 import { keys } from '../storage/keys.ts';
@@ -166,7 +166,7 @@ export async function runIngest(
   } catch (err) {
     if (err instanceof AppError) {
       const details = typeof err.details === 'object' && err.details ? err.details : {};
-      throw new AppError(err.statusCode, err.code, err.message, { ...details, ...result });
+      throw err.with({ ...details, ...result });
     }
     throw err;
   } finally {

@@ -5,14 +5,14 @@ import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import type { IngestLimits } from '../config.ts';
-import { AppError } from '../domain/errors.ts';
+import { AppError, errors } from '../errors/catalogue.ts';
 import { placeImagePath, type PlacedImage } from './imagePath.ts';
 import type { ImageSink } from './store.ts';
 import type { SkipReason } from './skips.ts';
 import { byteLimit, peek, readAll } from './streams.ts';
 
 const archiveTooLarge = (max: number) =>
-  new AppError(413, 'ARCHIVE_TOO_LARGE', `the archive exceeds ${max} bytes`, { maxArchiveBytes: max });
+  errors.ARCHIVE_TOO_LARGE(max).with({ maxArchiveBytes: max });
 
 /** Where a tar entry goes in the dataset, or why it is skipped. */
 function placeEntry(header: tar.Header, limits: IngestLimits): PlacedImage | SkipReason {
@@ -27,7 +27,7 @@ function placeEntry(header: tar.Header, limits: IngestLimits): PlacedImage | Ski
 export async function ingestTar(body: Readable, sink: ImageSink, limits: IngestLimits): Promise<void> {
   const max = limits.maxArchiveBytes;
   const head = await peek(body);
-  if (head.length === 0) throw new AppError(400, 'EMPTY_ARCHIVE', 'the body is empty; send a .tar or .tar.gz archive');
+  if (head.length === 0) throw errors.EMPTY_ARCHIVE();
   const gzip = head.subarray(0, 2).equals(Buffer.from([0x1f, 0x8b]));
   const extract = tar.extract();
   // the limit applies to the bytes received and, for gzip, again to the inflated tar (zip bombs)
@@ -48,7 +48,7 @@ export async function ingestTar(body: Readable, sink: ImageSink, limits: IngestL
       const { header } = entry;
       entries += 1;
       if (entries > limits.maxArchiveEntries) {
-        throw new AppError(413, 'TOO_MANY_ENTRIES', `the archive has more than ${limits.maxArchiveEntries} entries`, {
+        throw errors.TOO_MANY_ENTRIES('archive', limits.maxArchiveEntries).with({
           maxArchiveEntries: limits.maxArchiveEntries,
         });
       }
@@ -78,5 +78,5 @@ export async function ingestTar(body: Readable, sink: ImageSink, limits: IngestL
 function asArchiveError(err: unknown): unknown {
   if (err instanceof AppError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  return new AppError(400, 'INVALID_ARCHIVE', `the body is not a readable .tar or .tar.gz: ${message}`);
+  return errors.INVALID_ARCHIVE(message);
 }

@@ -7,25 +7,27 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { exposition, METRICS_CONTENT_TYPE } from './registry.ts';
+import { errors, type AppError } from '../errors/catalogue.ts';
+
+const json = (response: http.ServerResponse, status: number, body: unknown) =>
+  response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+const error = (response: http.ServerResponse, err: AppError) => json(response, err.statusCode, err.body());
 
 export interface MetricsServer {
   port: number;
   close(): Promise<void>;
 }
 
-const json = (response: http.ServerResponse, status: number, body: unknown) =>
-  response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-
 export async function startMetricsServer(port: number, host: string, log?: Pick<Logger, 'error'>): Promise<MetricsServer> {
   const server = http.createServer((request, response) => {
     const route = request.method === 'GET' ? request.url?.split('?')[0] : undefined;
     if (route === '/healthz') return json(response, 200, { status: 'ok' });
-    if (route !== '/metrics') return json(response, 404, { error: { code: 'NOT_FOUND', message: 'only GET /metrics and GET /healthz are served here' } });
+    if (route !== '/metrics') return error(response, errors.NOT_FOUND());
     exposition().then(
       (text) => response.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE }).end(text),
       (err: unknown) => {
         log?.error({ err }, 'collecting metrics failed');
-        json(response, 500, { error: { code: 'METRICS_FAILED', message: 'metrics could not be collected' } });
+        error(response, errors.METRICS_FAILED());
       },
     );
   });

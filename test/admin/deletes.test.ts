@@ -13,7 +13,7 @@ import { patternPng } from '../helpers/images.ts';
 import { waitFor } from '../helpers/waitFor.ts';
 import { TINY } from '../helpers/trainedJob.ts';
 import { startWorker, type WorkerHandle } from '../../workers/worker.ts';
-import { AppError } from '../../src/domain/errors.ts';
+import type { AppError } from '../../src/errors/catalogue.ts';
 import { deleteJob } from '../../src/domain/deletion.ts';
 import { newId } from '../../src/domain/ids.ts';
 import { keys } from '../../src/storage/keys.ts';

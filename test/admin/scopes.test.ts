@@ -1,11 +1,11 @@
 // Scope enforcement on every documented route: GET needs `read`, other /v1 methods `write`,
-// /v1/admin `admin`. Every operation in openapi.yaml is called with keys of one scope each; a key
+// /v1/admin `admin`. Every operation in openapi/openapi.json is called with keys of one scope each; a key
 // without the scope gets 403 INSUFFICIENT_SCOPE before anything runs, a key with it gets past the
 // check (whatever the route then says about the dummy ids).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, assertAlive, assertError, bearer, createAdminEnv, rowCounts, type AdminEnv } from './helpers.ts';
-import { loadOpenApiDocument } from '../../src/api/openapi.ts';
+import { loadOpenApiDocument } from '../../src/api/openapiDocument.ts';
 import { createTenant, type Scope } from '../../src/domain/tenants.ts';
 import { scopeFor } from '../../src/api/auth.ts';
 

@@ -1,12 +1,15 @@
-// The hand-written OpenAPI document is the REST contract: this test fails when a served route is not
-// in it, when it lists a route the app does not serve, or when it is not a structurally sound 3.1
-// document (every $ref resolves, every path parameter declared, every operation has responses).
+// The OpenAPI document is generated from the routes (npm run openapi) and committed as
+// openapi/openapi.json: this test fails when the committed file is not what the routes say now, when
+// a served route is missing from it, when an operation lacks its summary, tags or error responses,
+// or when it is not a structurally sound 3.1 document (every $ref resolves, every path parameter
+// declared, every error code one of the catalogue's).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { createTestEnv, type TestEnv } from '../helpers/harness.ts';
-import { loadOpenApiDocument } from '../../src/api/openapi.ts';
+import { documentText, generateOpenApiDocument, loadOpenApiDocument } from '../../src/api/openapiDocument.ts';
 import { trainingConfigSchema } from '../../src/domain/trainingConfig.ts';
+import { ERROR_CODES, errors } from '../../src/errors/catalogue.ts';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 // the REST surface the document covers; /docs, /graphql and /graphiql describe themselves
@@ -65,7 +68,7 @@ function* walk(node: unknown, at: string): Generator<[string, Json]> {
   for (const [key, child] of Object.entries(node)) yield* walk(child, `${at}/${key}`);
 }
 
-describe('openapi/openapi.yaml', () => {
+describe('openapi/openapi.json', () => {
   let env: TestEnv;
   let doc: Json;
   before(async () => {
@@ -73,6 +76,48 @@ describe('openapi/openapi.yaml', () => {
     doc = loadOpenApiDocument();
   });
   after(async () => env.close());
+
+  it('is what the routes generate now', async () => {
+    const generated = documentText(await generateOpenApiDocument());
+    assert.ok(generated === documentText(doc), 'openapi/openapi.json is stale: run `npm run openapi` (then `npm run client`) and commit both files');
+  });
+
+  it('gives every operation a summary, tags, its responses and its error codes', () => {
+    for (const [path, item] of Object.entries(doc.paths as Record<string, Json>)) {
+      for (const method of METHODS) {
+        const op = item[method] as Json | undefined;
+        if (!op) continue;
+        const where = `${method.toUpperCase()} ${path}`;
+        assert.ok(typeof op.summary === 'string' && op.summary.length > 0, `${where}: summary`);
+        assert.ok(Array.isArray(op.tags) && op.tags.length > 0, `${where}: tags`);
+        const responses = op.responses as Record<string, Json>;
+        assert.ok(Object.keys(responses).some((s) => s.startsWith('2')), `${where}: a success response`);
+        if (path.startsWith('/v1')) {
+          for (const status of ['401', '403', '429']) assert.ok(responses[status], `${where}: ${status}`);
+          assert.ok(responses['429']!.headers && (responses['429']!.headers as Json)['Retry-After'], `${where}: 429 names Retry-After`);
+        }
+        if (op.requestBody || (op.parameters as Json[] | undefined)?.length) assert.ok(responses['400'], `${where}: 400`);
+        for (const [status, response] of Object.entries(responses)) {
+          if (!/^[45]/.test(status) || path === '/graphql') continue;
+          const codes = [...String(response.description).matchAll(/`([A-Z_]+)`/g)].map((m) => m[1]!);
+          assert.ok(codes.length > 0, `${where} ${status}: lists its codes`);
+          for (const code of codes) {
+            assert.ok(ERROR_CODES.includes(code as never), `${where} ${status}: ${code} is in the catalogue`);
+            assert.ok(errors[code as keyof typeof errors].statuses.includes(Number(status)), `${where} ${status}: ${code} answers ${status}`);
+          }
+        }
+      }
+    }
+  });
+
+  it('enumerates the catalogue\'s error codes and documents the limits', () => {
+    const schemas = (doc.components as Json).schemas as Json;
+    assert.deepEqual((schemas.ErrorCode as Json).enum, ERROR_CODES);
+    const info = String((doc.info as Json).description);
+    for (const words of ['QUOTA_EXCEEDED', 'RATE_LIMITED', 'Retry-After', '`admin`']) assert.ok(info.includes(words), `info names ${words}`);
+    const graphql = String(((doc.paths as Json)['/graphql'] as Json & { post: Json }).post.description);
+    for (const code of ['QUERY_TOO_DEEP', 'TOO_MANY_ALIASES', 'QUERY_TOO_COMPLEX', 'TOO_MANY_SUBSCRIPTIONS']) assert.ok(graphql.includes(code), `/graphql names ${code}`);
+  });
 
   it('documents every route the app serves under /v1 and /healthz', () => {
     const documented = documentedRoutes(doc);
@@ -82,7 +127,7 @@ describe('openapi/openapi.yaml', () => {
       const [method, path] = route.split(' ');
       return !documented.has(`${method} ${toOpenApiPath(path!)}`);
     });
-    assert.deepEqual(missing, [], 'served but not in openapi.yaml');
+    assert.deepEqual(missing, [], 'served but not in openapi.json');
   });
 
   it('lists no route the app does not serve', () => {
@@ -90,7 +135,7 @@ describe('openapi/openapi.yaml', () => {
       const [method, path] = route.split(' ');
       return !env.app.hasRoute({ method: method as 'GET', url: toFastifyPath(path!) });
     });
-    assert.deepEqual(unserved, [], 'in openapi.yaml but not served');
+    assert.deepEqual(unserved, [], 'in openapi.json but not served');
   });
 
   it('is a structurally valid OpenAPI 3.1 document', () => {

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { jobEvents, mergePoints, type MetricPoint } from '../../src/ui/app/series.ts';
 import { configFrom, fieldsOf, trainingConfigMethods } from '../../src/ui/app/schemaForm.ts';
-import { loadOpenApiDocument } from '../../src/api/openapi.ts';
+import { loadOpenApiDocument } from '../../src/api/openapiDocument.ts';
 
 const point = (step: number, values: MetricPoint['values'], epoch = 0): MetricPoint => ({ epoch, step, values });
 

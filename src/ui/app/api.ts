@@ -1,22 +1,13 @@
 // The page's two channels to the service, both signed with the stored API key: the typed REST
-// client (openapi-fetch over the generated schema) and GraphQL (queries over HTTP, subscriptions
+// client (src/client, shared with the CLI) and GraphQL (queries over HTTP, subscriptions
 // over graphql-ws, the key in connection_init since browsers cannot set WebSocket headers).
-import createClient, { type Middleware } from 'openapi-fetch';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
-import type { paths } from '../../client/schema.d.ts';
+import { createClient } from '../../client/index.ts';
 import { storedKey } from './session.ts';
 
 export const authorization = () => `Bearer ${storedKey() ?? ''}`;
 
-const signRequests: Middleware = {
-  onRequest({ request }) {
-    request.headers.set('Authorization', authorization());
-    return request;
-  },
-};
-
-export const api = createClient<paths>({ baseUrl: location.origin });
-api.use(signRequests);
+export const api = createClient(location.origin, () => storedKey() ?? undefined);
 
 export interface ApiFailure {
   status: number;
