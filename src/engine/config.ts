@@ -35,8 +35,12 @@ export const sharedProperties = {
   momentum: { type: 'number', minimum: 0, maximum: 0.999, default: 0.9 },
   weightDecay: { type: 'number', minimum: 0, maximum: 0.1, default: 0.0001 },
   // 'lars': SGD with layer-wise trust ratios (You et al. 2017) as SimCLR uses it; BN parameters and
-  // biases keep the plain lr and get no weight decay
-  optimizer: { enum: ['sgd', 'lars'], default: 'sgd' },
+  // biases keep the plain lr and get no weight decay. 'adamw': Adam with decoupled weight decay
+  // (Loshchilov & Hutter 2019) as MoCo v3 trains ViTs; norms, biases, position embeddings and the
+  // class token get no weight decay. `momentum` is SGD's and LARS's only.
+  optimizer: { enum: ['sgd', 'lars', 'adamw'], default: 'sgd' },
+  // clip the gradient to this global L2 norm before the update (torch clip_grad_norm_); null = off
+  gradClip: { type: ['number', 'null'], exclusiveMinimum: 0, maximum: 1000000, default: null },
   warmupEpochs: { type: 'integer', minimum: 0, maximum: 1000, default: 0 },
   augment: { type: 'object', additionalProperties: false, default: {}, properties: augmentProperties },
   seed: { type: 'integer', minimum: 0, maximum: 2147483647, default: 0 },
