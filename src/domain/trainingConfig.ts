@@ -5,9 +5,10 @@ import {
   type EngineConfig,
   METHODS,
   type MethodName,
+  configIssues,
   fillDerivedDefaults,
   methodConfigSchema,
-  methodOwning,
+  methodsOwning,
 } from '../engine/config.ts';
 import type { FromProperties } from '../engine/schema.ts';
 import { renameLegacyFields } from '../engine/configCheck.ts';
@@ -56,8 +57,8 @@ const fieldOf = (e: NonNullable<ValidateFunction['errors']>[number]) =>
 
 function issueOf(e: NonNullable<ValidateFunction['errors']>[number], method: MethodName): ConfigIssue {
   const field = fieldOf(e);
-  const owner = e.keyword === 'additionalProperties' && !e.instancePath ? methodOwning(field) : undefined;
-  return { field, message: owner && owner !== method ? `belongs to method '${owner}', not '${method}'` : (e.message ?? 'invalid') };
+  const owners = e.keyword === 'additionalProperties' && !e.instancePath ? methodsOwning(field) : [];
+  return { field, message: owners.length ? `belongs to method ${owners.map((m) => `'${m}'`).join(' or ')}, not '${method}'` : (e.message ?? 'invalid') };
 }
 
 /** A field that failed several keywords (each branch of a oneOf, say) is named once. */
@@ -79,7 +80,9 @@ export function resolveTrainingConfig(input: unknown): { config: TrainingConfig 
   const validate = validators.get(method);
   if (!validate) return { issues: [{ field: 'method', message: `must be one of ${METHODS.join(', ')}` }] };
   if (!validate(candidate)) return { issues: oneIssuePerField((validate.errors ?? []).map((e) => issueOf(e, method))) };
-  return { config: fillDerivedDefaults(candidate as unknown as EngineConfig) as TrainingConfig };
+  const config = fillDerivedDefaults(candidate as unknown as EngineConfig) as TrainingConfig;
+  const issues = configIssues(config);
+  return issues.length ? { issues } : { config };
 }
 
 /** The stored config of an accepted job (validated when the job was created). */

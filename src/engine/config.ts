@@ -65,15 +65,20 @@ export function methodConfigSchema(method: MethodName) {
   } as const;
 }
 
-/** The method that declares `field`, when it is one method's own field. */
-export function methodOwning(field: string): MethodName | undefined {
-  return (Object.keys(METHOD_SETTINGS) as MethodName[]).find((m) => field in METHOD_SETTINGS[m].properties);
+/** The methods that declare `field` as their own. */
+export function methodsOwning(field: string): MethodName[] {
+  return (Object.keys(METHOD_SETTINGS) as MethodName[]).filter((m) => field in METHOD_SETTINGS[m].properties);
 }
 
 /** Fields whose default is derived from other fields (filled after schema defaults). */
 export function fillDerivedDefaults(config: EngineConfig): EngineConfig {
   METHOD_SETTINGS[config.method].derive?.(config as never);
   return config;
+}
+
+/** Fields of a resolved config that do not fit the rest of it (beyond what its schema checks). */
+export function configIssues(config: EngineConfig): Array<{ field: string; message: string }> {
+  return METHOD_SETTINGS[config.method].check?.(config as never) ?? [];
 }
 
 /** The engine fields of a config that may also hold other (the service's) fields. */
