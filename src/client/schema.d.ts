@@ -4994,7 +4994,9 @@ export interface components {
              * @default sgd
              * @enum {unknown}
              */
-            optimizer?: "sgd" | "lars";
+            optimizer?: "sgd" | "lars" | "adamw";
+            /** @default null */
+            gradClip?: number | null;
             /** @default 0 */
             warmupEpochs?: number;
             /** @default {} */
@@ -5122,7 +5124,9 @@ export interface components {
              * @default lars
              * @enum {unknown}
              */
-            optimizer?: "sgd" | "lars";
+            optimizer?: "sgd" | "lars" | "adamw";
+            /** @default null */
+            gradClip?: number | null;
             /** @default 10 */
             warmupEpochs?: number;
             /** @default {} */
@@ -5216,7 +5220,9 @@ export interface components {
              * @default sgd
              * @enum {unknown}
              */
-            optimizer?: "sgd" | "lars";
+            optimizer?: "sgd" | "lars" | "adamw";
+            /** @default null */
+            gradClip?: number | null;
             /** @default 0 */
             warmupEpochs?: number;
             /** @default {} */
@@ -5318,7 +5324,9 @@ export interface components {
              * @default sgd
              * @enum {unknown}
              */
-            optimizer?: "sgd" | "lars";
+            optimizer?: "sgd" | "lars" | "adamw";
+            /** @default null */
+            gradClip?: number | null;
             /** @default 0 */
             warmupEpochs?: number;
             /** @default {} */
@@ -5414,7 +5422,9 @@ export interface components {
              * @default sgd
              * @enum {unknown}
              */
-            optimizer?: "sgd" | "lars";
+            optimizer?: "sgd" | "lars" | "adamw";
+            /** @default null */
+            gradClip?: number | null;
             /** @default 0 */
             warmupEpochs?: number;
             /** @default {} */
@@ -5472,6 +5482,109 @@ export interface components {
             smallCropScaleMin?: number;
             /** @default 0.14 */
             smallCropScaleMax?: number;
+            /** @default 1 */
+            checkpointEveryEpochs?: number;
+            /** @default 10 */
+            checkpointEveryMinutes?: number;
+            /** @default 3 */
+            keepCheckpoints?: number;
+            /** @default 1 */
+            knnEveryEpochs?: number;
+            /** @default 0.25 */
+            collapseThreshold?: number;
+            /** @default 2 */
+            collapsePatienceEpochs?: number;
+            /** @default 50 */
+            dipWindowSteps?: number;
+            /** @default 6 */
+            dipSigmas?: number;
+            /** @default 0.05 */
+            dipKnnDrop?: number;
+        } | {
+            /**
+             * @default moco-v3
+             * @enum {unknown}
+             */
+            method?: "moco-v3";
+            /**
+             * @default resnet-tiny
+             * @enum {unknown}
+             */
+            backbone?: "resnet-tiny" | "resnet-small" | "resnet18-cifar" | "resnet18" | "resnet50" | "vit-micro" | "vit-tiny" | "vit-small";
+            /** @default 32 */
+            imageSize?: number;
+            patchSize?: number;
+            /** @enum {unknown} */
+            posEmbed?: "sincos" | "learned";
+            /** @enum {unknown} */
+            pool?: "cls" | "mean";
+            /**
+             * @default 3
+             * @enum {unknown}
+             */
+            channels?: 1 | 3;
+            /** @default 20 */
+            epochs?: number;
+            /** @default 128 */
+            batchSize?: number;
+            /** @default 0.00015 */
+            baseLr?: number;
+            /** @default 0.9 */
+            momentum?: number;
+            /** @default 0.1 */
+            weightDecay?: number;
+            /**
+             * @default adamw
+             * @enum {unknown}
+             */
+            optimizer?: "sgd" | "lars" | "adamw";
+            /** @default null */
+            gradClip?: number | null;
+            /** @default 3 */
+            warmupEpochs?: number;
+            /** @default {} */
+            augment?: {
+                /** @default 0.2 */
+                cropScaleMin?: number;
+                /** @default 1 */
+                cropScaleMax?: number;
+                /** @default 0.8 */
+                colorJitterProb?: number;
+                /** @default 0.4 */
+                brightness?: number;
+                /** @default 0.4 */
+                contrast?: number;
+                /** @default 0.4 */
+                saturation?: number;
+                /** @default 0.1 */
+                hue?: number;
+                /** @default 0.2 */
+                grayscaleProb?: number;
+                /**
+                 * @default auto
+                 * @enum {unknown}
+                 */
+                blur?: "auto" | "on" | "off";
+                /** @default 0.5 */
+                blurProb?: number;
+                /** @default true */
+                horizontalFlip?: boolean;
+            };
+            /** @default 0 */
+            seed?: number;
+            /** @default 4096 */
+            projectorHiddenDim?: number;
+            /** @default 256 */
+            projectorDim?: number;
+            /** @default 4096 */
+            predictorHiddenDim?: number;
+            /** @enum {unknown} */
+            projectorLayers?: 2 | 3;
+            /** @default 0.2 */
+            temperature?: number;
+            /** @default 0.99 */
+            keyMomentum?: number;
+            freezePatchProjection?: boolean;
             /** @default 1 */
             checkpointEveryEpochs?: number;
             /** @default 10 */

@@ -5,13 +5,13 @@ import {
   type EngineConfig,
   METHODS,
   type MethodName,
+  configIssues,
   fillDerivedDefaults,
   methodConfigSchema,
   methodsOwning,
 } from '../engine/config.ts';
 import type { FromProperties } from '../engine/schema.ts';
 import { renameLegacyFields } from '../engine/configCheck.ts';
-import { vitConfigIssues } from '../engine/backbones/vitOptions.ts';
 
 export { BACKBONES, type BackboneName, METHODS, type MethodName } from '../engine/config.ts';
 
@@ -62,9 +62,7 @@ const fieldOf = (e: NonNullable<ValidateFunction['errors']>[number]) =>
 function issueOf(e: NonNullable<ValidateFunction['errors']>[number], method: MethodName): ConfigIssue {
   const field = fieldOf(e);
   const owners = e.keyword === 'additionalProperties' && !e.instancePath ? methodsOwning(field) : [];
-  const named = owners.map((m) => `'${m}'`);
-  const owned = named.length === 1 ? `method ${named[0]}` : `methods ${named.slice(0, -1).join(', ')} and ${named.at(-1)}`;
-  return { field, message: owners.length && !owners.includes(method) ? `belongs to ${owned}, not '${method}'` : (e.message ?? 'invalid') };
+  return { field, message: owners.length ? `belongs to method ${owners.map((m) => `'${m}'`).join(' or ')}, not '${method}'` : (e.message ?? 'invalid') };
 }
 
 /** A field that failed several keywords (each branch of a oneOf, say) is named once. */
@@ -87,8 +85,8 @@ export function resolveTrainingConfig(input: unknown): { config: TrainingConfig 
   if (!validate) return { issues: [{ field: 'method', message: `must be one of ${METHODS.join(', ')}` }] };
   if (!validate(candidate)) return { issues: oneIssuePerField((validate.errors ?? []).map((e) => issueOf(e, method))) };
   const config = fillDerivedDefaults(candidate as unknown as EngineConfig) as TrainingConfig;
-  const backboneIssues = vitConfigIssues(config);
-  return backboneIssues.length ? { issues: backboneIssues } : { config };
+  const issues = configIssues(config);
+  return issues.length ? { issues } : { config };
 }
 
 /** The stored config of an accepted job (validated when the job was created). */

@@ -3,7 +3,7 @@
 // paper's recipe. Plain JSON schemas with defaults: the service validates with them and derives its
 // API schema from them; the types below are derived from the same declarations.
 import { BACKBONES } from './backbones/names.ts';
-import { fillVitDefaults, vitProperties } from './backbones/vitOptions.ts';
+import { fillVitDefaults, vitConfigIssues, vitProperties } from './backbones/vitOptions.ts';
 import { type FromProperties, withDefaults } from './schema.ts';
 import { METHOD_SETTINGS, type MethodName } from './methods/settings.ts';
 
@@ -38,8 +38,12 @@ export const sharedProperties = {
   momentum: { type: 'number', minimum: 0, maximum: 0.999, default: 0.9 },
   weightDecay: { type: 'number', minimum: 0, maximum: 0.1, default: 0.0001 },
   // 'lars': SGD with layer-wise trust ratios (You et al. 2017) as SimCLR uses it; BN parameters and
-  // biases keep the plain lr and get no weight decay
-  optimizer: { enum: ['sgd', 'lars'], default: 'sgd' },
+  // biases keep the plain lr and get no weight decay. 'adamw': Adam with decoupled weight decay
+  // (Loshchilov & Hutter 2019) as MoCo v3 trains ViTs; norms, biases, position embeddings and the
+  // class token get no weight decay. `momentum` is SGD's and LARS's only.
+  optimizer: { enum: ['sgd', 'lars', 'adamw'], default: 'sgd' },
+  // clip the gradient to this global L2 norm before the update (torch clip_grad_norm_); null = off
+  gradClip: { type: ['number', 'null'], exclusiveMinimum: 0, maximum: 1000000, default: null },
   warmupEpochs: { type: 'integer', minimum: 0, maximum: 1000, default: 0 },
   augment: { type: 'object', additionalProperties: false, default: {}, properties: augmentProperties },
   seed: { type: 'integer', minimum: 0, maximum: 2147483647, default: 0 },
@@ -64,7 +68,7 @@ export function methodConfigSchema(method: MethodName) {
   } as const;
 }
 
-/** The method that declares `field`, when it is one method's own field. */
+/** The methods that declare `field` as their own. */
 export function methodsOwning(field: string): MethodName[] {
   return (Object.keys(METHOD_SETTINGS) as MethodName[]).filter((m) => field in METHOD_SETTINGS[m].properties);
 }
@@ -74,6 +78,11 @@ export function fillDerivedDefaults(config: EngineConfig): EngineConfig {
   fillVitDefaults(config);
   METHOD_SETTINGS[config.method].derive?.(config as never);
   return config;
+}
+
+/** Fields of a resolved config that do not fit the rest of it (beyond what its schema checks). */
+export function configIssues(config: EngineConfig): Array<{ field: string; message: string }> {
+  return [...vitConfigIssues(config), ...(METHOD_SETTINGS[config.method].check?.(config as never) ?? [])];
 }
 
 /** The engine fields of a config that may also hold other (the service's) fields. */

@@ -19,10 +19,15 @@ function fillDefaults(value: Record<string, unknown>, properties: Record<string,
   return out;
 }
 
+/** A checkpoint's engine config with the fields added since it was written at their defaults (which
+ * keep the behaviour it was trained with: a new field's default is the old behaviour). */
+export function upgradeConfig(config: EngineConfig): EngineConfig {
+  return fillDerivedDefaults(fillDefaults(config, methodConfigSchema(config.method).properties as Record<string, Schema>) as EngineConfig);
+}
+
 /** The engine config inside a format-1 checkpoint (SimSiam only, the whole job config, older fields). */
 export function upgradeLegacyConfig(raw: Record<string, unknown>): EngineConfig {
-  const config = engineFields(renameLegacyFields({ method: 'simsiam', ...raw }));
-  return fillDerivedDefaults(fillDefaults(config, methodConfigSchema('simsiam').properties as Record<string, Schema>) as EngineConfig);
+  return upgradeConfig(engineFields(renameLegacyFields({ method: 'simsiam', ...raw })) as EngineConfig);
 }
 
 /** Dotted paths of the fields where two configs differ. */

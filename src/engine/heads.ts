@@ -12,6 +12,8 @@ export interface MlpShape {
   /** BN after the output fc; `outputAffine` false = no learnable scale/shift (SimSiam's projector) */
   outputBn: boolean;
   outputAffine?: boolean;
+  /** a bias on the output fc; default: when it has no BN (MoCo v3's heads have none at all) */
+  outputBias?: boolean;
 }
 
 /** fc-[BN]-ReLU per hidden width, then fc-[BN] to `out`. Parameter names: `{i}.fc`, `{i}.bn`, `out.fc`, `out.bn`. */
@@ -21,6 +23,6 @@ export function mlp(ctx: Ctx, x: tf.Tensor2D, shape: MlpShape): tf.Tensor2D {
     const h = linear(ctx, `${i}.fc`, y, width, !shape.hiddenBn);
     y = tf.relu(shape.hiddenBn ? batchNorm(ctx, `${i}.bn`, h) : h);
   });
-  const out = linear(ctx, 'out.fc', y, shape.out, !shape.outputBn);
+  const out = linear(ctx, 'out.fc', y, shape.out, shape.outputBias ?? !shape.outputBn);
   return shape.outputBn ? batchNorm(ctx, 'out.bn', out, { affine: shape.outputAffine ?? true }) : out;
 }

@@ -1,6 +1,7 @@
 // SimSiam objective L = D(p1, sg(z2))/2 + D(p2, sg(z1))/2 (paper eq. 4) and the ablations of its
 // tables: no stop-gradient, asymmetric loss, cross-entropy similarity.
-// Also BYOL's normalised regression loss and SwAV's Sinkhorn-Knopp codes.
+// Also NT-Xent (SimCLR), InfoNCE against a queue (MoCo v2) or in-batch (MoCo v3), BYOL's normalised
+// regression loss and SwAV's Sinkhorn-Knopp codes.
 import * as tf from '@tensorflow/tfjs';
 import { l2Normalize } from './normalize.ts';
 
@@ -69,6 +70,17 @@ export function infoNce(q: tf.Tensor2D, k: tf.Tensor2D, negatives: tf.Tensor2D, 
   const positive = tf.sum(tf.mul(q, k), 1, true);
   const logits = tf.div(tf.concat([positive, tf.matMul(q, negatives, false, true)], 1), temperature) as tf.Tensor2D;
   return softmaxCrossEntropy(logits, tf.reshape(tf.div(positive, temperature), [-1]) as tf.Tensor1D);
+}
+
+/** MoCo v3's InfoNCE over in-batch keys: query i against every key of the batch, its own image's key
+ * (the diagonal) the positive, cosine similarities over `temperature`; mean over the N queries, times
+ * 2 * temperature as the official code scales it. `k` is a target (no gradient flows into it). */
+export function inBatchInfoNce(q: tf.Tensor2D, k: tf.Tensor2D, temperature: number): tf.Scalar {
+  const qn = l2Normalize(q, EPS);
+  const kn = l2Normalize(stopGradient(k), EPS);
+  const logits = tf.div(tf.matMul(qn, kn, false, true), temperature) as tf.Tensor2D;
+  const positive = tf.div(tf.sum(tf.mul(qn, kn), 1), temperature) as tf.Tensor1D;
+  return tf.mul(softmaxCrossEntropy(logits, positive), 2 * temperature) as tf.Scalar;
 }
 
 /** BYOL's regression loss ||p/|p| - t/|t| ||^2 = 2 - 2 cos(p, t), averaged over the batch; `t` is a

@@ -14,6 +14,7 @@ export function scheduledLr(cfg: ScheduleConfig, step: number, stepsPerEpoch: nu
   const init = initialLr(cfg);
   const epoch = Math.floor(step / stepsPerEpoch);
   if (epoch < cfg.warmupEpochs) return (init * (step + 1)) / (cfg.warmupEpochs * stepsPerEpoch);
-  const progress = (epoch - cfg.warmupEpochs) / (cfg.epochs - cfg.warmupEpochs);
+  // max: a run that is all warm-up has no cosine (steps past its end would divide 0 by 0)
+  const progress = (epoch - cfg.warmupEpochs) / Math.max(1, cfg.epochs - cfg.warmupEpochs);
   return init * 0.5 * (1 + Math.cos(Math.PI * progress));
 }

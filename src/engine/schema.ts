@@ -3,21 +3,19 @@
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
+type FromType<T> = T extends 'integer' | 'number' ? number : T extends 'boolean' ? boolean : T extends 'string' ? string : T extends 'null' ? null : never;
+
 type FromProperty<P> = P extends { enum: readonly (infer E)[] }
   ? E
   : P extends { const: infer C }
     ? C
     : P extends { oneOf: readonly (infer O)[] }
       ? FromProperty<O>
-      : P extends { type: 'integer' | 'number' }
-        ? number
-        : P extends { type: 'boolean' }
-          ? boolean
-          : P extends { type: 'string' }
-            ? string
-            : P extends { type: 'object'; properties: infer Q }
-              ? FromProperties<Q>
-              : never;
+      : P extends { type: 'object'; properties: infer Q }
+        ? FromProperties<Q>
+        : P extends { type: infer T }
+          ? FromType<T extends readonly (infer U)[] ? U : T>
+          : never;
 
 /** The resolved (defaults filled) value of an object schema's `properties`. */
 export type FromProperties<Q> = { -readonly [K in keyof Q]: FromProperty<Q[K]> };

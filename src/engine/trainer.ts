@@ -5,13 +5,13 @@ import * as tf from '@tensorflow/tfjs';
 import { type EngineConfig, engineFields } from './config.ts';
 import { createMethod } from './methods/registry.ts';
 import type { StepContext, TrainingMethod } from './methods/method.ts';
-import { type Optimizer, createOptimizer } from './optim/index.ts';
+import { type Optimizer, clipByGlobalNorm, createOptimizer } from './optim/index.ts';
 import { Prng, type PrngState } from './prng.ts';
 import { initialLr, scheduledLr } from './schedule.ts';
 import { type ImageInput, augmentViews } from './augment.ts';
 import { type FeatureOptions, extractFeatures } from './features.ts';
 import { type NamedArray, decodeCheckpoint, encodeCheckpoint } from './checkpoint.ts';
-import { configDifferences, upgradeLegacyConfig } from './configCheck.ts';
+import { configDifferences, upgradeConfig, upgradeLegacyConfig } from './configCheck.ts';
 
 export interface StepResult {
   loss: number;
@@ -33,7 +33,6 @@ interface CheckpointMeta {
 }
 
 const PARAM = 'param/';
-const MOMENTUM = 'momentum/';
 const STATE = 'state/';
 
 /** Augmentation draws use their own stream, independent of the weight-init stream. */
@@ -43,7 +42,7 @@ export class Trainer {
   readonly method: TrainingMethod;
   /** the engine's fields of the config it was given (a caller's own settings dropped) */
   readonly config: EngineConfig;
-  private readonly sgd: Optimizer;
+  private readonly optimizer: Optimizer;
   private rng: Prng;
   /** optimizer steps done so far over the whole run */
   private globalStep = 0;
@@ -58,7 +57,7 @@ export class Trainer {
     this.config = engineFields(config) as EngineConfig;
     this.method = createMethod(this.config, datasetSize);
     const trainable = this.method.store.list().filter((p) => p.trainable);
-    this.sgd = createOptimizer(this.config, trainable.map((param) => ({ param, group: this.method.lrGroup(param.name) })));
+    this.optimizer = createOptimizer(this.config, trainable.map((param) => ({ param, group: this.method.lrGroup(param.name) })));
     this.rng = new Prng(augmentSeed(config.seed));
   }
 
@@ -94,7 +93,7 @@ export class Trainer {
   /** One update on views already augmented (the method's `views`, in order). */
   stepOnViews(views: tf.Tensor4D[], indices?: Int32Array): StepResult {
     const lr = this.lr;
-    const variables = this.sgd.variables();
+    const variables = this.optimizer.variables();
     const ctx = this.context(views, indices);
     const result = tf.tidy(() => {
       const prepared = this.method.prepare?.(ctx) ?? [];
@@ -107,10 +106,9 @@ export class Trainer {
         return out.loss;
       }, variables);
       const frozen = this.method.frozenAt?.(this.globalStep, this.stepsPerEpoch) ?? [];
-      this.sgd.step(
-        variables.map((v, i) => (frozen.some((prefix) => this.sgd.names[i].startsWith(prefix)) ? undefined : grads[v.name])),
-        { scheduled: lr, fixed: initialLr(this.config) },
-      );
+      const updated = variables.map((v, i) => (frozen.some((prefix) => this.optimizer.names[i].startsWith(prefix)) ? undefined : grads[v.name]));
+      const { gradClip } = this.config;
+      this.optimizer.step(gradClip === null ? updated : clipByGlobalNorm(updated, gradClip), { scheduled: lr, fixed: initialLr(this.config) });
       this.method.afterStep?.(ctx, prepared, detached);
       tf.dispose(detached);
       const reported = tf.concat([tf.reshape(value, [1]), monitors!]);
@@ -127,13 +125,13 @@ export class Trainer {
    * checks against a reference implementation). BN running statistics do move, as in any forward. */
   gradients(views: tf.Tensor4D[], indices?: Int32Array): { loss: number; grads: NamedArray[] } {
     const ctx = this.context(views, indices);
-    const variables = this.sgd.variables();
+    const variables = this.optimizer.variables();
     return tf.tidy(() => {
       const prepared = this.method.prepare?.(ctx) ?? [];
       const { value, grads } = tf.variableGrads(() => this.method.loss(ctx, prepared, () => {}).loss, variables);
       return {
         loss: value.dataSync()[0],
-        grads: variables.map((v, i) => ({ name: this.sgd.names[i], shape: v.shape, data: (grads[v.name].dataSync() as Float32Array).slice() })),
+        grads: variables.map((v, i) => ({ name: this.optimizer.names[i], shape: v.shape, data: (grads[v.name].dataSync() as Float32Array).slice() })),
       };
     });
   }
@@ -167,7 +165,7 @@ export class Trainer {
   serialize(): Uint8Array {
     const tensors: NamedArray[] = [
       ...this.method.store.list().map((p) => ({ name: PARAM + p.name, shape: p.variable.shape, data: p.variable.dataSync() as Float32Array })),
-      ...this.sgd.buffers().map((b) => ({ name: MOMENTUM + b.name, shape: b.variable.shape, data: b.variable.dataSync() as Float32Array })),
+      ...this.optimizer.buffers().map((b) => ({ name: b.name, shape: b.variable.shape, data: b.variable.dataSync() as Float32Array })),
       ...(this.method.hostState?.() ?? []).map((s) => ({ ...s, name: STATE + s.name })),
     ];
     const meta: CheckpointMeta = {
@@ -186,7 +184,7 @@ export class Trainer {
   static restore(bytes: Uint8Array, expected?: EngineConfig): Trainer {
     const { meta, tensors } = decodeCheckpoint<CheckpointMeta>(bytes);
     if (meta.format !== 1 && meta.format !== 2) throw new Error(`unsupported checkpoint format ${meta.format}`);
-    const config = meta.format === 1 ? upgradeLegacyConfig(meta.config as unknown as Record<string, unknown>) : meta.config;
+    const config = meta.format === 1 ? upgradeLegacyConfig(meta.config as unknown as Record<string, unknown>) : upgradeConfig(meta.config);
     if (expected) {
       const diff = configDifferences(config, engineFields(expected));
       if (diff.length) throw new Error(`checkpoint was written with another config (${diff.join(', ')}); refusing to resume it`);
@@ -196,7 +194,7 @@ export class Trainer {
     trainer.rng = new Prng(meta.prng);
     const targets = new Map<string, tf.Variable>([
       ...trainer.method.store.list().map((p) => [PARAM + p.name, p.variable] as const),
-      ...trainer.sgd.buffers().map((b) => [MOMENTUM + b.name, b.variable] as const),
+      ...trainer.optimizer.buffers().map((b) => [b.name, b.variable] as const),
     ]);
     const state = tensors.filter((t) => t.name.startsWith(STATE));
     const expectedState = trainer.method.hostState?.().length ?? 0;
@@ -214,7 +212,7 @@ export class Trainer {
   }
 
   dispose(): void {
-    this.sgd.dispose();
+    this.optimizer.dispose();
     this.method.dispose();
   }
 }

@@ -29,3 +29,9 @@ test('linear warm-up per step, then cosine over the remaining epochs', () => {
   assert.ok(Math.abs(scheduledLr(cfg, 10, spe) - 0.1) < 1e-12);
   assert.ok(Math.abs(scheduledLr(cfg, 7 * spe, spe) - official(0.1, 5, 10)) < 1e-12);
 });
+
+test('a run that is all warm-up gives a finite lr past its end (no 0 / 0)', () => {
+  const cfg = { baseLr: 0.1, batchSize: 256, epochs: 3, warmupEpochs: 3 };
+  assert.ok(Math.abs(scheduledLr(cfg, 8, 3) - 0.1) < 1e-12);
+  assert.equal(scheduledLr(cfg, 9, 3), 0.1);
+});

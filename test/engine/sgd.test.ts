@@ -36,7 +36,7 @@ test('three steps with momentum and weight decay match PyTorch SGD; groups take 
   assert.ok(maxAbsDiff(a.dataSync(), refA.p) < 1e-6, `${a.dataSync()} vs ${refA.p}`);
   assert.ok(maxAbsDiff(b.dataSync(), refB.p) < 1e-6);
   assert.ok(maxAbsDiff(sgd.buffers()[0].variable.dataSync(), refA.buf!) < 1e-6);
-  assert.deepEqual(sgd.buffers().map((x) => x.name), ['a', 'predictor.b']);
+  assert.deepEqual(sgd.buffers().map((x) => x.name), ['momentum/a', 'momentum/predictor.b']);
 });
 
 test('a parameter without gradient is left alone (no decay, no momentum), like PyTorch', () => {

@@ -109,7 +109,7 @@ export function compareStep(config: EngineConfig, opts: CheckOptions = {}): Step
 }
 
 /** Largest |a - b| / (|b|max + atol) over each tensor both sides have; throws naming the worst tensor. */
-export function assertMatches(c: StepComparison, { rtol = 1e-4, atol = 1e-6, prefixes = ['grad/', 'param/', 'momentum/', 'state/'] } = {}): number {
+export function assertMatches(c: StepComparison, { rtol = 1e-4, atol = 1e-6, prefixes = ['grad/', 'param/', 'momentum/', 'adamw.', 'state/'] } = {}): number {
   const lossErr = Math.abs(c.engine.loss - c.reference.loss) / Math.max(Math.abs(c.reference.loss), atol);
   if (!(lossErr <= rtol)) throw new Error(`loss: engine ${c.engine.loss}, reference ${c.reference.loss}`);
   let compared = 0;

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mlp } from '../heads.ts';
 import { normalizedSquaredError } from '../losses.ts';
 import { collapseStd } from '../monitors.ts';
-import { copyParams, emaUpdate } from '../targets.ts';
+import { copyParams, cosineMomentum, emaUpdate } from '../targets.ts';
 import type { MethodConfig } from '../config.ts';
 import { MethodBase } from './base.ts';
 import type { MethodInit, MethodOutputs, StepContext, TrainingMethod } from './method.ts';
@@ -20,11 +20,6 @@ type Config = MethodConfig<'byol'>;
 
 const TARGET = 'target.';
 const ONLINE = ['backbone.', 'projector.'];
-
-/** The target's EMA rate at step k of K: tau_base at the start, 1 at the end (BYOL eq. in sec. 3.2). */
-export function targetDecay(tauBase: number, step: number, totalSteps: number): number {
-  return 1 - ((1 - tauBase) * (Math.cos((Math.PI * step) / totalSteps) + 1)) / 2;
-}
 
 export class Byol extends MethodBase<Config> implements TrainingMethod {
 
@@ -70,7 +65,7 @@ export class Byol extends MethodBase<Config> implements TrainingMethod {
   }
 
   afterStep({ step, stepsPerEpoch }: StepContext): void {
-    const tau = targetDecay(this.config.tauBase, step, this.config.epochs * stepsPerEpoch);
+    const tau = cosineMomentum(this.config.tauBase, step, this.config.epochs * stepsPerEpoch);
     for (const part of ONLINE) emaUpdate(this.store, part, TARGET + part, tau);
   }
 }

@@ -7,6 +7,7 @@ import { createSimClr } from './simclr.ts';
 import { createMocoV2 } from './mocoV2.ts';
 import { createByol } from './byol.ts';
 import { createSwAV } from './swav.ts';
+import { createMocoV3 } from './mocoV3.ts';
 
 const FACTORIES: { [M in MethodName]: MethodFactory<M> } = {
   simsiam: createSimSiam,
@@ -14,6 +15,7 @@ const FACTORIES: { [M in MethodName]: MethodFactory<M> } = {
   'moco-v2': createMocoV2,
   byol: createByol,
   swav: createSwAV,
+  'moco-v3': createMocoV3,
 };
 
 export function createMethod(config: EngineConfig, datasetSize: number): TrainingMethod {

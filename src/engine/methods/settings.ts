@@ -1,6 +1,7 @@
 // Each method's own config fields and its recipe over the shared ones, from its paper and official
 // code (small-image settings where they exist). tfjs-free: the API validates with these.
 import type { FromProperties } from '../schema.ts';
+import { type BackboneName, isVit } from '../backbones/names.ts';
 
 interface MethodSettings<P> {
   /** where the defaults come from */
@@ -10,7 +11,14 @@ interface MethodSettings<P> {
   properties: P;
   /** fills defaults that depend on other fields */
   derive?(config: FromProperties<P>): void;
+  /** what no schema can say: fields that do not fit the rest of the config */
+  check?(config: FromProperties<P>): Array<{ field: string; message: string }>;
 }
+
+/** Backbones given as ViTs by name (the patch projection, position embeddings and class token exist
+ * only there). */
+
+const backboneOf = (config: object) => (config as { backbone: BackboneName }).backbone;
 
 const define = <const P extends Record<string, object>>(s: MethodSettings<P>) => s;
 
@@ -122,6 +130,36 @@ const swav = define({
   },
 });
 
-export const METHOD_SETTINGS = { simsiam, simclr, 'moco-v2': mocoV2, byol, swav } as const;
+const mocoV3 = define({
+  source:
+    "Chen, Xie & He, An Empirical Study of Training Self-Supervised Vision Transformers (MoCo v3, ICCV 2021); facebookresearch/moco-v3: moco/builder.py (heads, in-batch InfoNCE scaled by 2 tau), main_moco.py (m 0.99 rising to 1 on a cosine; AdamW with torch's betas 0.9, 0.999), CONFIG.md ViT recipe (AdamW lr 1.5e-4 per 256, wd 0.1, 40 warm-up of 300 epochs, tau 0.2, --stop-grad-conv1); the same heads, tau and m in solo-learn's CIFAR recipe (scripts/pretrain/cifar/mocov3.yaml)",
+  // warm-up: the official 40 of 300 epochs, the same share of the default 20
+  defaults: { optimizer: 'adamw', baseLr: 0.00015, weightDecay: 0.1, warmupEpochs: 3 },
+  properties: {
+    projectorHiddenDim: { type: 'integer', minimum: 8, maximum: 8192, default: 4096 },
+    projectorDim: { type: 'integer', minimum: 8, maximum: 8192, default: 256 },
+    predictorHiddenDim: { type: 'integer', minimum: 4, maximum: 8192, default: 4096 },
+    // default 3 for a ViT, 2 for a ResNet, as the official builder (MoCo_ViT, MoCo_ResNet)
+    projectorLayers: { enum: [2, 3] },
+    temperature: { type: 'number', exclusiveMinimum: 0, maximum: 10, default: 0.2 },
+    // m in theta_k <- m * theta_k + (1 - m) * theta_q at the start; it rises to 1 on a cosine
+    keyMomentum: { type: 'number', minimum: 0, maximum: 1, default: 0.99 },
+    // the stability trick (paper sec. 4.2): the ViT's patch projection stays at its random init;
+    // default on for a ViT (the official ViT recipe's --stop-grad-conv1), ViT only
+    freezePatchProjection: { type: 'boolean' },
+  },
+  derive(config) {
+    const vit = isVit(backboneOf(config));
+    config.projectorLayers ??= vit ? 3 : 2;
+    config.freezePatchProjection ??= vit;
+  },
+  check(config) {
+    return config.freezePatchProjection && !isVit(backboneOf(config))
+      ? [{ field: 'freezePatchProjection', message: `needs a ViT backbone: ${backboneOf(config)} has no patch projection` }]
+      : [];
+  },
+});
+
+export const METHOD_SETTINGS = { simsiam, simclr, 'moco-v2': mocoV2, byol, swav, 'moco-v3': mocoV3 } as const;
 export type MethodName = keyof typeof METHOD_SETTINGS;
 export const METHODS = Object.keys(METHOD_SETTINGS) as MethodName[];

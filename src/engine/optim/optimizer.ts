@@ -9,7 +9,7 @@ export interface Optimizer {
   readonly names: string[];
   /** the variables it updates, in slot order (the list to differentiate against) */
   variables(): tf.Variable[];
-  /** momentum buffers (checkpointed), named after their parameter */
+  /** its state (checkpointed), under names of its own: `momentum/<param>` for SGD and LARS */
   buffers(): Array<{ name: string; variable: tf.Variable }>;
   /** one update; `grads` aligned with variables(), undefined = leave that parameter alone */
   step(grads: Array<tf.Tensor | undefined>, lr: Record<LrGroup, number>): void;

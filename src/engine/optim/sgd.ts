@@ -29,9 +29,9 @@ export class Sgd implements Optimizer {
     }));
   }
 
-  /** Momentum buffers, named after their parameter, in parameter order. */
+  /** Momentum buffers, `momentum/<parameter>`, in parameter order. */
   buffers(): Array<{ name: string; variable: tf.Variable }> {
-    return this.slots.map((s) => ({ name: s.param.name, variable: s.momentum }));
+    return this.slots.map((s) => ({ name: `momentum/${s.param.name}`, variable: s.momentum }));
   }
 
   /** Names of the parameters this optimizer updates, in slot order. */
