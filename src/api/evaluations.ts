@@ -20,6 +20,7 @@ const probeBody = {
     seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
     checkpoint: id,
     baselines: { type: 'array', items: { enum: BASELINES }, maxItems: BASELINES.length },
+    trainLabels: { type: 'integer', minimum: 2, maximum: 100_000_000 },
   },
 } as const;
 
