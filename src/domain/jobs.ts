@@ -10,7 +10,7 @@ import type { Services } from '../services.ts';
 import { afterCursor, PAGE_ORDER, toPage } from './cursor.ts';
 import { AppError, badRequest, conflict, notFound } from './errors.ts';
 import { newId } from './ids.ts';
-import { resolveTrainingConfig } from './trainingConfig.ts';
+import { type ConfigIssue, requestConfigIssues, resolveTrainingConfig } from './trainingConfig.ts';
 import { lockDatasetForJob } from './datasets.ts';
 import { datasetShape, withDataDefaults } from './dataDefaults.ts';
 import { NOW_UTC, withTransaction } from '../db/transaction.ts';
@@ -88,15 +88,7 @@ export async function createJob(
     const earlier = await findByIdempotencyKey(deps.db, tenantId, idempotencyKey);
     if (earlier) return replay(earlier, requestHash!);
   }
-  const shape = await datasetShape(deps.pool, tenantId, request.datasetId);
-  const resolved = resolveTrainingConfig(withDataDefaults(request.config ?? {}, shape));
-  if ('issues' in resolved) {
-    const details = resolved.issues.map((i) => ({
-      field: i.field === '(root)' ? 'config' : `config.${i.field}`,
-      message: i.message,
-    }));
-    throw badRequest('INVALID_JOB_CONFIG', `invalid config: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`, details);
-  }
+  const resolved = await resolveJobConfig(deps.pool, tenantId, request);
 
   const id = newId('job');
   try {
@@ -132,6 +124,21 @@ export async function createJob(
     throw err;
   }
   return { job: await getJob(deps.db, tenantId, id), replayed: false };
+}
+
+function invalidConfig(issues: ConfigIssue[]) {
+  const details = issues.map((i) => ({ field: i.field === '(root)' ? 'config' : `config.${i.field}`, message: i.message }));
+  return badRequest('INVALID_JOB_CONFIG', `invalid config: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`, details);
+}
+
+/** The request's config with the dataset's defaults and every schema default filled; 400 naming the fields when invalid. */
+export async function resolveJobConfig(pool: pg.Pool, tenantId: string, request: CreateJobRequest) {
+  const early = requestConfigIssues(request.config);
+  if (early.length) throw invalidConfig(early);
+  const shape = await datasetShape(pool, tenantId, request.datasetId);
+  const resolved = resolveTrainingConfig(withDataDefaults(request.config ?? {}, shape));
+  if ('issues' in resolved) throw invalidConfig(resolved.issues);
+  return resolved;
 }
 
 function replay(earlier: Job, requestHash: string) {

@@ -75,6 +75,15 @@ export class Trainer {
     return this.method.featureDim;
   }
 
+  /**
+   * Sets the run's length after it started (a time budget turned into epochs). Refused once the
+   * cosine has begun: before that, every length gives the same learning rates (schedule.ts).
+   */
+  replan(epochs: number): void {
+    if (this.epoch > this.config.warmupEpochs) throw new Error(`cannot change epochs at epoch ${this.epoch}: the schedule already depends on them`);
+    this.config.epochs = epochs;
+  }
+
   /** Learning rate the next step will use (scheduled group). */
   get lr(): number {
     return scheduledLr(this.config, this.globalStep, this.stepsPerEpoch);

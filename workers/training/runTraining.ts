@@ -20,6 +20,7 @@ import { knnMonitor } from './knnMonitor.ts';
 import { epochOrder } from './epochOrder.ts';
 import { dropMetricsAfter, writeMetricPoint } from './metricsWriter.ts';
 import { trainingMetrics } from '../../src/metrics/training.ts';
+import { canReplan, planBudget, timeToPlan } from './budgetPlan.ts';
 
 export interface TrainingContext {
   services: Services;
@@ -34,7 +35,7 @@ export interface TrainingContext {
   reportIntervalMs?: number;
 }
 
-type StopReason = 'cancel' | 'claim-lost' | 'preempt' | 'handoff';
+type StopReason = 'cancel' | 'claim-lost' | 'preempt' | 'handoff' | 'budget';
 
 function validConfig(raw: unknown): TrainingConfig {
   try {
@@ -66,7 +67,7 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
   if (stepsPerEpoch < 1) {
     throw new JobFailure('DATASET_TOO_SMALL', `dataset has ${images.length} images, fewer than batchSize ${config.batchSize}`);
   }
-  const totalSteps = stepsPerEpoch * config.epochs;
+  let totalSteps = stepsPerEpoch * config.epochs;
   const checkpoints = checkpointStore(services, jobId);
   const resume = await checkpoints.latest();
   const loader = new ImageLoader(images, decodeSpecOf(config), { blobs: services.blobs, cache: ctx.cache });
@@ -85,6 +86,12 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
     const collapse = new CollapseDetector(config.collapseThreshold, config.collapsePatienceEpochs, init.monitorDim);
     collapse.restore(Number(previous.collapseLowEpochs ?? 0));
     let knnTop1 = typeof previous.knnTop1 === 'number' ? previous.knnTop1 : null;
+    // where this claim's training (and its throughput) is timed from: its first batch request
+    let timedFrom: { step: number; at: number } | undefined;
+    // training time over every claim, for a budget (engine start-up is not training)
+    const secondsBefore = typeof previous.trainingSeconds === 'number' ? previous.trainingSeconds : 0;
+    const trainingSeconds = () => secondsBefore + (timedFrom ? (performance.now() - timedFrom.at) / 1000 : 0);
+    let stoppedAtBudget = false;
     let last = { loss: NaN, lr: NaN, zStd: NaN, pStd: NaN };
 
     const progress = () => ({
@@ -105,6 +112,8 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
       backend: init.info.backend,
       threads: init.info.threads,
       kernels: init.info.kernels ?? null,
+      trainingSeconds: Math.round(trainingSeconds() * 10) / 10,
+      ...(config.budget ? { stoppedAtBudget } : {}),
     });
     const report = async (extra: Record<string, number | boolean | null> = {}) => {
       const p = progress();
@@ -118,6 +127,32 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
       await checkpoints.save({ epoch: Math.floor(step / stepsPerEpoch), step, bytes, metrics: progress(), final, keep: config.keepCheckpoints });
       lastCheckpointAt = Date.now();
     };
+    // a budget job turns its minutes into epochs once, from the throughput of its first steps
+    const planIfDue = async (epochEnded: boolean, now = false) => {
+      if (!config.budget || config.budgetPlan || !timedFrom || step === timedFrom.step) return;
+      const run = {
+        spentSeconds: trainingSeconds(),
+        measuredSteps: step - timedFrom.step,
+        measuredSeconds: (performance.now() - timedFrom.at) / 1000,
+        stepsDone: step,
+        stepsPerEpoch,
+        batchSize: config.batchSize,
+      };
+      if (!now && (!timeToPlan(config.budget.minutes, run, epochEnded) || !canReplan(step / stepsPerEpoch, config.warmupEpochs))) return;
+      const plan = planBudget(config.budget.minutes, run);
+      // at the budget's end the run is over: nothing left for the engine's schedule to change
+      if (!now) await engine.call('replan', { epochs: plan.epochs });
+      config.epochs = plan.epochs;
+      config.budgetPlan = plan;
+      totalSteps = stepsPerEpoch * plan.epochs;
+      await record.replanned(config);
+      // a resume must find a checkpoint written under the planned config
+      if (!now) await saveCheckpoint(false);
+      log.info({ jobId, ...plan }, 'budget planned');
+    };
+    // stops before a step that would end past the budget, judged by the last step's time
+    let lastStepSeconds = 0;
+    const overBudget = () => !!config.budget && trainingSeconds() + lastStepSeconds >= config.budget.minutes * 60;
 
     let stop: StopReason | undefined;
     const claimStart = Date.now();
@@ -132,6 +167,7 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
         const order = epochOrder(images.length, config.seed, epoch).slice((step - epoch * stepsPerEpoch) * config.batchSize);
         const sums = { z: 0, p: 0, loss: 0, n: 0 };
         let waitStart = performance.now();
+        timedFrom ??= { step, at: waitStart };
         for await (const batch of loader.batches(order, config.batchSize)) {
           const waitMs = performance.now() - waitStart;
           const { size, channels } = loader.spec;
@@ -150,10 +186,13 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
           }
           step++;
           const sample = { images: n, stepMs: performance.now() - stepStart, waitMs };
+          lastStepSeconds = (sample.stepMs + waitMs) / 1000;
           meter.record(sample);
           trainingMetrics.step(sample, meter);
           if (ctx.preempted()) stop ??= 'preempt';
           if (Date.now() - claimStart > ctx.maxClaimMs) stop ??= 'handoff';
+          await planIfDue(false);
+          if (overBudget()) stop ??= 'budget';
           if (Date.now() - lastReportAt >= (ctx.reportIntervalMs ?? 1000)) {
             await report();
             lastReportAt = Date.now();
@@ -169,6 +208,7 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
         }
         collapse.endEpoch(sums.z / Math.max(sums.n, 1), sums.p / Math.max(sums.n, 1));
         await report({ epochEnd: true, epochLoss: sums.loss / Math.max(sums.n, 1), knnTop1, collapsed: collapse.collapsed });
+        await planIfDue(true);
         if (epochsDone % config.checkpointEveryEpochs === 0 && epochsDone < config.epochs) await saveCheckpoint(false);
       }
     } finally {
@@ -184,6 +224,13 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
         // another worker owns the job now; whatever we would write could clobber its progress
         log.warn({ jobId, step }, 'claim lost, stopping without writing');
         return;
+      case 'budget':
+        // the estimate was off (or the budget is shorter than the measurement): the run ends where
+        // the budget does, with what it learnt so far, and still records what it measured
+        stoppedAtBudget = true;
+        await planIfDue(false, true);
+        log.info({ jobId, step, totalSteps }, 'budget spent before the planned epochs');
+        break;
       case 'preempt':
       case 'handoff':
         await report();
@@ -191,12 +238,11 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
         await record.requeue();
         log.info({ jobId, step, reason: stop }, 'training handed back to the queue');
         return;
-      default:
-        await saveCheckpoint(true);
-        await exportModel(engine, services, jobId);
-        await record.succeed(progress());
-        log.info({ jobId, step }, 'training succeeded');
     }
+    await saveCheckpoint(true);
+    await exportModel(engine, services, jobId);
+    await record.succeed(progress());
+    log.info({ jobId, step }, 'training succeeded');
   } finally {
     await engine.close();
   }
