@@ -80,7 +80,8 @@ export class Trainer {
    * cosine has begun: before that, every length gives the same learning rates (schedule.ts).
    */
   replan(epochs: number): void {
-    if (this.epoch > this.config.warmupEpochs) throw new Error(`cannot change epochs at epoch ${this.epoch}: the schedule already depends on them`);
+    // steps taken so far all lie in epochs whose lr does not depend on the length
+    if (this.globalStep > (this.config.warmupEpochs + 1) * this.stepsPerEpoch) throw new Error(`cannot change epochs at step ${this.globalStep}: the schedule already depends on them`);
     this.config.epochs = epochs;
   }
 

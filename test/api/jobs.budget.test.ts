@@ -31,6 +31,10 @@ describe('job budgets', () => {
     assert.ok(done.progress.trainingSeconds <= 18.5, `trained ${done.progress.trainingSeconds} s`);
     const wall = (Date.parse(done.finishedAt) - Date.parse(done.startedAt)) / 1000;
     assert.ok(wall <= 18 + 30, `claim to finish: ${wall} s`);
+    // the final checkpoint carries the planned config: a probe opens it
+    const probe = (await t.api().post(`/v1/jobs/${posted.id}/linear-probe`).set(t.env.auth).send({ datasetId: t.datasetId }).expect(202)).body;
+    const probed = (await t.settle(`/v1/evaluations/${probe.id}`)) as Record<string, any>;
+    assert.equal(probed.status, 'succeeded', JSON.stringify(probed.error));
   });
 
   it('refuses epochs and budget together, a budgetPlan in a request, and a bad budget (400 naming the field)', async () => {

@@ -17,7 +17,8 @@ test('planned at the first epoch end or after 10% of the budget, and only before
   assert.equal(timeToPlan(1, run, true), true);
   assert.equal(timeToPlan(2, run, false), false, '6 s of a 120 s budget');
   assert.equal(timeToPlan(1, run, false), true, '6 s of a 60 s budget');
-  assert.equal(canReplan(0.5, 0), true);
-  assert.equal(canReplan(1, 0), false);
-  assert.equal(canReplan(1.5, 1), true, 'the warm-up does not depend on the length either');
+  assert.equal(canReplan(2, 4, 0), true);
+  assert.equal(canReplan(4, 4, 0), true, 'at the first epoch end: no step of the cosine taken yet');
+  assert.equal(canReplan(5, 4, 0), false);
+  assert.equal(canReplan(6, 4, 1), true, 'the warm-up does not depend on the length either');
 });

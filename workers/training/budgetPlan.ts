@@ -51,5 +51,5 @@ export function planBudget(minutes: number, run: RunSoFar): BudgetPlan {
   };
 }
 
-/** Whether the epochs can still change without changing a learning rate already used. */
-export const canReplan = (epochsDone: number, warmupEpochs: number) => Math.floor(epochsDone) <= warmupEpochs;
+/** Whether the epochs can still change without changing a learning rate already used: no step taken past the first post-warm-up epoch. */
+export const canReplan = (stepsDone: number, stepsPerEpoch: number, warmupEpochs: number) => stepsDone <= (warmupEpochs + 1) * stepsPerEpoch;

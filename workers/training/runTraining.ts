@@ -138,10 +138,11 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
         stepsPerEpoch,
         batchSize: config.batchSize,
       };
-      if (!now && (!timeToPlan(config.budget.minutes, run, epochEnded) || !canReplan(step / stepsPerEpoch, config.warmupEpochs))) return;
+      if (!now && (!timeToPlan(config.budget.minutes, run, epochEnded) || !canReplan(step, stepsPerEpoch, config.warmupEpochs))) return;
       const plan = planBudget(config.budget.minutes, run);
-      // at the budget's end the run is over: nothing left for the engine's schedule to change
-      if (!now) await engine.call('replan', { epochs: plan.epochs });
+      // also at the budget's end: the final checkpoint must carry the config the job echoes (a probe
+      // or a resume refuses a checkpoint written under another one)
+      await engine.call('replan', { epochs: plan.epochs });
       config.epochs = plan.epochs;
       config.budgetPlan = plan;
       totalSteps = stepsPerEpoch * plan.epochs;
