@@ -14,6 +14,7 @@ import { artifactRoutes } from './api/artifacts.ts';
 import { exportRoutes } from './api/exports.ts';
 import { embeddingRoutes } from './api/embeddings.ts';
 import { evaluationRoutes } from './api/evaluations.ts';
+import { experimentRoutes } from './api/experiments.ts';
 import { graphqlPlugin } from './graphql/index.ts';
 import { thumbnailRoutes } from './api/thumbnails.ts';
 import { uiPlugin } from './ui/plugin.ts';
@@ -62,6 +63,7 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   await app.register(exportRoutes, { prefix: '/v1', services });
   await app.register(embeddingRoutes, { prefix: '/v1', services });
   await app.register(evaluationRoutes, { prefix: '/v1', services });
+  await app.register(experimentRoutes, { prefix: '/v1', services });
   await app.register(thumbnailRoutes, { prefix: '/v1', services });
   await app.register(adminRoutes, { prefix: '/v1', services });
   await app.register(usageRoutes, { prefix: '/v1', services });

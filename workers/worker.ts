@@ -9,6 +9,7 @@ import { DecodedImageCache } from '../src/data/cache.ts';
 import type { BackendName } from '../src/engine/index.ts';
 import { JobFailure, jobRecord } from './training/jobRecord.ts';
 import { runTraining } from './training/runTraining.ts';
+import { advanceExperiments } from './experiments.ts';
 import { startTaskQueues } from './embedding/queues.ts';
 import { sweepExpiredUploads } from '../src/ingest/directUpload.ts';
 import { startHeartbeat } from '../src/metrics/worker.ts';
@@ -64,6 +65,8 @@ export async function startWorker(services: Services, log: Logger, opts: WorkerO
       }
       log.error({ err, jobId: job.data.id, retry: job.retryCount }, 'training attempt failed, will retry');
       throw err;
+    } finally {
+      await advanceExperiments(services, log, { jobId: job.data.id });
     }
   });
   const stopTasks = await startTaskQueues({ services, log, cache, backend: opts.backend });

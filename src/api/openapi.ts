@@ -116,6 +116,7 @@ export const SWAGGER_OPTIONS: FastifyDynamicSwaggerOptions = {
       { name: 'artifacts', description: 'checkpoints, tfjs models, PyTorch and ONNX exports' },
       { name: 'embeddings', description: 'embedding sets, vectors, nearest neighbours' },
       { name: 'evaluations', description: 'linear probes and their baselines' },
+      { name: 'experiments', description: 'comparisons of runs and seeds in one request, with their table' },
       { name: 'usage', description: 'quotas and usage' },
       { name: 'admin', description: 'tenants and API keys (admin scope)' },
       { name: 'health', description: 'probes for load balancers (no key)' },

@@ -10,6 +10,7 @@ import { SCOPES } from '../domain/tenants.ts';
 import { BASELINES } from '../domain/evaluations.ts';
 import { trainingConfigSchema } from '../domain/trainingConfig.ts';
 import { CONTENT_TYPES } from '../ingest/imageProbe.ts';
+import { ROW_STATUSES } from '../domain/experimentTable.ts';
 
 const ref = (name: string, description?: string) => (description ? { $ref: `${name}#`, description } : { $ref: `${name}#` });
 
@@ -36,6 +37,18 @@ const extend = (base: { required: string[]; properties: Record<string, object> }
 
 const page = (item: string, description: string) =>
   record({ items: { type: 'array', items: ref(item) }, nextCursor: ref('NextCursor') }, { description });
+
+const nullableNumber = { type: ['number', 'null'] } as const;
+const meanStd = { type: ['object', 'null'], properties: { mean: { type: 'number' }, std: { type: 'number' }, n: { type: 'integer' } } } as const;
+const experimentFields = {
+  id: { type: 'string' },
+  status: { type: 'string', enum: ['running', 'finished'] },
+  datasetId: { type: 'string' },
+  evalDatasetId: { type: ['string', 'null'] },
+  createdAt: timestamp,
+  updatedAt: timestamp,
+  finishedAt: nullableTimestamp,
+} as const;
 
 const Error = record(
   {
@@ -289,6 +302,7 @@ const SCHEMAS = {
       seed: { type: 'integer', minimum: 0, maximum: 4294967295, description: 'default 0' },
       checkpoint: { ...ref('Id'), description: 'a checkpoint id; default the job\'s latest' },
       baselines: { type: 'array', items: { type: 'string', enum: BASELINES }, maxItems: BASELINES.length },
+      trainLabels: { type: 'integer', minimum: 2, maximum: 100_000_000, description: 'train every probe (and the kNN bank) on this many labeled images, a seeded subset; default all' },
     },
   },
   ProbeScores,
@@ -301,7 +315,9 @@ const SCHEMAS = {
     testDatasetId: { type: ['string', 'null'], description: 'null when the train dataset was split' },
     splitFraction: { type: ['number', 'null'] },
     seed: { type: 'integer' },
+    trainLabels: { type: ['integer', 'null'], description: 'the labeled subset size the probes trained on (null: all)' },
     top1: { type: ['number', 'null'], description: 'linear probe top-1 on the test features' },
+    trainTop1: { type: ['number', 'null'], description: 'the same probe on its own training features (beside top1, it shows over-fitting)' },
     top5: { type: ['number', 'null'] },
     knnTop1: { type: ['number', 'null'], description: 'kNN (k=200, cosine, T=0.1) top-1' },
     baselines: { type: ['object', 'null'], additionalProperties: ref('ProbeScores'), description: 'scores of the requested baselines (random-init, raw-pixels)' },
@@ -313,6 +329,78 @@ const SCHEMAS = {
     startedAt: nullableTimestamp,
     finishedAt: nullableTimestamp,
   }),
+
+  ExperimentRequest: {
+    type: 'object',
+    required: ['datasetId', 'runs'],
+    additionalProperties: false,
+    properties: {
+      datasetId: ref('Id'),
+      evalDatasetId: { ...ref('Id'), description: 'labeled images to probe on; default a seeded 80/20 split of datasetId' },
+      runs: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 20,
+        items: {
+          type: 'object',
+          required: ['name'],
+          additionalProperties: false,
+          properties: {
+            name: { type: 'string', minLength: 1, maxLength: 100 },
+            // checked against TrainingConfig in the domain, naming the bad field
+            config: freeForm('a TrainingConfig; absent fields take their defaults'),
+          },
+        },
+      },
+      seeds: { type: 'array', minItems: 1, maxItems: 10, uniqueItems: true, items: { type: 'integer', minimum: 0, maximum: 2147483647 }, description: 'one job per run and seed; default [0]' },
+    },
+  },
+  ExperimentRow: {
+    type: 'object',
+    properties: {
+      name: { type: 'string' },
+      seed: { type: 'integer' },
+      method: { type: ['string', 'null'] },
+      backbone: { type: ['string', 'null'] },
+      status: { type: 'string', enum: ROW_STATUSES },
+      linearTop1: nullableNumber,
+      knnTop1: nullableNumber,
+      collapseStd: nullableNumber,
+      wallSeconds: nullableNumber,
+      imagesPerSecond: nullableNumber,
+      jobId: { type: 'string' },
+      evaluationId: { type: ['string', 'null'] },
+    },
+  },
+  Experiment: {
+    type: 'object',
+    description: 'a comparison: one job per run and seed, each probed when it ends, and the table of their scores',
+    properties: {
+      ...experimentFields,
+      runs: { type: 'array', items: freeForm('a run as requested') },
+      seeds: { type: ['array', 'null'], items: { type: 'integer' } },
+      probe: freeForm('how the rows are probed'),
+      rows: { type: 'array', items: ref('ExperimentRow') },
+      summary: {
+        type: 'array',
+        description: 'per run name: mean ± std over its finished seeds',
+        items: {
+          type: 'object',
+          properties: {
+            name: { type: 'string' },
+            seeds: { type: 'integer' },
+            finished: { type: 'integer' },
+            metrics: {
+              type: 'object',
+              properties: Object.fromEntries(['linearTop1', 'knnTop1', 'collapseStd', 'wallSeconds', 'imagesPerSecond'].map((m) => [m, meanStd])),
+            },
+          },
+        },
+      },
+      finishedRows: { type: 'integer' },
+    },
+  },
+  ExperimentPage: { type: 'object', properties: { items: { type: 'array', items: { type: 'object', properties: experimentFields } }, nextCursor: ref('NextCursor') } },
 
   Quotas,
   QuotaChanges: {

@@ -3449,6 +3449,394 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/experiments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's experiments, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: components["schemas"]["Cursor"];
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description a page of experiments */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ExperimentPage"];
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Run a comparison: one job per run and seed, each probed when it ends
+         * @description Every job is created (durably, with the caller's quotas checked) before the answer. GET the experiment for its live table.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ExperimentRequest"];
+                };
+            };
+            responses: {
+                /** @description accepted; Location names the experiment */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Experiment"];
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `MALFORMED_JSON`: the body is not JSON, or empty
+                 *     - `JSON_TOO_DEEP`: "JSON bodies may nest at most … levels"
+                 *     - `INVALID_EXPERIMENT`:
+                 *     - `INVALID_JOB_CONFIG`: "invalid config: …"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `DATASET_NOT_FOUND`: "dataset … not found" */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `PAYLOAD_TOO_LARGE`: the JSON body is over 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `UNSUPPORTED_MEDIA_TYPE`: the Content-Type is not one the route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `DATASET_TOO_SMALL`: fewer images than a batch (training) or than a split needs (probe)
+                 *     - `DATASET_UNLABELED`: "dataset … has … unlabeled images; probing needs a label on every image"
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header
+                 *     - `QUOTA_EXCEEDED`: "quota … exceeded: … used of …, this request needs … more" — 403 for storageBytes, images, datasets; 429 for activeJobs, concurrentTasks, trainingMinutesPerMonth; details name the quota
+                 */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/experiments/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An experiment and its table, live */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the experiment */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Experiment"];
+                    };
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `EXPERIMENT_NOT_FOUND`: "experiment … not found" */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete an experiment (its jobs and evaluations stay) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["schemas"]["Id"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /**
+                 * @description - `VALIDATION_ERROR`: the request does not match the route schema; details name each field
+                 *     - `INVALID_CHARACTER`: "… must not contain NUL characters"
+                 *     - `BAD_URL_ENCODING`: "the URL is not validly percent-encoded"
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description - `UNAUTHENTICATED`: no `Authorization: Bearer <api key>` header
+                 *     - `INVALID_API_KEY`: "the API key is not valid" — unknown or revoked key
+                 *     - `API_KEY_EXPIRED`: "API key … expired at …" — 401 when presented; 409 when an admin rotates it
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `INSUFFICIENT_SCOPE`: "this API key lacks the "…" scope" */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `EXPERIMENT_NOT_FOUND`: "experiment … not found" */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description - `RATE_LIMITED`: "rate limit of … requests per … s exceeded; retry in …" — see the Retry-After header */
+                429: {
+                    headers: {
+                        /** @description with RATE_LIMITED: seconds until the key may send again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/datasets/{id}/images/{imageId}/thumbnail": {
         parameters: {
             query?: never;
@@ -4849,7 +5237,7 @@ export interface components {
          * @description stable and machine-readable: branch on it (src/errors/catalogue.ts)
          * @enum {string}
          */
-        ErrorCode: "BAD_REQUEST" | "VALIDATION_ERROR" | "MALFORMED_JSON" | "JSON_TOO_DEEP" | "INVALID_CHARACTER" | "BAD_CONTENT_LENGTH" | "BAD_URL_ENCODING" | "INVALID_CURSOR" | "ROUTE_NOT_FOUND" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "FILE_TOO_LARGE" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "HEADERS_TOO_LARGE" | "INTERNAL" | "UNAUTHENTICATED" | "INVALID_API_KEY" | "API_KEY_EXPIRED" | "INSUFFICIENT_SCOPE" | "RATE_LIMITED" | "QUOTA_EXCEEDED" | "TENANT_NOT_FOUND" | "API_KEY_NOT_FOUND" | "API_KEY_REVOKED" | "CANNOT_DELETE_OWN_TENANT" | "INVALID_EXPIRY" | "DATASET_NOT_FOUND" | "IMAGE_NOT_FOUND" | "DATASET_IN_USE" | "DATASET_EMPTY" | "DATASET_UNLABELED" | "DATASET_TOO_SMALL" | "EMPTY_ARCHIVE" | "INVALID_ARCHIVE" | "ARCHIVE_TOO_LARGE" | "TOO_MANY_ENTRIES" | "UPLOAD_NOT_FOUND" | "UPLOAD_IN_PROGRESS" | "UPLOAD_EXPIRED" | "INVALID_PREFIX" | "PREFIX_FORBIDDEN" | "PREFIX_NOT_FOUND" | "NO_IMAGES" | "TOO_MANY_IMAGES" | "NOT_AN_IMAGE" | "UNSUPPORTED_FORMAT" | "CORRUPT_IMAGE" | "IMAGE_TOO_LARGE" | "JOB_NOT_FOUND" | "CHECKPOINT_NOT_FOUND" | "MODEL_NOT_READY" | "INVALID_JOB_CONFIG" | "IDEMPOTENCY_KEY_REUSED" | "JOB_FINISHED" | "EXPORT_UNSUPPORTED_BACKBONE" | "JOB_NOT_READY" | "JOB_STILL_RUNNING" | "EMBEDDING_SET_NOT_FOUND" | "IMAGE_NOT_IN_SET" | "EMBEDDINGS_NOT_READY" | "EMBEDDINGS_RUNNING" | "EVALUATION_NOT_FOUND" | "INVALID_PROBE_REQUEST" | "PROBE_TOO_LARGE" | "INVALID_ARGUMENT" | "GRAPHQL_VALIDATION_FAILED" | "BAD_USER_INPUT" | "QUERY_TOO_DEEP" | "TOO_MANY_ALIASES" | "QUERY_TOO_COMPLEX" | "TOO_MANY_SUBSCRIPTIONS" | "NOT_FOUND" | "METRICS_FAILED";
+        ErrorCode: "BAD_REQUEST" | "VALIDATION_ERROR" | "MALFORMED_JSON" | "JSON_TOO_DEEP" | "INVALID_CHARACTER" | "BAD_CONTENT_LENGTH" | "BAD_URL_ENCODING" | "INVALID_CURSOR" | "ROUTE_NOT_FOUND" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "FILE_TOO_LARGE" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "HEADERS_TOO_LARGE" | "INTERNAL" | "UNAUTHENTICATED" | "INVALID_API_KEY" | "API_KEY_EXPIRED" | "INSUFFICIENT_SCOPE" | "RATE_LIMITED" | "QUOTA_EXCEEDED" | "TENANT_NOT_FOUND" | "API_KEY_NOT_FOUND" | "API_KEY_REVOKED" | "CANNOT_DELETE_OWN_TENANT" | "INVALID_EXPIRY" | "DATASET_NOT_FOUND" | "IMAGE_NOT_FOUND" | "DATASET_IN_USE" | "DATASET_EMPTY" | "DATASET_UNLABELED" | "DATASET_TOO_SMALL" | "EMPTY_ARCHIVE" | "INVALID_ARCHIVE" | "ARCHIVE_TOO_LARGE" | "TOO_MANY_ENTRIES" | "UPLOAD_NOT_FOUND" | "UPLOAD_IN_PROGRESS" | "UPLOAD_EXPIRED" | "INVALID_PREFIX" | "PREFIX_FORBIDDEN" | "PREFIX_NOT_FOUND" | "NO_IMAGES" | "TOO_MANY_IMAGES" | "NOT_AN_IMAGE" | "UNSUPPORTED_FORMAT" | "CORRUPT_IMAGE" | "IMAGE_TOO_LARGE" | "JOB_NOT_FOUND" | "CHECKPOINT_NOT_FOUND" | "MODEL_NOT_READY" | "INVALID_JOB_CONFIG" | "IDEMPOTENCY_KEY_REUSED" | "JOB_FINISHED" | "EXPORT_UNSUPPORTED_BACKBONE" | "JOB_NOT_READY" | "JOB_STILL_RUNNING" | "EXPERIMENT_NOT_FOUND" | "INVALID_EXPERIMENT" | "EMBEDDING_SET_NOT_FOUND" | "IMAGE_NOT_IN_SET" | "EMBEDDINGS_NOT_READY" | "EMBEDDINGS_RUNNING" | "EVALUATION_NOT_FOUND" | "INVALID_PROBE_REQUEST" | "PROBE_TOO_LARGE" | "INVALID_ARGUMENT" | "GRAPHQL_VALIDATION_FAILED" | "BAD_USER_INPUT" | "QUERY_TOO_DEEP" | "TOO_MANY_ALIASES" | "QUERY_TOO_COMPLEX" | "TOO_MANY_SUBSCRIPTIONS" | "NOT_FOUND" | "METRICS_FAILED";
         /** @description an id this API issued */
         Id: string;
         IdParams: {
@@ -5087,6 +5475,17 @@ export interface components {
             dipSigmas?: number;
             /** @default 0.05 */
             dipKnnDrop?: number;
+            budget?: {
+                minutes: number;
+            };
+            /** @description written by the worker when it plans a budget; refused in a request */
+            budgetPlan?: {
+                minutes?: number;
+                measuredImagesPerSecond?: number;
+                measuredSteps?: number;
+                measuredSeconds?: number;
+                epochs?: number;
+            };
         } | {
             /**
              * @default simclr
@@ -5183,6 +5582,17 @@ export interface components {
             dipSigmas?: number;
             /** @default 0.05 */
             dipKnnDrop?: number;
+            budget?: {
+                minutes: number;
+            };
+            /** @description written by the worker when it plans a budget; refused in a request */
+            budgetPlan?: {
+                minutes?: number;
+                measuredImagesPerSecond?: number;
+                measuredSteps?: number;
+                measuredSeconds?: number;
+                epochs?: number;
+            };
         } | {
             /**
              * @default moco-v2
@@ -5287,6 +5697,17 @@ export interface components {
             dipSigmas?: number;
             /** @default 0.05 */
             dipKnnDrop?: number;
+            budget?: {
+                minutes: number;
+            };
+            /** @description written by the worker when it plans a budget; refused in a request */
+            budgetPlan?: {
+                minutes?: number;
+                measuredImagesPerSecond?: number;
+                measuredSteps?: number;
+                measuredSeconds?: number;
+                epochs?: number;
+            };
         } | {
             /**
              * @default byol
@@ -5385,6 +5806,17 @@ export interface components {
             dipSigmas?: number;
             /** @default 0.05 */
             dipKnnDrop?: number;
+            budget?: {
+                minutes: number;
+            };
+            /** @description written by the worker when it plans a budget; refused in a request */
+            budgetPlan?: {
+                minutes?: number;
+                measuredImagesPerSecond?: number;
+                measuredSteps?: number;
+                measuredSeconds?: number;
+                epochs?: number;
+            };
         } | {
             /**
              * @default swav
@@ -5500,6 +5932,17 @@ export interface components {
             dipSigmas?: number;
             /** @default 0.05 */
             dipKnnDrop?: number;
+            budget?: {
+                minutes: number;
+            };
+            /** @description written by the worker when it plans a budget; refused in a request */
+            budgetPlan?: {
+                minutes?: number;
+                measuredImagesPerSecond?: number;
+                measuredSteps?: number;
+                measuredSeconds?: number;
+                epochs?: number;
+            };
         } | {
             /**
              * @default moco-v3
@@ -5603,6 +6046,17 @@ export interface components {
             dipSigmas?: number;
             /** @default 0.05 */
             dipKnnDrop?: number;
+            budget?: {
+                minutes: number;
+            };
+            /** @description written by the worker when it plans a budget; refused in a request */
+            budgetPlan?: {
+                minutes?: number;
+                measuredImagesPerSecond?: number;
+                measuredSteps?: number;
+                measuredSeconds?: number;
+                epochs?: number;
+            };
         };
         CreateJobRequest: {
             datasetId: string;
@@ -5747,6 +6201,8 @@ export interface components {
             seed?: number;
             checkpoint?: components["schemas"]["Id"];
             baselines?: ("random-init" | "raw-pixels")[];
+            /** @description train every probe (and the kNN bank) on this many labeled images, a seeded subset; default all */
+            trainLabels?: number;
         };
         ProbeScores: {
             top1?: number;
@@ -5770,8 +6226,12 @@ export interface components {
             testDatasetId: string | null;
             splitFraction: number | null;
             seed: number;
+            /** @description the labeled subset size the probes trained on (null: all) */
+            trainLabels: number | null;
             /** @description linear probe top-1 on the test features */
             top1: number | null;
+            /** @description the same probe on its own training features (beside top1, it shows over-fitting) */
+            trainTop1: number | null;
             top5: number | null;
             /** @description kNN (k=200, cosine, T=0.1) top-1 */
             knnTop1: number | null;
@@ -5804,6 +6264,107 @@ export interface components {
             startedAt: string | null;
             /** Format: date-time */
             finishedAt: string | null;
+        };
+        ExperimentRequest: {
+            datasetId: components["schemas"]["Id"];
+            evalDatasetId?: components["schemas"]["Id"];
+            runs: {
+                name: string;
+                /** @description a TrainingConfig; absent fields take their defaults */
+                config?: {
+                    [key: string]: unknown;
+                };
+            }[];
+            /** @description one job per run and seed; default [0] */
+            seeds?: number[];
+        };
+        ExperimentRow: {
+            name?: string;
+            seed?: number;
+            method?: string | null;
+            backbone?: string | null;
+            /** @enum {string} */
+            status?: "queued" | "running" | "probing" | "succeeded" | "failed" | "cancelled";
+            linearTop1?: number | null;
+            knnTop1?: number | null;
+            collapseStd?: number | null;
+            wallSeconds?: number | null;
+            imagesPerSecond?: number | null;
+            jobId?: string;
+            evaluationId?: string | null;
+        };
+        /** @description a comparison: one job per run and seed, each probed when it ends, and the table of their scores */
+        Experiment: {
+            id?: string;
+            /** @enum {string} */
+            status?: "running" | "finished";
+            datasetId?: string;
+            evalDatasetId?: string | null;
+            /** Format: date-time */
+            createdAt?: string;
+            /** Format: date-time */
+            updatedAt?: string;
+            /** Format: date-time */
+            finishedAt?: string | null;
+            runs?: {
+                [key: string]: unknown;
+            }[];
+            seeds?: number[] | null;
+            /** @description how the rows are probed */
+            probe?: {
+                [key: string]: unknown;
+            };
+            rows?: components["schemas"]["ExperimentRow"][];
+            /** @description per run name: mean ± std over its finished seeds */
+            summary?: {
+                name?: string;
+                seeds?: number;
+                finished?: number;
+                metrics?: {
+                    linearTop1?: {
+                        mean?: number;
+                        std?: number;
+                        n?: number;
+                    } | null;
+                    knnTop1?: {
+                        mean?: number;
+                        std?: number;
+                        n?: number;
+                    } | null;
+                    collapseStd?: {
+                        mean?: number;
+                        std?: number;
+                        n?: number;
+                    } | null;
+                    wallSeconds?: {
+                        mean?: number;
+                        std?: number;
+                        n?: number;
+                    } | null;
+                    imagesPerSecond?: {
+                        mean?: number;
+                        std?: number;
+                        n?: number;
+                    } | null;
+                };
+            }[];
+            finishedRows?: number;
+        };
+        ExperimentPage: {
+            items?: {
+                id?: string;
+                /** @enum {string} */
+                status?: "running" | "finished";
+                datasetId?: string;
+                evalDatasetId?: string | null;
+                /** Format: date-time */
+                createdAt?: string;
+                /** Format: date-time */
+                updatedAt?: string;
+                /** Format: date-time */
+                finishedAt?: string | null;
+            }[];
+            nextCursor?: components["schemas"]["NextCursor"];
         };
         /** @description a tenant's limits: storageBytes (image plus checkpoint bytes), images, datasets, activeJobs (queued plus running), concurrentTasks (queued or running embedding sets and probes), trainingMinutesPerMonth (UTC calendar month) */
         Quotas: {

@@ -11,11 +11,11 @@ import { errors } from '../errors/catalogue.ts';
 import { newId } from './ids.ts';
 import { jobTrainingConfig } from './trainingConfig.ts';
 import { probeOverBudget } from '../probe/budget.ts';
-import { BASELINES, type Baseline } from '../probe/baselines.ts';
+import { BASELINES, type Baseline, rawPixelSpec } from '../probe/baselines.ts';
+import { lockTenant, requireWithinQuota } from './quotas.ts';
+import { datasetShape } from './dataDefaults.ts';
 
 export { BASELINES, type Baseline };
-import { lockTenant, requireWithinQuota } from './quotas.ts';
-
 
 export interface LinearProbeRequest {
   trainDatasetId?: string;
@@ -25,6 +25,8 @@ export interface LinearProbeRequest {
   seed?: number;
   checkpoint?: string;
   baselines?: Baseline[];
+  /** probe on a seeded subset of this many train images (the label budget); every train image when absent */
+  trainLabels?: number;
 }
 
 /** What a worker needs, with every default filled (stored as the row's `request`). */
@@ -35,6 +37,8 @@ export interface ProbeSpec {
   splitFraction: number | null;
   seed: number;
   baselines: Baseline[];
+  /** null: every train image; absent in rows written before label budgets */
+  trainLabels?: number | null;
 }
 
 const DEFAULT_SPLIT_FRACTION = 0.8;
@@ -42,17 +46,18 @@ const DEFAULT_SPLIT_FRACTION = 0.8;
 function probeSpec(request: LinearProbeRequest): ProbeSpec {
   const baselines = [...new Set(request.baselines ?? [])];
   const seed = request.seed ?? 0;
+  const trainLabels = request.trainLabels ?? null;
   if (request.datasetId !== undefined) {
     if (request.trainDatasetId !== undefined || request.testDatasetId !== undefined) {
       throw errors.INVALID_PROBE_REQUEST('give either datasetId (+ splitFraction, seed) or trainDatasetId + testDatasetId, not both');
     }
-    return { trainDatasetId: request.datasetId, testDatasetId: null, splitFraction: request.splitFraction ?? DEFAULT_SPLIT_FRACTION, seed, baselines };
+    return { trainDatasetId: request.datasetId, testDatasetId: null, splitFraction: request.splitFraction ?? DEFAULT_SPLIT_FRACTION, seed, baselines, trainLabels };
   }
   if (request.trainDatasetId === undefined || request.testDatasetId === undefined) {
     throw errors.INVALID_PROBE_REQUEST('give trainDatasetId and testDatasetId, or datasetId with splitFraction and seed');
   }
   if (request.splitFraction !== undefined) throw errors.INVALID_PROBE_REQUEST('splitFraction applies only with datasetId');
-  return { trainDatasetId: request.trainDatasetId, testDatasetId: request.testDatasetId, splitFraction: null, seed, baselines };
+  return { trainDatasetId: request.trainDatasetId, testDatasetId: request.testDatasetId, splitFraction: null, seed, baselines, trainLabels };
 }
 
 interface ProbeScores {
@@ -88,7 +93,9 @@ export function evaluationView(evaluation: Evaluation) {
     testDatasetId: evaluation.testDatasetId,
     splitFraction: spec.splitFraction,
     seed: spec.seed,
+    trainLabels: spec.trainLabels ?? null,
     top1: results?.top1 ?? null,
+    trainTop1: results?.trainTop1 ?? null,
     top5: results?.top5 ?? null,
     knnTop1: results?.knnTop1 ?? null,
     baselines: results?.baselines ?? null,
@@ -109,7 +116,8 @@ export async function requestLinearProbe(deps: Pick<Services, 'db' | 'pool' | 'b
   const test = spec.testDatasetId ? await requireDataset(deps.db, tenantId, spec.testDatasetId, { labeled: true }) : undefined;
   if (!test && train.imageCount < 2) throw errors.DATASET_TOO_SMALL('splitting needs at least two images');
   const images = train.imageCount + (test?.imageCount ?? 0);
-  const over = probeOverBudget(jobTrainingConfig(job.config), images, spec.baselines, deps.config.probeMaxMatrixBytes);
+  const shape = await datasetShape(deps.pool, tenantId, spec.trainDatasetId);
+  const over = shape && probeOverBudget(jobTrainingConfig(job.config), images, spec.baselines, rawPixelSpec(shape), deps.config.probeMaxMatrixBytes);
   if (over) throw errors.PROBE_TOO_LARGE(over.message).with({ bytes: over.bytes, limitBytes: over.limitBytes });
   const id = newId('eval');
   await withTransaction(deps.pool, async (client) => {

@@ -10,7 +10,7 @@ import type { Services } from '../services.ts';
 import { afterCursor, PAGE_ORDER, toPage } from './cursor.ts';
 import { errors } from '../errors/catalogue.ts';
 import { newId } from './ids.ts';
-import { resolveTrainingConfig } from './trainingConfig.ts';
+import { type ConfigIssue, requestConfigIssues, resolveTrainingConfig, type TrainingConfig } from './trainingConfig.ts';
 import { lockDatasetForJob } from './datasets.ts';
 import { datasetShape, withDataDefaults } from './dataDefaults.ts';
 import { NOW_UTC, withTransaction } from '../db/transaction.ts';
@@ -88,41 +88,16 @@ export async function createJob(
     const earlier = await findByIdempotencyKey(deps.db, tenantId, idempotencyKey);
     if (earlier) return replay(earlier, requestHash!);
   }
-  const shape = await datasetShape(deps.pool, tenantId, request.datasetId);
-  const resolved = resolveTrainingConfig(withDataDefaults(request.config ?? {}, shape));
-  if ('issues' in resolved) {
-    const details = resolved.issues.map((i) => ({
-      field: i.field === '(root)' ? 'config' : `config.${i.field}`,
-      message: i.message,
-    }));
-    throw errors.INVALID_JOB_CONFIG(details.map((d) => `${d.field} ${d.message}`).join('; ')).with(details);
-  }
+  const resolved = await resolveJobConfig(deps.pool, tenantId, request);
 
-  const id = newId('job');
+  let id: string;
   try {
-    await withTransaction(deps.pool, async (client) => {
+    id = await withTransaction(deps.pool, async (client) => {
       const quotas = await lockTenant(client, tenantId);
       await requireWithinQuota(client, tenantId, quotas, 'trainingMinutesPerMonth');
-      // the FOR SHARE lock keeps the dataset from being deleted under the job; image_seq_max
-      // snapshots it, so images uploaded later do not change what the job trains on
-      const { seqMax: imageSeqMax, imageCount } = await lockDatasetForJob(client, tenantId, request.datasetId);
-      // training drops the last partial batch, so a dataset smaller than one batch has no step at all
-      if (imageCount < resolved.config.batchSize) {
-        throw errors.DATASET_TOO_SMALL(`dataset ${request.datasetId} has ${imageCount} images, fewer than batchSize ${resolved.config.batchSize}`).with({
-          imageCount,
-          batchSize: resolved.config.batchSize,
-        });
-      }
-      const tag = await nextQueueTag(client, tenantId);
-      const queueJobId = await enqueue(deps.boss, QUEUES.train, { id }, client, priorityOf(tag));
-      await client.query(
-        `INSERT INTO jobs (id, tenant_id, dataset_id, config, status, idempotency_key, request_hash, queue_job_id,
-                           image_seq_max, queue_tag, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, $9, ${NOW_UTC}, ${NOW_UTC})`,
-        [id, tenantId, request.datasetId, JSON.stringify(resolved.config), idempotencyKey ?? null, requestHash, queueJobId, imageSeqMax, tag],
-      );
+      const created = await insertJob(deps, client, tenantId, request.datasetId, resolved.config, { idempotencyKey, requestHash });
       await requireWithinQuota(client, tenantId, quotas, 'activeJobs');
-      await deps.events.notify(id, client);
+      return created;
     });
   } catch (err) {
     if (idempotencyKey && (err as { code?: string }).code === '23505') {
@@ -132,6 +107,56 @@ export async function createJob(
     throw err;
   }
   return { job: await getJob(deps.db, tenantId, id), replayed: false };
+}
+
+/**
+ * The job row and its queue entry, inside a transaction that holds the tenant lock (the caller checks
+ * the quotas around it); returns the new job's id.
+ */
+export async function insertJob(
+  deps: Pick<Services, 'boss' | 'events'>,
+  client: pg.PoolClient,
+  tenantId: string,
+  datasetId: string,
+  config: TrainingConfig,
+  key: { idempotencyKey?: string; requestHash?: string | null } = {},
+): Promise<string> {
+  const id = newId('job');
+  // the FOR SHARE lock keeps the dataset from being deleted under the job; image_seq_max
+  // snapshots it, so images uploaded later do not change what the job trains on
+  const { seqMax: imageSeqMax, imageCount } = await lockDatasetForJob(client, tenantId, datasetId);
+  // training drops the last partial batch, so a dataset smaller than one batch has no step at all
+  if (imageCount < config.batchSize) {
+    throw errors.DATASET_TOO_SMALL(`dataset ${datasetId} has ${imageCount} images, fewer than batchSize ${config.batchSize}`).with({
+      imageCount,
+      batchSize: config.batchSize,
+    });
+  }
+  const tag = await nextQueueTag(client, tenantId);
+  const queueJobId = await enqueue(deps.boss, QUEUES.train, { id }, client, priorityOf(tag));
+  await client.query(
+    `INSERT INTO jobs (id, tenant_id, dataset_id, config, status, idempotency_key, request_hash, queue_job_id,
+                       image_seq_max, queue_tag, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, $9, ${NOW_UTC}, ${NOW_UTC})`,
+    [id, tenantId, datasetId, JSON.stringify(config), key.idempotencyKey ?? null, key.requestHash ?? null, queueJobId, imageSeqMax, tag],
+  );
+  await deps.events.notify(id, client);
+  return id;
+}
+
+function invalidConfig(issues: ConfigIssue[], prefix: string) {
+  const details = issues.map((i) => ({ field: i.field === '(root)' ? prefix : `${prefix}.${i.field}`, message: i.message }));
+  return errors.INVALID_JOB_CONFIG(details.map((d) => `${d.field} ${d.message}`).join('; ')).with(details);
+}
+
+/** The request's config with the dataset's defaults and every schema default filled; 400 naming the fields when invalid. */
+export async function resolveJobConfig(pool: pg.Pool, tenantId: string, request: CreateJobRequest, fieldPrefix = 'config') {
+  const early = requestConfigIssues(request.config);
+  if (early.length) throw invalidConfig(early, fieldPrefix);
+  const shape = await datasetShape(pool, tenantId, request.datasetId);
+  const resolved = resolveTrainingConfig(withDataDefaults(request.config ?? {}, shape));
+  if ('issues' in resolved) throw invalidConfig(resolved.issues, fieldPrefix);
+  return resolved;
 }
 
 function replay(earlier: Job, requestHash: string) {

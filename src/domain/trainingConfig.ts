@@ -29,13 +29,37 @@ export const workerProperties = {
   dipKnnDrop: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.05 },
 } as const;
 
+/**
+ * A time budget in place of `epochs` (no default: absent, `epochs` decides). The worker measures its
+ * throughput, records `budgetPlan` and sets `epochs` to the plan (workers/training/budgetPlan.ts).
+ */
+const budgetProperties = {
+  budget: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['minutes'],
+    properties: { minutes: { type: 'number', exclusiveMinimum: 0, maximum: 10080 } },
+  },
+  budgetPlan: {
+    type: 'object',
+    description: 'written by the worker when it plans a budget; refused in a request',
+    properties: {
+      minutes: { type: 'number' },
+      measuredImagesPerSecond: { type: 'number' },
+      measuredSteps: { type: 'integer' },
+      measuredSeconds: { type: 'number' },
+      epochs: { type: 'integer' },
+    },
+  },
+} as const;
+
 export type WorkerSettings = FromProperties<typeof workerProperties>;
-export type TrainingConfig = EngineConfig & WorkerSettings;
+export type TrainingConfig = EngineConfig & WorkerSettings & Partial<FromProperties<typeof budgetProperties>>;
 
 /** One method's full job config schema: its engine fields and the worker's. */
 function jobConfigSchema(method: MethodName) {
   const engine = methodConfigSchema(method);
-  return { ...engine, properties: { ...engine.properties, ...workerProperties } };
+  return { ...engine, properties: { ...engine.properties, ...workerProperties, ...budgetProperties } };
 }
 
 /** The job config as documented: one object schema per method, chosen by `method`. */
@@ -87,6 +111,16 @@ export function resolveTrainingConfig(input: unknown): { config: TrainingConfig 
   const config = fillDerivedDefaults(candidate as unknown as EngineConfig) as TrainingConfig;
   const issues = configIssues(config);
   return issues.length ? { issues } : { config };
+}
+
+/** What a request may not say, before defaults are filled: both a length and a budget, or the worker's plan. */
+export function requestConfigIssues(input: unknown): ConfigIssue[] {
+  if (!input || typeof input !== 'object' || Array.isArray(input)) return [];
+  const given = input as Record<string, unknown>;
+  const issues: ConfigIssue[] = [];
+  if (given.budget !== undefined && given.epochs !== undefined) issues.push({ field: 'budget', message: 'give either epochs or budget, not both' });
+  if (given.budgetPlan !== undefined) issues.push({ field: 'budgetPlan', message: 'is written by the worker, not by a request' });
+  return issues;
 }
 
 /** The stored config of an accepted job (validated when the job was created). */

@@ -74,6 +74,16 @@ export class Trainer {
     return this.method.featureDim;
   }
 
+  /**
+   * Sets the run's length after it started (a time budget turned into epochs). Refused once the
+   * cosine has begun: before that, every length gives the same learning rates (schedule.ts).
+   */
+  replan(epochs: number): void {
+    // steps taken so far all lie in epochs whose lr does not depend on the length
+    if (this.globalStep > (this.config.warmupEpochs + 1) * this.stepsPerEpoch) throw new Error(`cannot change epochs at step ${this.globalStep}: the schedule already depends on them`);
+    this.config.epochs = epochs;
+  }
+
   /** Learning rate the next step will use (scheduled group). */
   get lr(): number {
     return scheduledLr(this.config, this.globalStep, this.stepsPerEpoch);

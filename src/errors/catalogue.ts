@@ -94,6 +94,8 @@ const CATALOGUE = {
   },
   JOB_NOT_READY: { status: 409, message: 'job %s (%s) has no checkpoint yet' },
   JOB_STILL_RUNNING: { status: 409, message: '%s; retry the delete', about: 'cancellation was asked for but the job has not stopped yet' },
+  EXPERIMENT_NOT_FOUND: { status: 404, message: 'experiment %s not found' },
+  INVALID_EXPERIMENT: { status: 400, message: '%s' },
   EMBEDDING_SET_NOT_FOUND: { status: 404, message: 'embedding set %s not found' },
   IMAGE_NOT_IN_SET: { status: 404, message: 'image %s is not in embedding set %s' },
   EMBEDDINGS_NOT_READY: { status: 409, message: 'embedding set %s is %s' },

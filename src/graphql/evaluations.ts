@@ -54,7 +54,11 @@ export const evaluationTypeDefs = /* GraphQL */ `
     testDatasetId: ID
     splitFraction: Float
     seed: Int!
+    "the label budget: the probe trained on this many train images; null = all"
+    trainLabels: Int
     top1: Float
+    "the probe's top-1 on its own train rows"
+    trainTop1: Float
     top5: Float
     knnTop1: Float
     baselines: EvaluationBaselines

@@ -8,6 +8,7 @@ import { authorizationIn, type AuthContext } from './auth.ts';
 import { createResolvers } from './resolvers.ts';
 import { typeDefs } from './schema.ts';
 import { evaluationResolvers, evaluationTypeDefs } from './evaluations.ts';
+import { experimentResolvers, experimentTypeDefs } from './experiments.ts';
 import { safeErrorFormatter } from './errors.ts';
 import { checkOperationLimits, GRAPHQL_LIMITS, worstCaseVariables, type SubscriptionSlots } from './limits.ts';
 
@@ -41,6 +42,8 @@ async function graphql(app: FastifyInstance, { services }: { services: Services 
   });
   app.graphql.extendSchema(evaluationTypeDefs);
   app.graphql.defineResolvers(evaluationResolvers(services));
+  app.graphql.extendSchema(experimentTypeDefs);
+  app.graphql.defineResolvers(experimentResolvers(services));
   app.graphql.addHook('preExecution', async (schema, document, _context, variables) => {
     checkOperationLimits(schema, document, variables as Record<string, unknown> | undefined);
   });

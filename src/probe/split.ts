@@ -18,3 +18,8 @@ export function splitIndices(count: number, fraction: number, seed: number): { t
   const asc = (a: number, b: number) => a - b;
   return { train: order.slice(0, cut).sort(asc), test: order.slice(cut).sort(asc) };
 }
+
+/** A seeded choice of `take` of 0..count-1 in ascending order (all of them when take >= count). */
+export function subsetIndices(count: number, take: number, seed: number): number[] {
+  return take >= count ? Array.from({ length: count }, (_, i) => i) : splitIndices(count, take / count, seed).train;
+}

@@ -40,7 +40,8 @@ describe('evaluations API', () => {
       const b = done.baselines[name];
       assert.ok(b && b.top1 >= 0 && b.top1 <= 1 && b.knnTop1 >= 0 && b.knnTop1 <= 1, `${name}: ${JSON.stringify(b)}`);
     }
-    assert.equal(done.baselines['raw-pixels'].featureDim, 18 * 18);
+    assert.equal(done.baselines['raw-pixels'].featureDim, 20 * 20, 'raw pixels at the native 20x20x1, not the 18 px decode size');
+    assert.ok(done.trainTop1 >= 0 && done.trainTop1 <= 1, 'train accuracy beside test accuracy');
     assert.equal(done.recipe.probe.epochs, 100);
     assert.equal(done.recipe.knn.k, 200);
     assert.ok(done.timings.totalMs > 0 && done.timings.probeMs >= 0);
@@ -53,6 +54,21 @@ describe('evaluations API', () => {
     assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
     assert.equal(done.details.testCount, 16);
     assert.deepEqual(done.baselines, {});
+  });
+
+  it('probes on a label budget: a seeded subset of the train images, scored on the whole test set', async () => {
+    const testSet = await seedLabeledDataset(t.env.services, t.tenantId, 4, 4);
+    const res = await t.api().post(`/v1/jobs/${t.jobId}/linear-probe`).set(t.env.auth)
+      .send({ trainDatasetId: t.datasetId, testDatasetId: testSet, trainLabels: 20, baselines: ['raw-pixels'] }).expect(202);
+    assert.equal(res.body.trainLabels, 20);
+    const done = await t.settle(`/v1/evaluations/${res.body.id}`) as Record<string, any>;
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+    assert.equal(done.details.trainCount, 20);
+    assert.equal(done.details.testCount, 16);
+    assert.equal(done.recipe.trainLabels, 20);
+    assert.deepEqual(done.recipe.rawPixels, { size: 20, channels: 1 });
+    assert.equal(done.baselines['raw-pixels'].featureDim, 400);
+    await t.api().post(`/v1/jobs/${t.jobId}/linear-probe`).set(t.env.auth).send({ datasetId: t.datasetId, trainLabels: 1 }).expect(400);
   });
 
   it('refuses unlabeled images, ambiguous requests and foreign ids', async () => {
@@ -92,7 +108,7 @@ describe('evaluations API', () => {
     assert.deepEqual(job.embeddingSets.map((s: { id: string }) => s.id), [set.id]);
     assert.equal(evaluation.status, 'succeeded');
     assert.ok(evaluation.top1 >= 0.9);
-    assert.equal(evaluation.baselines.rawPixels.featureDim, 18 * 18);
+    assert.equal(evaluation.baselines.rawPixels.featureDim, 20 * 20);
     assert.equal(typeof evaluation.baselines.randomInit.top1, 'number');
     assert.equal(embeddingSet.jobId, t.jobId);
 
@@ -104,12 +120,12 @@ describe('evaluations API', () => {
   it('refuses a probe whose matrices exceed PROBE_MAX_MATRIX_BYTES, and a worker fails one that grew past its own limit', async () => {
     const config = t.env.services.config;
     const limit = config.probeMaxMatrixBytes;
-    // 64 images, resnet-tiny (64-d features), 16 px decoded at 18x18x1: 16 KiB of features, 97 KiB with raw pixels
+    // 64 images, resnet-tiny (64-d features), raw pixels at the native 20x20x1: 16 KiB of features, 116 KiB with raw pixels
     config.probeMaxMatrixBytes = 50_000;
     try {
       const refused = await t.api().post(`/v1/jobs/${t.jobId}/linear-probe`).set(t.env.auth).send({ datasetId: t.datasetId, baselines: ['raw-pixels'] }).expect(422);
       assert.equal(refused.body.error.code, 'PROBE_TOO_LARGE');
-      assert.deepEqual(refused.body.error.details, { bytes: 64 * (64 + 18 * 18) * 4, limitBytes: 50_000 });
+      assert.deepEqual(refused.body.error.details, { bytes: 64 * (64 + 20 * 20) * 4, limitBytes: 50_000 });
       assert.match(refused.body.error.message, /PROBE_MAX_MATRIX_BYTES/);
 
       // accepted under this limit; the worker that runs it has a smaller one (workers and API replicas are configured apart)

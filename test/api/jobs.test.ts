@@ -188,7 +188,7 @@ describe('POST /v1/jobs and job reads', () => {
       assert.equal(res.body.backend, 'wasm');
       assert.equal(res.body.workerId, 'w1');
       assert.ok(res.body.startedAt && res.body.finishedAt);
-      assert.equal(res.body.config.epochs, 20);
+      assert.equal(res.body.config.epochs, 500, 'two images: the few-images default (docs/defaults.md)');
     });
 
     it('another tenant and unknown ids get 404 JOB_NOT_FOUND', async () => {

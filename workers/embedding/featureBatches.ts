@@ -12,42 +12,41 @@ export interface FeatureBatch {
   indices: number[];
   /** [indices.length, featureDim] */
   features: Float32Array;
-  /** the decoded images, when asked for (the raw-pixel baseline) */
-  pixels?: Uint8Array;
 }
 
-export async function* featureBatches(model: FrozenModel, loader: ImageLoader, order: number[], opts: { keepPixels?: boolean } = {}): AsyncGenerator<FeatureBatch> {
+export async function* featureBatches(model: FrozenModel, loader: ImageLoader, order: number[]): AsyncGenerator<FeatureBatch> {
   for await (const batch of loader.batches(order, FEATURE_BATCH, { dropLast: false })) {
     if (!batch.indices.length) continue;
-    const pixels = opts.keepPixels ? batch.pixels.slice() : undefined;
     const features = await model.features(batch.pixels, batch.indices.length);
-    yield { indices: batch.indices, features, pixels };
+    yield { indices: batch.indices, features };
   }
 }
 
 export interface LabeledFeatures {
   x: Matrix;
   labels: Int32Array;
-  /** decoded images scaled to [0, 1], one flattened image per row (with `keepPixels`) */
-  pixels?: Matrix;
 }
 
-/** All features (and optionally pixels) of `loader`'s images in memory, with class indices. */
-export async function collectFeatures(model: FrozenModel, loader: ImageLoader, classOf: (index: number) => number, opts: { keepPixels?: boolean } = {}): Promise<LabeledFeatures> {
+/** All features of `loader`'s images in memory, with class indices. */
+export async function collectFeatures(model: FrozenModel, loader: ImageLoader, classOf: (index: number) => number): Promise<LabeledFeatures> {
   const features: Float32Array[] = [];
-  const pixels: Uint8Array[] = [];
   const labels: number[] = [];
-  for await (const batch of featureBatches(model, loader, loader.images.map((_, i) => i), opts)) {
+  for await (const batch of featureBatches(model, loader, loader.images.map((_, i) => i))) {
     features.push(batch.features);
-    if (batch.pixels) pixels.push(batch.pixels);
     for (const i of batch.indices) labels.push(classOf(i));
   }
-  const rows = labels.length;
-  return {
-    x: { data: concat(features), rows, dim: model.featureDim },
-    labels: Int32Array.from(labels),
-    pixels: opts.keepPixels ? { data: concat(pixels, 255), rows, dim: decodedBytes(loader.spec) } : undefined,
-  };
+  return { x: { data: concat(features), rows: labels.length, dim: model.featureDim }, labels: Int32Array.from(labels) };
+}
+
+/** The decoded images themselves as rows scaled to [0, 1] (the raw-pixel baseline), with class indices. */
+export async function collectPixels(loader: ImageLoader, classOf: (index: number) => number): Promise<LabeledFeatures> {
+  const pixels: Uint8Array[] = [];
+  const labels: number[] = [];
+  for await (const batch of loader.batches(loader.images.map((_, i) => i), FEATURE_BATCH, { dropLast: false })) {
+    pixels.push(batch.pixels);
+    for (const i of batch.indices) labels.push(classOf(i));
+  }
+  return { x: { data: concat(pixels, 255), rows: labels.length, dim: decodedBytes(loader.spec) }, labels: Int32Array.from(labels) };
 }
 
 /** The parts end to end, divided by `divisor`: straight into the result, without a joined copy of the parts. */

@@ -5,21 +5,34 @@ import { runEvaluation } from '../evaluation/runEvaluation.ts';
 import { runEmbedding } from './runEmbedding.ts';
 import type { TaskContext } from './context.ts';
 import { runTask, taskRecord, type TaskTable } from './taskRecord.ts';
+import { advanceExperiments } from '../experiments.ts';
 
-const TASKS: Array<{ queue: string; table: TaskTable; run: (ctx: TaskContext, id: string) => Promise<void> }> = [
+interface TaskQueue {
+  queue: string;
+  table: TaskTable;
+  run: (ctx: TaskContext, id: string) => Promise<void>;
+  /** after each attempt, its outcome recorded */
+  then?: (ctx: TaskContext, id: string) => Promise<void>;
+}
+
+const TASKS: TaskQueue[] = [
   { queue: QUEUES.embed, table: 'embedding_sets', run: runEmbedding },
-  { queue: QUEUES.probe, table: 'evaluations', run: runEvaluation },
+  { queue: QUEUES.probe, table: 'evaluations', run: runEvaluation, then: (ctx, id) => advanceExperiments(ctx.services, ctx.log, { evaluationId: id }) },
 ];
 
 /** Starts consuming; the returned function stops, waiting for running tasks. */
 export async function startTaskQueues(ctx: TaskContext): Promise<() => Promise<void>> {
   const { boss, pool } = ctx.services;
-  for (const { queue, table, run } of TASKS) {
-    await boss.work<QueueMessage>(queue, { batchSize: 1, pollingIntervalSeconds: 1 }, ([job]) =>
-      runTask(taskRecord(pool, table, job.data.id), job.retryCount, () => run(ctx, job.data.id), (err, final) =>
-        ctx.log[final ? 'warn' : 'error']({ err, queue, id: job.data.id, retry: job.retryCount }, final ? 'task failed' : 'task attempt failed, will retry'),
-      ),
-    );
+  for (const { queue, table, run, then } of TASKS) {
+    await boss.work<QueueMessage>(queue, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
+      try {
+        await runTask(taskRecord(pool, table, job.data.id), job.retryCount, () => run(ctx, job.data.id), (err, final) =>
+          ctx.log[final ? 'warn' : 'error']({ err, queue, id: job.data.id, retry: job.retryCount }, final ? 'task failed' : 'task attempt failed, will retry'),
+        );
+      } finally {
+        await then?.(ctx, job.data.id);
+      }
+    });
   }
   return async () => {
     for (const { queue } of TASKS) await boss.offWork(queue, { wait: true });

@@ -35,6 +35,8 @@ export function jobRecord(services: Services, jobId: string) {
       return rowCount === 1;
     },
     progress: (progress: Prisma.InputJsonValue) => write({ progress }),
+    /** The config with a budget's plan (epochs and budgetPlan), echoed to clients from now on. */
+    replanned: (config: object) => write({ config: config as Prisma.InputJsonValue }),
     succeed: (progress: Prisma.InputJsonValue) => write({ status: 'succeeded', progress, finishedAt: new Date() }),
     fail: (code: string, message: string) => write({ status: 'failed', error: { code, message }, finishedAt: new Date() }),
     cancelled: () => write({ status: 'cancelled', finishedAt: new Date() }),

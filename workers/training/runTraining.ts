@@ -21,6 +21,7 @@ import { DipDetector, type DipEvent, type DipSummary } from './dipDetector.ts';
 import { epochOrder } from './epochOrder.ts';
 import { dropMetricsAfter, type MetricValues, writeMetricPoint } from './metricsWriter.ts';
 import { trainingMetrics } from '../../src/metrics/training.ts';
+import { canReplan, planBudget, timeToPlan } from './budgetPlan.ts';
 
 export interface TrainingContext {
   services: Services;
@@ -35,7 +36,7 @@ export interface TrainingContext {
   reportIntervalMs?: number;
 }
 
-type StopReason = 'cancel' | 'claim-lost' | 'preempt' | 'handoff';
+type StopReason = 'cancel' | 'claim-lost' | 'preempt' | 'handoff' | 'budget';
 
 function validConfig(raw: unknown): TrainingConfig {
   try {
@@ -67,7 +68,7 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
   if (stepsPerEpoch < 1) {
     throw new JobFailure('DATASET_TOO_SMALL', `dataset has ${images.length} images, fewer than batchSize ${config.batchSize}`);
   }
-  const totalSteps = stepsPerEpoch * config.epochs;
+  let totalSteps = stepsPerEpoch * config.epochs;
   const checkpoints = checkpointStore(services, jobId);
   const resume = await checkpoints.latest();
   const loader = new ImageLoader(images, decodeSpecOf(config), { blobs: services.blobs, cache: ctx.cache });
@@ -88,6 +89,12 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
     let knnTop1 = typeof previous.knnTop1 === 'number' ? previous.knnTop1 : null;
     // the trends start afresh on resume; the count and the worst dip carry over
     const dips = new DipDetector(config, previous.dips as DipSummary | undefined);
+    // where this claim's training (and its throughput) is timed from: its first batch request
+    let timedFrom: { step: number; at: number } | undefined;
+    // training time over every claim, for a budget (engine start-up is not training)
+    const secondsBefore = typeof previous.trainingSeconds === 'number' ? previous.trainingSeconds : 0;
+    const trainingSeconds = () => secondsBefore + (timedFrom ? (performance.now() - timedFrom.at) / 1000 : 0);
+    let stoppedAtBudget = false;
     let last = { loss: NaN, lr: NaN, zStd: NaN, pStd: NaN };
 
     const progress = () => ({
@@ -109,6 +116,8 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
       backend: init.info.backend,
       threads: init.info.threads,
       kernels: init.info.kernels ?? null,
+      trainingSeconds: Math.round(trainingSeconds() * 10) / 10,
+      ...(config.budget ? { stoppedAtBudget } : {}),
     });
     const report = async (extra: MetricValues = {}) => {
       const p = progress();
@@ -122,6 +131,33 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
       await checkpoints.save({ epoch: Math.floor(step / stepsPerEpoch), step, bytes, metrics: progress(), final, keep: config.keepCheckpoints });
       lastCheckpointAt = Date.now();
     };
+    // a budget job turns its minutes into epochs once, from the throughput of its first steps
+    const planIfDue = async (epochEnded: boolean, now = false) => {
+      if (!config.budget || config.budgetPlan || !timedFrom || step === timedFrom.step) return;
+      const run = {
+        spentSeconds: trainingSeconds(),
+        measuredSteps: step - timedFrom.step,
+        measuredSeconds: (performance.now() - timedFrom.at) / 1000,
+        stepsDone: step,
+        stepsPerEpoch,
+        batchSize: config.batchSize,
+      };
+      if (!now && (!timeToPlan(config.budget.minutes, run, epochEnded) || !canReplan(step, stepsPerEpoch, config.warmupEpochs))) return;
+      const plan = planBudget(config.budget.minutes, run);
+      // also at the budget's end: the final checkpoint must carry the config the job echoes (a probe
+      // or a resume refuses a checkpoint written under another one)
+      await engine.call('replan', { epochs: plan.epochs });
+      config.epochs = plan.epochs;
+      config.budgetPlan = plan;
+      totalSteps = stepsPerEpoch * plan.epochs;
+      await record.replanned(config);
+      // a resume must find a checkpoint written under the planned config
+      if (!now) await saveCheckpoint(false);
+      log.info({ jobId, ...plan }, 'budget planned');
+    };
+    // stops before a step that would end past the budget, judged by the last step's time
+    let lastStepSeconds = 0;
+    const overBudget = () => !!config.budget && trainingSeconds() + lastStepSeconds >= config.budget.minutes * 60;
 
     let stop: StopReason | undefined;
     const claimStart = Date.now();
@@ -137,6 +173,7 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
         const sums = { z: 0, p: 0, loss: 0, n: 0 };
         const events: DipEvent[] = [];
         let waitStart = performance.now();
+        timedFrom ??= { step, at: waitStart };
         for await (const batch of loader.batches(order, config.batchSize)) {
           const waitMs = performance.now() - waitStart;
           const { size, channels } = loader.spec;
@@ -156,10 +193,13 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
           }
           step++;
           const sample = { images: n, stepMs: performance.now() - stepStart, waitMs };
+          lastStepSeconds = (sample.stepMs + waitMs) / 1000;
           meter.record(sample);
           trainingMetrics.step(sample, meter);
           if (ctx.preempted()) stop ??= 'preempt';
           if (Date.now() - claimStart > ctx.maxClaimMs) stop ??= 'handoff';
+          await planIfDue(false);
+          if (overBudget()) stop ??= 'budget';
           // a step that starts a dip is reported at once, so the event lands on its own step
           if (events.length || Date.now() - lastReportAt >= (ctx.reportIntervalMs ?? 1000)) {
             await report(events.length ? { events: events.splice(0) } : {});
@@ -181,6 +221,7 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
           epochEnd: true, epochLoss: sums.loss / Math.max(sums.n, 1), knnTop1, collapsed: collapse.collapsed,
           ...(events.length ? { events: events.splice(0) } : {}),
         });
+        await planIfDue(true);
         if (epochsDone % config.checkpointEveryEpochs === 0 && epochsDone < config.epochs) await saveCheckpoint(false);
       }
     } finally {
@@ -196,6 +237,13 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
         // another worker owns the job now; whatever we would write could clobber its progress
         log.warn({ jobId, step }, 'claim lost, stopping without writing');
         return;
+      case 'budget':
+        // the estimate was off (or the budget is shorter than the measurement): the run ends where
+        // the budget does, with what it learnt so far, and still records what it measured
+        stoppedAtBudget = true;
+        await planIfDue(false, true);
+        log.info({ jobId, step, totalSteps }, 'budget spent before the planned epochs');
+        break;
       case 'preempt':
       case 'handoff':
         await report();
@@ -203,12 +251,11 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
         await record.requeue();
         log.info({ jobId, step, reason: stop }, 'training handed back to the queue');
         return;
-      default:
-        await saveCheckpoint(true);
-        await exportModel(engine, services, jobId);
-        await record.succeed(progress());
-        log.info({ jobId, step }, 'training succeeded');
     }
+    await saveCheckpoint(true);
+    await exportModel(engine, services, jobId);
+    await record.succeed(progress());
+    log.info({ jobId, step }, 'training succeeded');
   } finally {
     await engine.close();
   }

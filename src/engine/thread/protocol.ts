@@ -21,6 +21,8 @@ export interface EngineOps {
     monitorDim: number;
   };
   step(args: { pixels: Pixels; indices?: Int32Array }): StepResult & { numTensors: number };
+  /** sets the run's length before its schedule depends on it (Trainer.replan) */
+  replan(args: { epochs: number }): void;
   serialize(args: Record<string, never>): Uint8Array;
   features(args: { pixels: Pixels }): Float32Array;
   knnAccuracy(args: { bank: Float32Array; bankLabels: Int32Array; queries: Float32Array; queryLabels: Int32Array; dim: number; numClasses: number }): number;

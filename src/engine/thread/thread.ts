@@ -21,6 +21,7 @@ const ops: EngineOps = {
   step({ pixels, indices }) {
     return { ...need().step(pixels, indices), numTensors: tf.memory().numTensors };
   },
+  replan: ({ epochs }) => need().replan(epochs),
   serialize: () => need().serialize(),
   features: ({ pixels }) => need().features(pixels),
   knnAccuracy({ bank, bankLabels, queries, queryLabels, dim, numClasses }) {
