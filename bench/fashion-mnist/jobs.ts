@@ -99,7 +99,8 @@ async function untilDone<T extends { id: string; status: string; error: unknown 
 export async function linearProbe(
   service: Service,
   jobId: string,
-  body: { trainDatasetId: string; testDatasetId: string; baselines: string[] },
+  // a train and a test dataset, or one dataset split by the service
+  body: ({ trainDatasetId: string; testDatasetId: string } | { datasetId: string; splitFraction: number; seed: number }) & { baselines: string[] },
 ): Promise<EvaluationView> {
   const first = await requestJson<EvaluationView>(`${service.url}/v1/jobs/${jobId}/linear-probe`, service.apiKey, 'POST', body);
   return untilDone(service, first, 'evaluations', `linear probe of job ${jobId}`);

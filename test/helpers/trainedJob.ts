@@ -1,5 +1,6 @@
-// A test environment with a tiny job trained to success by an in-process wasm worker, shared by the
-// embedding and evaluation API tests (training is the slow part: one epoch of 64 images).
+// Test environments with an in-process wasm worker: workerEnv() has a labeled dataset to train on;
+// trainedEnv() adds a tiny job trained to success, shared by the embedding and evaluation API tests
+// (training is the slow part: one epoch of 64 images).
 import pino from 'pino';
 import request from 'supertest';
 import { createTestEnv, type TestEnv } from './harness.ts';
@@ -9,38 +10,38 @@ import { startWorker, type WorkerHandle } from '../../workers/worker.ts';
 
 export const TINY = { backbone: 'resnet-tiny', imageSize: 16, channels: 1, batchSize: 16, projectorDim: 64, epochs: 1 };
 
-export interface TrainedEnv {
+export interface WorkerEnv {
   env: TestEnv;
   worker: WorkerHandle;
   tenantId: string;
+  /** 64 labeled 16 px images in 4 classes */
   datasetId: string;
-  jobId: string;
   api: () => ReturnType<typeof request>;
-  /** polls a resource until its status is final */
-  settle(path: string): Promise<{ status: string; [key: string]: unknown }>;
+  /** polls a resource until its status is final (default: waitFor's timeout) */
+  settle(path: string, timeoutMs?: number): Promise<{ status: string; [key: string]: unknown }>;
   close(): Promise<void>;
 }
 
-export async function trainedEnv(): Promise<TrainedEnv> {
+export interface TrainedEnv extends WorkerEnv {
+  jobId: string;
+}
+
+export async function workerEnv(): Promise<WorkerEnv> {
   const env = await createTestEnv();
   const tenant = await env.services.db.tenant.findFirstOrThrow({ where: { name: 'tenant-a' } });
   const datasetId = await seedLabeledDataset(env.services, tenant.id, 4, 16);
   const worker = await startWorker(env.services, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), { backend: 'wasm', reportIntervalMs: 1000 });
   const api = () => request(env.app.server);
-  const settle = (path: string) =>
+  const settle = (path: string, timeoutMs?: number) =>
     waitFor(path, async () => {
       const body = (await api().get(path).set(env.auth).expect(200)).body;
       return ['succeeded', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
-    });
-  const job = (await api().post('/v1/jobs').set(env.auth).send({ datasetId, config: TINY }).expect(202)).body;
-  const done = await settle(`/v1/jobs/${job.id}`);
-  if (done.status !== 'succeeded') throw new Error(`training failed: ${JSON.stringify(done.error)}`);
+    }, timeoutMs);
   return {
     env,
     worker,
     tenantId: tenant.id,
     datasetId,
-    jobId: job.id,
     api,
     settle,
     async close() {
@@ -48,4 +49,12 @@ export async function trainedEnv(): Promise<TrainedEnv> {
       await env.close();
     },
   };
+}
+
+export async function trainedEnv(): Promise<TrainedEnv> {
+  const w = await workerEnv();
+  const job = (await w.api().post('/v1/jobs').set(w.env.auth).send({ datasetId: w.datasetId, config: TINY }).expect(202)).body;
+  const done = await w.settle(`/v1/jobs/${job.id}`);
+  if (done.status !== 'succeeded') throw new Error(`training failed: ${JSON.stringify(done.error)}`);
+  return { ...w, jobId: job.id };
 }
