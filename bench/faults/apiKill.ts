@@ -21,18 +21,17 @@ export interface ApiKillResult {
 
 export async function apiKill(
   stack: Stack,
-  opts: { datasetId: string; config: object; clients?: number; durationMs?: number; killAtMs?: number; workers?: number },
+  opts: { datasetId: string; config: object; clients?: number; pauseMs?: number; killAtMs?: number; afterRestartMs?: number; workers?: number },
 ): Promise<ApiKillResult> {
-  const { clients = 4, durationMs = 12_000, killAtMs = 5_000, workers = 2 } = opts;
+  // paced, so the jobs stay few enough for two workers to finish them in minutes
+  const { clients = 2, pauseMs = 300, killAtMs = 3_000, afterRestartMs = 3_000, workers = 2 } = opts;
   for (let i = 0; i < workers; i++) stack.startWorker();
   const answers: Array<{ status: number; id?: string }> = [];
-  const deadline = Date.now() + durationMs;
+  let deadline = Infinity;
   const client = async () => {
     while (Date.now() < deadline) {
-      const answer = await postJob(stack, opts.datasetId, opts.config).catch(() => ({ status: 0 }));
-      answers.push(answer);
-      // no API listening answers at once: do not spin
-      if (answer.status === 0) await sleep(100);
+      answers.push(await postJob(stack, opts.datasetId, opts.config).catch(() => ({ status: 0 })));
+      await sleep(pauseMs);
     }
   };
   const load = Promise.all(Array.from({ length: clients }, client));
@@ -41,6 +40,7 @@ export async function apiKill(
   const killedAt = Date.now();
   await stack.startApi();
   const apiRestartSeconds = (Date.now() - killedAt) / 1000;
+  deadline = Date.now() + afterRestartMs;
   await load;
 
   const accepted = answers.filter((a) => a.status === 202).map((a) => a.id!);

@@ -4,15 +4,11 @@
 const TINY_NET = { backbone: 'resnet-tiny', imageSize: 8, channels: 1, batchSize: 8, projectorDim: 64, knnEveryEpochs: 0, seed: 7 };
 
 export const FAULT_JOB = {
-  // the pattern images repeat after 20 per class: 80 distinct images, 10 steps an epoch
-  classes: 4,
-  perClass: 20,
-  config: { ...TINY_NET, epochs: 24, checkpointEveryEpochs: 1, checkpointEveryMinutes: 0.25, keepCheckpoints: 2 },
+  // two steps an epoch: a checkpoint every two steps
+  classes: 2,
+  perClass: 8,
+  config: { ...TINY_NET, epochs: 12, checkpointEveryEpochs: 1, checkpointEveryMinutes: 0.25, keepCheckpoints: 2 },
 };
 
 /** Two steps: for scenarios that count jobs, not steps. */
-export const TINY_JOB = {
-  classes: 2,
-  perClass: 8,
-  config: { ...TINY_NET, epochs: 1 },
-};
+export const TINY_JOB = { ...FAULT_JOB, config: { ...TINY_NET, epochs: 1 } };

@@ -10,7 +10,7 @@
 // both at a private cluster when others share the server (docs/faults.md says how to make one).
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { startStack, uploadDataset } from './stack.ts';
+import { startStack, uploadDataset, type Stack } from './stack.ts';
 import { workerKills } from './workerKills.ts';
 import { apiKill } from './apiKill.ts';
 import { s3Outage } from './s3Outage.ts';
@@ -35,20 +35,25 @@ if (chosen.includes('pg-restart') && !values['pg-restart']) throw new Error('--s
 
 const heartbeatSeconds = Number(values.heartbeat);
 const results: Record<string, unknown> = { heartbeatSeconds, backend: values.backend, loadAverageAtStart: os.loadavg()[0] };
+let current: Stack | undefined;
+// an interrupted run still stops its processes and drops its database
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => void (current?.close() ?? Promise.resolve()).finally(() => process.exit(130)));
+}
 for (const scenario of chosen) {
   // each scenario on a stack of its own: a fault in one leaves nothing behind for the next
   const stack = await startStack({ pgAdminUrl: values['pg-admin-url']!, heartbeatSeconds, backend: values.backend as 'cpu' | 'wasm' });
+  current = stack;
   const started = Date.now();
   try {
     await stack.startApi();
     const { id: datasetId, images } = await uploadDataset(stack, FAULT_JOB.classes, FAULT_JOB.perClass);
-    const { id: tinyDatasetId } = await uploadDataset(stack, TINY_JOB.classes, TINY_JOB.perClass);
     switch (scenario) {
       case 'worker-kills':
         results[scenario] = await workerKills(stack, { datasetId, images, config: FAULT_JOB.config, kills: Number(values.kills) });
         break;
       case 'api-kill':
-        results[scenario] = await apiKill(stack, { datasetId: tinyDatasetId, config: TINY_JOB.config });
+        results[scenario] = await apiKill(stack, { datasetId, config: TINY_JOB.config });
         break;
       case 's3-outage':
         results[scenario] = await s3Outage(stack, { datasetId, config: FAULT_JOB.config, outageSeconds: Number(values['s3-outage-seconds']) });
@@ -57,7 +62,7 @@ for (const scenario of chosen) {
         // a few epochs: jobs are queued and training when the restart comes
         results[scenario] = await pgRestart(stack, {
           datasetId,
-          config: { ...FAULT_JOB.config, epochs: 4 },
+          config: { ...FAULT_JOB.config, epochs: 3 },
           stepsPerEpoch: Math.floor(images / FAULT_JOB.config.batchSize),
           restartCommand: values['pg-restart']!,
         });

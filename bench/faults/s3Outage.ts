@@ -20,8 +20,8 @@ export async function s3Outage(stack: Stack, opts: { datasetId: string; config: 
   const job = await postJob(stack, opts.datasetId, opts.config);
   if (!job.id) throw new Error(`POST /v1/jobs answered ${job.status}`);
   const id = job.id;
-  // past the first checkpoints, so the outage hits a job that has something to resume from
-  await waitFor('two checkpoints', async () => ((await newestCheckpointStep(stack, id)) > 0 && ((await readJob(stack, id))?.step ?? 0) > 20) || undefined, 300_000);
+  // past the first checkpoint, so the outage hits a job that has something to resume from
+  await waitFor('a checkpoint', async () => (await newestCheckpointStep(stack, id)) > 0 || undefined, 600_000);
   const stepAtOutage = (await readJob(stack, id))?.step ?? 0;
   await stack.stopS3();
   await sleep(opts.outageSeconds * 1000);

@@ -115,7 +115,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const startApi = async () => {
     apiProcess = await spawnNode('src/main.ts', 'api', { PORT: String(apiPort) });
     const child = apiProcess;
-    const deadline = Date.now() + 120_000;
+    const deadline = Date.now() + 300_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`the API exited with ${child.exitCode}; see ${dir}/api.log`);
       const ready = await fetch(`${apiUrl}/readyz`).then((r) => r.ok, () => false);
