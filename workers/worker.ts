@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Services } from '../src/services.ts';
-import { MAX_CLAIM_SECONDS, QUEUES, RETRY_LIMIT, type QueueMessage } from '../src/queue/boss.ts';
+import { heartbeatRefreshSeconds, MAX_CLAIM_SECONDS, QUEUES, TRAIN_CLAIM_LIMIT, type QueueMessage } from '../src/queue/boss.ts';
+import { FAILED_ATTEMPT_LIMIT, failedAttemptDelaySeconds } from './training/attempts.ts';
 import { DecodedImageCache } from '../src/data/cache.ts';
 import type { BackendName } from '../src/engine/index.ts';
 import { JobFailure, jobRecord } from './training/jobRecord.ts';
@@ -50,25 +51,38 @@ export async function startWorker(services: Services, log: Logger, opts: WorkerO
     reportIntervalMs: opts.reportIntervalMs,
   };
 
-  await services.boss.work<QueueMessage>(QUEUES.train, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
-    const record = jobRecord(services, job.data.id);
-    try {
-      await runTraining(ctx, job.data.id, job.signal);
-    } catch (err) {
-      if (err instanceof JobFailure) {
-        log.warn({ jobId: job.data.id, code: err.code }, err.message);
-        return record.fail(err.code, err.message);
+  await services.boss.work<QueueMessage>(
+    QUEUES.train,
+    { batchSize: 1, pollingIntervalSeconds: 1, heartbeatRefreshSeconds: heartbeatRefreshSeconds() },
+    async ([job]) => {
+      const record = jobRecord(services, job.data.id);
+      // every claim counts in retryCount, and only a lapsed claim (the worker died) makes pg-boss retry
+      if (job.retryCount >= TRAIN_CLAIM_LIMIT) {
+        return record.fail('WORKERS_LOST', `${job.retryCount} workers stopped while running this job; giving up`);
       }
-      if (job.retryCount >= RETRY_LIMIT) {
-        await record.fail('RETRIES_EXHAUSTED', `gave up after ${job.retryCount + 1} attempts: ${(err as Error).message}`);
-        return;
+      try {
+        await runTraining(ctx, job.data, { id: job.id, signal: job.signal });
+      } catch (err) {
+        if (err instanceof JobFailure) {
+          log.warn({ jobId: job.data.id, code: err.code }, err.message);
+          return record.fail(err.code, err.message);
+        }
+        // another worker holds the job now; its claim decides what happens next
+        if (job.signal.aborted) return;
+        const failures = (job.data.failures ?? 0) + 1;
+        if (failures > FAILED_ATTEMPT_LIMIT) {
+          return record.fail('RETRIES_EXHAUSTED', `gave up after ${failures} failed attempts: ${(err as Error).message}`);
+        }
+        const delay = failedAttemptDelaySeconds(failures);
+        log.error({ err, jobId: job.data.id, failures, retryInSeconds: delay }, 'training attempt failed, will retry');
+        // if even this fails (the database is down), the throw leaves the claim to lapse and pg-boss hands it on
+        await record.requeue(job.id, { failures }, delay);
+      } finally {
+        // a job that ended (or failed for good) may finish its experiment's row
+        await advanceExperiments(services, log, { jobId: job.data.id });
       }
-      log.error({ err, jobId: job.data.id, retry: job.retryCount }, 'training attempt failed, will retry');
-      throw err;
-    } finally {
-      await advanceExperiments(services, log, { jobId: job.data.id });
-    }
-  });
+    },
+  );
   const stopTasks = await startTaskQueues({ services, log, cache, backend: opts.backend });
   const sweep = () =>
     Promise.all([

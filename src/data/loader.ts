@@ -2,6 +2,7 @@
 // concurrency, and batches prefetched ahead of the consumer so a training step never waits on I/O
 // once the pipeline is warm. Corrupt objects are skipped and counted, never fatal.
 import type { BlobStore } from '../storage/s3.ts';
+import { withRetries } from '../storage/retry.ts';
 import type { DecodedImageCache } from './cache.ts';
 import { decodeImage, decodedBytes, type DecodeSpec } from './decode.ts';
 
@@ -65,16 +66,8 @@ export class ImageLoader {
     }
   }
 
-  private async fetch(key: string): Promise<Buffer> {
-    const retries = this.opts.retries ?? 4;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.opts.blobs.get(key);
-      } catch (err) {
-        if (attempt >= retries) throw err;
-        await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
-      }
-    }
+  private fetch(key: string): Promise<Buffer> {
+    return withRetries(() => this.opts.blobs.get(key), { retries: this.opts.retries ?? 4, baseDelayMs: 200 });
   }
 
   /** Decodes the given images into one batch, `concurrency` at a time. */

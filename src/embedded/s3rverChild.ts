@@ -7,7 +7,7 @@ import S3rver from 's3rver';
 import { s3Guard } from './s3Guard.ts';
 import { createSigV4Verifier, type S3Credentials } from './sigv4.ts';
 
-const [directory, maxUpload] = process.argv.slice(2);
+const [directory, maxUpload, requestedPort = '0'] = process.argv.slice(2);
 // passed in the environment, not argv, so that `ps` does not show them
 const credentials = JSON.parse(process.env.EMBEDDED_S3_CREDENTIALS ?? '{}') as S3Credentials;
 delete process.env.EMBEDDED_S3_CREDENTIALS;
@@ -17,7 +17,7 @@ await s3rver.configureBuckets();
 const server = http.createServer(
   s3Guard(s3rver.callback(), createSigV4Verifier(credentials), { maxPresignedUploadBytes: Number(maxUpload) }),
 );
-await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+await new Promise<void>((resolve) => server.listen(Number(requestedPort), '127.0.0.1', resolve));
 const { port } = server.address() as { port: number };
 process.stdout.write(`listening on 127.0.0.1:${port}\n`);
 process.stdin.on('end', () => process.exit(0));

@@ -23,6 +23,8 @@ export interface EmbeddedS3Options {
   bucket?: string;
   /** the most a presigned upload may send */
   maxPresignedUploadBytes: number;
+  /** 0 (the default) picks a free port; a fixed one lets a restarted server keep its endpoint */
+  port?: number;
 }
 
 const REGION = 'us-east-1';
@@ -45,7 +47,7 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<Embed
   const entry = fileURLToPath(new URL('./s3rverChild.ts', import.meta.url));
   const child = spawn(
     process.execPath,
-    ['--openssl-legacy-provider', '--import', import.meta.resolve('tsx'), entry, directory, String(options.maxPresignedUploadBytes)],
+    ['--openssl-legacy-provider', '--import', import.meta.resolve('tsx'), entry, directory, String(options.maxPresignedUploadBytes), String(options.port ?? 0)],
     { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, EMBEDDED_S3_CREDENTIALS: JSON.stringify(credentials) } },
   );
   const port = await new Promise<number>((resolve, reject) => {

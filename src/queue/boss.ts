@@ -14,20 +14,29 @@ export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 export interface QueueMessage {
   /** our job / embedding-set / evaluation id */
   id: string;
+  /** training: failed attempts so far (preemptions do not count) */
+  failures?: number;
 }
 
-// A worker proves it is alive every heartbeat/2 seconds; a job whose heartbeat lapses (SIGKILL, lost
+// A worker proves it is alive every heartbeat/4 seconds; a job whose heartbeat lapses (SIGKILL, lost
 // node) goes back to the queue and is resumed from its last checkpoint by the next worker. Training
 // runs on its own thread, so heartbeats are never starved by a long step.
-const heartbeatSeconds = () => Math.max(10, Number(process.env.QUEUE_HEARTBEAT_SECONDS) || 20);
+export const heartbeatSeconds = () => Math.max(10, Number(process.env.QUEUE_HEARTBEAT_SECONDS) || 20);
+export const heartbeatRefreshSeconds = () => heartbeatSeconds() / 4;
 // pg-boss caps a claim at 24 h; longer trainings checkpoint and re-enqueue themselves.
 export const MAX_CLAIM_SECONDS = 23 * 3600;
-// transient failures (S3, database, a crashed worker) are retried this often, with backoff
+// transient failures (S3, database) of embedding and probe tasks are retried this often, with backoff
 export const RETRY_LIMIT = 50;
+// A training job's lapsed claim is a preemption, not a failure: pg-boss hands it to the next worker at
+// once, without backoff. Failing training attempts never reach pg-boss's retries: the worker counts
+// them in the message and re-enqueues with its own backoff (workers/training/attempts.ts). This only
+// bounds a job that keeps killing its workers.
+export const TRAIN_CLAIM_LIMIT = 200;
 
 export async function startQueue(databaseUrl: string, opts: { supervise?: boolean } = {}): Promise<PgBoss> {
-  // the monitor pass is what notices a lapsed heartbeat: run it as often as heartbeats are due
-  const supervise = heartbeatSeconds();
+  // the monitor pass is what notices a lapsed heartbeat: run it several times per heartbeat, so a
+  // preempted job waits for the lapse itself, not for the next pass
+  const supervise = Math.max(1, Math.floor(heartbeatSeconds() / 4));
   const boss = new PgBoss({
     connectionString: databaseUrl,
     max: 4,
@@ -37,15 +46,15 @@ export async function startQueue(databaseUrl: string, opts: { supervise?: boolea
   });
   boss.on('error', (err) => countPostgresError('queue', err));
   await boss.start();
+  const common = { heartbeatSeconds: heartbeatSeconds(), expireInSeconds: MAX_CLAIM_SECONDS };
   for (const name of Object.values(QUEUES)) {
-    await boss.createQueue(name, {
-      heartbeatSeconds: heartbeatSeconds(),
-      expireInSeconds: MAX_CLAIM_SECONDS,
-      retryLimit: RETRY_LIMIT,
-      retryDelay: 2,
-      retryBackoff: true,
-      retryDelayMax: 60,
-    });
+    const options =
+      name === QUEUES.train
+        ? { ...common, retryLimit: TRAIN_CLAIM_LIMIT, retryDelay: 0, retryBackoff: false }
+        : { ...common, retryLimit: RETRY_LIMIT, retryDelay: 2, retryBackoff: true, retryDelayMax: 60 };
+    // createQueue leaves an existing queue as it is: the update carries changed options to it
+    await boss.createQueue(name, options);
+    await boss.updateQueue(name, options);
   }
   return boss;
 }
@@ -56,8 +65,19 @@ export function inTransaction(client: pg.PoolClient) {
 }
 
 /** `priority`: higher is served first (pg-boss orders by priority, then age); see fairness.ts. */
-export async function enqueue(boss: PgBoss, queue: QueueName, message: QueueMessage, client?: pg.PoolClient, priority?: number) {
-  const id = await boss.send(queue, message, { ...(client && inTransaction(client)), ...(priority !== undefined && { priority }) });
+export async function enqueue(
+  boss: PgBoss,
+  queue: QueueName,
+  message: QueueMessage,
+  client?: pg.PoolClient,
+  priority?: number,
+  startAfterSeconds?: number,
+) {
+  const id = await boss.send(queue, message, {
+    ...(client && inTransaction(client)),
+    ...(priority !== undefined && { priority }),
+    ...(startAfterSeconds && { startAfter: startAfterSeconds }),
+  });
   if (!id) throw new Error(`queue ${queue} refused message for ${message.id}`);
   return id;
 }

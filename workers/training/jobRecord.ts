@@ -2,7 +2,8 @@
 // subscribers on any API replica see it.
 import type { Services } from '../../src/services.ts';
 import type { Prisma } from '../../src/db/client.ts';
-import { enqueue, QUEUES } from '../../src/queue/boss.ts';
+import { enqueue, QUEUES, type QueueMessage } from '../../src/queue/boss.ts';
+import { priorityOf } from '../../src/queue/fairness.ts';
 import { NOW_UTC, withTransaction } from '../../src/db/transaction.ts';
 
 /** A failure that retrying cannot fix: the job ends `failed` with this code. */
@@ -23,13 +24,17 @@ export function jobRecord(services: Services, jobId: string) {
   };
   return {
     load: () => db.job.findUnique({ where: { id: jobId } }),
-    /** Marks the claim running; false when the job was cancelled in the meantime (then it must not run). */
-    async start(workerId: string, backend: string, resumedFromEpoch: number | null): Promise<boolean> {
+    /**
+     * Marks the claim running; false when the job was cancelled in the meantime or another queue
+     * message owns it now (then this claim must not run).
+     */
+    async start(claimId: string, workerId: string, backend: string, resumedFromEpoch: number | null): Promise<boolean> {
       const { rowCount } = await pool.query(
         `UPDATE jobs SET status = 'running', worker_id = $2, backend = $3, attempts = attempts + 1,
            resumed_from_epoch = $4, started_at = COALESCE(started_at, ${NOW_UTC}), updated_at = ${NOW_UTC}
-         WHERE id = $1 AND status IN ('queued', 'running') AND cancel_requested_at IS NULL`,
-        [jobId, workerId, backend, resumedFromEpoch],
+         WHERE id = $1 AND status IN ('queued', 'running') AND cancel_requested_at IS NULL
+           AND (queue_job_id IS NULL OR queue_job_id = $5)`,
+        [jobId, workerId, backend, resumedFromEpoch, claimId],
       );
       await events.notify(jobId);
       return rowCount === 1;
@@ -44,13 +49,25 @@ export function jobRecord(services: Services, jobId: string) {
       const row = await db.job.findUnique({ where: { id: jobId }, select: { cancelRequestedAt: true, status: true } });
       return !row || row.cancelRequestedAt !== null || row.status === 'cancelled';
     },
-    /** Hands the job back to the queue (preemption, or the queue's 24 h claim cap). */
-    async requeue() {
-      await withTransaction(pool, async (client) => {
-        const queueJobId = await enqueue(boss, QUEUES.train, { id: jobId }, client);
+    /**
+     * Hands the job back to the queue (preemption, the queue's 24 h claim cap, or a failed attempt with
+     * `startAfterSeconds` of backoff), in its fair-scheduling place. Only the claim that owns the job
+     * may: false (and nothing enqueued) when another message has taken it over.
+     */
+    async requeue(claimId: string, message: Omit<QueueMessage, 'id'>, startAfterSeconds?: number): Promise<boolean> {
+      const handedBack = await withTransaction(pool, async (client) => {
+        const { rows } = await client.query<{ queue_job_id: string | null; queue_tag: number | null }>(
+          'SELECT queue_job_id, queue_tag FROM jobs WHERE id = $1 FOR UPDATE',
+          [jobId],
+        );
+        const row = rows[0];
+        if (!row || (row.queue_job_id !== null && row.queue_job_id !== claimId)) return false;
+        const queueJobId = await enqueue(boss, QUEUES.train, { ...message, id: jobId }, client, row.queue_tag === null ? undefined : priorityOf(row.queue_tag), startAfterSeconds);
         await client.query(`UPDATE jobs SET status = 'queued', worker_id = NULL, queue_job_id = $2, updated_at = ${NOW_UTC} WHERE id = $1`, [jobId, queueJobId]);
+        return true;
       });
-      await events.notify(jobId);
+      if (handedBack) await events.notify(jobId);
+      return handedBack;
     },
   };
 }

@@ -1,12 +1,13 @@
 // One claim of a training job: resume from the newest checkpoint (or start), train until done,
 // cancelled, preempted (SIGTERM) or the claim runs out, and leave the job in a state the next
-// claim can continue from. Anything thrown is transient and retried by the queue with backoff;
-// a JobFailure is final.
+// claim can continue from. Anything thrown is transient: the worker retries the job with backoff
+// (workers/worker.ts); a JobFailure is final.
 import type { Logger } from 'pino';
 import type { Services } from '../../src/services.ts';
 import type { BackendName } from '../../src/engine/index.ts';
 import { jobTrainingConfig, type TrainingConfig } from '../../src/domain/trainingConfig.ts';
 import { isFinished } from '../../src/domain/jobs.ts';
+import type { QueueMessage } from '../../src/queue/boss.ts';
 import { ImageLoader } from '../../src/data/loader.ts';
 import type { DecodedImageCache } from '../../src/data/cache.ts';
 import { decodeSpecOf } from '../../src/data/decode.ts';
@@ -53,11 +54,20 @@ async function exportModel(engine: EngineClient, services: Services, jobId: stri
   await services.blobs.put(keys.modelExport(jobId, 'model.json'), JSON.stringify(bundle.modelJson), 'application/json');
 }
 
-export async function runTraining(ctx: TrainingContext, jobId: string, claimSignal: AbortSignal): Promise<void> {
+/** One claim of a queue message: its pg-boss id and the signal that fires when the claim is lost. */
+export interface Claim {
+  id: string;
+  signal: AbortSignal;
+}
+
+export async function runTraining(ctx: TrainingContext, message: QueueMessage, claim: Claim): Promise<void> {
   const { services, log } = ctx;
+  const jobId = message.id;
   const record = jobRecord(services, jobId);
   const job = await record.load();
   if (!job || isFinished(job.status)) return;
+  // a message the job was handed on from (an attempt that re-enqueued it) must not run it again
+  if (job.queueJobId !== null && job.queueJobId !== claim.id) return;
   if (await record.cancelRequested()) return record.cancelled();
 
   const config = validConfig(job.config);
@@ -79,7 +89,10 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
     const init = await engine.call('init', { backend: ctx.backend, config, stepsPerEpoch, datasetSize: images.length, checkpoint: resume?.bytes });
     let step = init.completedSteps;
     await dropMetricsAfter(services.pool, jobId, step);
-    if (!(await record.start(ctx.workerId, init.info.backend, resume ? resume.epoch : null))) return record.cancelled();
+    if (!(await record.start(claim.id, ctx.workerId, init.info.backend, resume ? resume.epoch : null))) {
+      if (await record.cancelRequested()) await record.cancelled();
+      return;
+    }
     log.info({ jobId, backend: init.info.backend, resumeStep: resume?.step ?? 0, images: images.length }, 'training started');
 
     const previous = (job.progress ?? {}) as Record<string, unknown>;
@@ -126,10 +139,15 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
       });
       await record.progress(p);
     };
+    // the step the newest checkpoint holds: a second trigger at that step (time and epoch both due,
+    // a preemption right after resuming) has nothing to add
+    let checkpointedStep = resume ? step : -1;
     const saveCheckpoint = async (final: boolean) => {
+      if (!final && step === checkpointedStep) return;
       const bytes = await engine.call('serialize', {});
       await checkpoints.save({ epoch: Math.floor(step / stepsPerEpoch), step, bytes, metrics: progress(), final, keep: config.keepCheckpoints });
       lastCheckpointAt = Date.now();
+      checkpointedStep = step;
     };
     // a budget job turns its minutes into epochs once, from the throughput of its first steps
     const planIfDue = async (epochEnded: boolean, now = false) => {
@@ -158,12 +176,19 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
     // stops before a step that would end past the budget, judged by the last step's time
     let lastStepSeconds = 0;
     const overBudget = () => !!config.budget && trainingSeconds() + lastStepSeconds >= config.budget.minutes * 60;
+    // a periodic checkpoint that storage refused (after the store's retries) is skipped, not fatal:
+    // training carries on and the next interval tries again
+    const periodicCheckpoint = () =>
+      saveCheckpoint(false).catch((err: unknown) => {
+        lastCheckpointAt = Date.now();
+        log.warn({ err, jobId, step }, 'periodic checkpoint skipped: storage unavailable');
+      });
 
     let stop: StopReason | undefined;
     const claimStart = Date.now();
     let lastCheckpointAt = Date.now();
     let lastReportAt = 0;
-    claimSignal.addEventListener('abort', () => (stop ??= 'claim-lost'));
+    claim.signal.addEventListener('abort', () => (stop ??= 'claim-lost'));
     const cancelPoll = setInterval(() => {
       record.cancelRequested().then((c) => c && (stop ??= 'cancel'), () => {});
     }, 2000);
@@ -206,7 +231,7 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
             lastReportAt = Date.now();
           }
           if (stop) break;
-          if (Date.now() - lastCheckpointAt >= config.checkpointEveryMinutes * 60_000 && step < totalSteps) await saveCheckpoint(false);
+          if (Date.now() - lastCheckpointAt >= config.checkpointEveryMinutes * 60_000 && step < totalSteps) await periodicCheckpoint();
           waitStart = performance.now();
         }
         if (stop) break;
@@ -222,7 +247,7 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
           ...(events.length ? { events: events.splice(0) } : {}),
         });
         await planIfDue(true);
-        if (epochsDone % config.checkpointEveryEpochs === 0 && epochsDone < config.epochs) await saveCheckpoint(false);
+        if (epochsDone % config.checkpointEveryEpochs === 0 && epochsDone < config.epochs) await periodicCheckpoint();
       }
     } finally {
       clearInterval(cancelPoll);
@@ -247,8 +272,9 @@ export async function runTraining(ctx: TrainingContext, jobId: string, claimSign
       case 'preempt':
       case 'handoff':
         await report();
-        await saveCheckpoint(false);
-        await record.requeue();
+        // handing back matters more than the last few steps: the next claim resumes from an older checkpoint
+        await periodicCheckpoint();
+        await record.requeue(claim.id, { failures: message.failures });
         log.info({ jobId, step, reason: stop }, 'training handed back to the queue');
         return;
     }
