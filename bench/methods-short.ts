@@ -7,6 +7,7 @@
 //   node --import tsx bench/methods-short.ts [--methods simsiam,simclr,...] [--epochs 5]
 //       [--pretrain-images 5000] [--val-images 2000] [--batch-size 128]
 //       [--url http://host:8080 --api-key ssk_...]   (default: start `npm start` on a temp DATA_DIR)
+//       [--report-only]   (the Markdown again from the JSON)
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -37,6 +38,8 @@ const { values: v } = parseArgs({
     markdown: { type: 'string', default: path.join(ROOT, 'docs/results-methods.md') },
     url: { type: 'string', default: process.env.SIMSIAM_URL },
     'api-key': { type: 'string', default: process.env.SIMSIAM_API_KEY },
+    // rewrites --markdown from the results already in --json, runs nothing
+    'report-only': { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -96,8 +99,9 @@ function markdown(results: MethodResult[], command: string, setup: Record<string
     '',
     "Reading the losses: SimSiam's is the negative cosine (−1 is perfect), BYOL's the normalised regression",
     "(0 is perfect); SimCLR's NT-Xent and SwAV's swapped prediction fall slowly from their chance levels.",
-    "MoCo v2's InfoNCE rises at first: its queue of K keys starts as random unit vectors, and as real keys",
-    'of similar images replace them the negatives get harder (a short run ends before the queue is all real keys).',
+    "MoCo v2's InfoNCE rises over the first K images: its queue of K keys starts as random unit vectors, and as",
+    'real keys of similar images replace them the negatives get harder; with fewer than K pretraining images it',
+    'keeps rising over a short run.',
     '',
     `Setup: ${JSON.stringify(setup)}`,
     '',
@@ -105,7 +109,7 @@ function markdown(results: MethodResult[], command: string, setup: Record<string
     '|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
-    'Wall times and images/s were measured on a 2-core machine shared with other jobs (load average far',
+    'Wall times and images/s were measured on a 2-core machine shared with other jobs (load average well',
     'above the core count): they are inflated and say nothing about speed. The accuracies are what the run is for.',
     '',
     'Command:',
@@ -118,6 +122,11 @@ function markdown(results: MethodResult[], command: string, setup: Record<string
 }
 
 async function main() {
+  if (v['report-only']) {
+    const saved = JSON.parse(fs.readFileSync(v.json, 'utf8')) as { setup: Record<string, unknown>; command: string; results: MethodResult[] };
+    fs.writeFileSync(v.markdown, markdown(saved.results, saved.command, saved.setup));
+    return;
+  }
   const methods = v.methods.split(',').map((m) => m.trim()).filter(Boolean);
   const unknown = methods.filter((m) => !(METHODS as readonly string[]).includes(m));
   if (unknown.length) throw new Error(`unknown method(s) ${unknown.join(', ')}; known: ${METHODS.join(', ')}`);
