@@ -3,12 +3,8 @@
 // probe; a field of another method is refused with 400 naming the field and its method.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import pino from 'pino';
-import request from 'supertest';
-import { createTestEnv, type TestEnv } from '../helpers/harness.ts';
-import { seedLabeledDataset } from '../helpers/images.ts';
-import { waitFor } from '../helpers/waitFor.ts';
-import { startWorker, type WorkerHandle } from '../../workers/worker.ts';
+import type { TestEnv } from '../helpers/harness.ts';
+import { type WorkerEnv, workerEnv } from '../helpers/trainedJob.ts';
 
 const TINY = { backbone: 'resnet-tiny', imageSize: 16, channels: 1, batchSize: 16, projectorDim: 32, epochs: 2 };
 const JOBS: Array<[string, Record<string, unknown>, Record<string, unknown>]> = [
@@ -18,26 +14,19 @@ const JOBS: Array<[string, Record<string, unknown>, Record<string, unknown>]> = 
 ];
 
 describe('byol and swav through the API', () => {
+  let t: WorkerEnv;
   let env: TestEnv;
   let datasetId: string;
-  let worker: WorkerHandle;
-  const api = () => request(env.app.server);
+  const api = () => t.api();
   // training on a shared 2-core machine can take minutes
-  const settle = (path: string) =>
-    waitFor(path, async () => {
-      const body = (await api().get(path).set(env.auth).expect(200)).body;
-      return ['succeeded', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
-    }, 900_000);
+  const settle = async (path: string) => (await t.settle(path, 900_000)) as Record<string, any>;
 
   before(async () => {
-    env = await createTestEnv();
-    const tenant = await env.services.db.tenant.findFirstOrThrow({ where: { name: 'tenant-a' } });
-    datasetId = await seedLabeledDataset(env.services, tenant.id, 4, 16);
-    worker = await startWorker(env.services, pino({ level: 'silent' }), { backend: 'wasm', reportIntervalMs: 1000 });
+    t = await workerEnv();
+    ({ env, datasetId } = t);
   });
   after(async () => {
-    await worker?.stop();
-    await env?.close();
+    await t?.close();
   });
 
   for (const [method, fields, echoed] of JOBS) {

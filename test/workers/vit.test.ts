@@ -4,12 +4,8 @@
 // patch grid is refused at POST, and the torch/onnx exports refuse a ViT with a clear code.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import pino from 'pino';
-import request from 'supertest';
-import { createTestEnv, type TestEnv } from '../helpers/harness.ts';
-import { seedLabeledDataset } from '../helpers/images.ts';
-import { waitFor } from '../helpers/waitFor.ts';
-import { startWorker, type WorkerHandle } from '../../workers/worker.ts';
+import type { TestEnv } from '../helpers/harness.ts';
+import { type WorkerEnv, workerEnv } from '../helpers/trainedJob.ts';
 
 const TINY = { backbone: 'vit-micro', patchSize: 4, imageSize: 16, channels: 1, batchSize: 16, projectorDim: 32, epochs: 1 };
 const JOBS: Array<[string, Record<string, unknown>]> = [
@@ -18,26 +14,19 @@ const JOBS: Array<[string, Record<string, unknown>]> = [
 ];
 
 describe('ViT backbones through the API', () => {
+  let t: WorkerEnv;
   let env: TestEnv;
   let datasetId: string;
-  let worker: WorkerHandle;
-  const api = () => request(env.app.server);
+  const api = () => t.api();
   // training on a shared 2-core machine can take minutes
-  const settle = (path: string) =>
-    waitFor(path, async () => {
-      const body = (await api().get(path).set(env.auth).expect(200)).body;
-      return ['succeeded', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
-    }, 900_000);
+  const settle = async (path: string) => (await t.settle(path, 900_000)) as Record<string, any>;
 
   before(async () => {
-    env = await createTestEnv();
-    const tenant = await env.services.db.tenant.findFirstOrThrow({ where: { name: 'tenant-a' } });
-    datasetId = await seedLabeledDataset(env.services, tenant.id, 4, 16);
-    worker = await startWorker(env.services, pino({ level: 'silent' }), { backend: 'wasm', reportIntervalMs: 1000 });
+    t = await workerEnv();
+    ({ env, datasetId } = t);
   });
   after(async () => {
-    await worker?.stop();
-    await env?.close();
+    await t?.close();
   });
 
   it('refuses an image size that is not a multiple of the patch size, and ViT fields on a ResNet', async () => {
