@@ -25,6 +25,8 @@ async function graphql(app: FastifyInstance, { services }: { services: Services 
     resolvers: createResolvers(services),
     graphiql: services.config.graphiql,
     queryDepth: GRAPHQL_LIMITS.depth,
+    // poll loops repeat a few operations: from its second run an operation runs compiled (graphql-jit)
+    jit: 1,
     errorFormatter: safeErrorFormatter,
     context: (request): AuthContext => ({ authorization: request.headers.authorization }),
     subscription: {

@@ -38,23 +38,50 @@ const listEstimator: ComplexityEstimator = ({ type, field, args, childComplexity
 // refused before it ran: the client's error
 const refusal = (err: ReturnType<typeof errors.TOO_MANY_ALIASES>, details: Record<string, number>) => asGraphqlError(err.with(details), 400);
 
-/** Throws a coded 400 when the operation is over a limit; lets anything else through to execution. */
-export function checkOperationLimits(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined) {
+function hasTooManyAliases(schema: GraphQLSchema, document: DocumentNode): boolean {
   let tooManyAliases = false;
   const onReject = [() => void (tooManyAliases = true)];
   validate(schema, document, [maxAliasesRule({ n: GRAPHQL_LIMITS.aliases, onReject, propagateOnRejection: false })]);
+  return tooManyAliases;
+}
+
+/** The operation's cost, or undefined when its variables do not fit it (execution reports that in its own words). */
+function costOf(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>): number | undefined {
+  try {
+    return getComplexity({ schema, query: document, variables, estimators: [listEstimator, simpleEstimator({ defaultComplexity: 1 })] });
+  } catch (err) {
+    if (err instanceof GraphQLError) return undefined;
+    throw err;
+  }
+}
+
+// mercurius's parse cache hands every request with the same query text the same DocumentNode, so a
+// poll loop's operation is walked once, not on every request. Costs also depend on the variables:
+// a few sets are kept per document (a poll loop sends the same ones), then the memo starts over.
+const MEMO_VARIABLE_SETS = 32;
+const aliasMemo = new WeakMap<DocumentNode, boolean>();
+const costMemo = new WeakMap<DocumentNode, Map<string, number | undefined>>();
+
+function memoized<T>(memo: Map<string, T>, key: string, compute: () => T): T {
+  if (memo.has(key)) return memo.get(key) as T;
+  if (memo.size >= MEMO_VARIABLE_SETS) memo.clear();
+  const value = compute();
+  memo.set(key, value);
+  return value;
+}
+
+/** Throws a coded 400 when the operation is over a limit; lets anything else through to execution. */
+export function checkOperationLimits(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined) {
+  let tooManyAliases = aliasMemo.get(document);
+  if (tooManyAliases === undefined) aliasMemo.set(document, (tooManyAliases = hasTooManyAliases(schema, document)));
   if (tooManyAliases) {
     throw refusal(errors.TOO_MANY_ALIASES(GRAPHQL_LIMITS.aliases), { maxAliases: GRAPHQL_LIMITS.aliases });
   }
-  let cost: number;
-  try {
-    cost = getComplexity({ schema, query: document, variables: variables ?? {}, estimators: [listEstimator, simpleEstimator({ defaultComplexity: 1 })] });
-  } catch (err) {
-    // variables that do not fit the operation: execution reports that in its own words
-    if (err instanceof GraphQLError) return;
-    throw err;
-  }
-  if (cost > GRAPHQL_LIMITS.cost) {
+  let costs = costMemo.get(document);
+  if (!costs) costMemo.set(document, (costs = new Map()));
+  const vars = variables ?? {};
+  const cost = memoized(costs, JSON.stringify(vars), () => costOf(schema, document, vars));
+  if (cost !== undefined && cost > GRAPHQL_LIMITS.cost) {
     throw refusal(errors.QUERY_TOO_COMPLEX(cost, GRAPHQL_LIMITS.cost), {
       cost,
       maxCost: GRAPHQL_LIMITS.cost,

@@ -75,6 +75,16 @@ describe('GraphQL limits and errors', () => {
       refused('{ jobs(limit: 100) { items { metrics(last: 10000) { step epoch values } } } }', 'QUERY_TOO_COMPLEX'));
     it('the same through variables is refused', async () =>
       refused('query($n: Int, $m: Int) { jobs(limit: $n) { items { metrics(last: $m) { step } } } }', 'QUERY_TOO_COMPLEX', { n: 100, m: 10000 }));
+    it('one query text is costed per set of variables, and refused every time it is over', async () => {
+      const query = 'query($n: Int, $m: Int) { jobs(limit: $n) { items { metrics(last: $m) { step } } } }';
+      for (let round = 0; round < 2; round++) {
+        const small = await gql(query, { n: 2, m: 5 });
+        assert.equal(small.status, 200, JSON.stringify(small.body));
+        await refused(query, 'QUERY_TOO_COMPLEX', { n: 100, m: 10000 });
+      }
+      await refused(aliases(GRAPHQL_LIMITS.aliases + 1, `job(id: "${jobId}") { id }`), 'TOO_MANY_ALIASES');
+      await refused(aliases(GRAPHQL_LIMITS.aliases + 1, `job(id: "${jobId}") { id }`), 'TOO_MANY_ALIASES');
+    });
     it('aliases under the alias limit that multiply list sizes are refused', async () =>
       refused(aliases(10, 'jobs(limit: 100) { items { metrics(last: 1000) { step } checkpoints { id } } }'), 'QUERY_TOO_COMPLEX'));
     it('unpaged lists count at their bound', async () =>
