@@ -39,6 +39,7 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
     frameworkErrors,
     clientErrorHandler,
     genReqId,
+    disableRequestLogging: true,
     ajv: { customOptions: { removeAdditional: false, useDefaults: true, coerceTypes: 'array', allErrors: true } },
   });
   registerSchemas(app);

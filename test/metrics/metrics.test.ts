@@ -9,6 +9,7 @@ import { seedLabeledDataset } from '../helpers/images.ts';
 import { waitFor } from '../helpers/waitFor.ts';
 import { startWorker, type WorkerHandle } from '../../workers/worker.ts';
 import { startMetricsServer } from '../../src/metrics/server.ts';
+import { buildApp } from '../../src/app.ts';
 
 type Samples = Map<string, number>;
 
@@ -55,6 +56,26 @@ describe('/metrics', () => {
     assert.match(made.headers['x-request-id'], /^[0-9a-f-]{36}$/);
     const refused = await api().get('/healthz').set('x-request-id', 'two words\tand a tab').expect(200);
     assert.match(refused.headers['x-request-id'], /^[0-9a-f-]{36}$/);
+  });
+
+  it('logs one line per request, when it completes, with its id; probes stay out of the info log', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const stream = { write: (line: string) => void lines.push(JSON.parse(line)) };
+    const logged = await buildApp(env.services, { logger: { level: 'info', stream } });
+    await logged.ready();
+    try {
+      await request(logged.server).get('/v1/jobs/job_nope3').set(env.auth).set('x-request-id', 'edge-43').expect(404);
+      await request(logged.server).get('/healthz').expect(200);
+      const requestLines = lines.filter((l) => l.req !== undefined || l.res !== undefined);
+      assert.equal(requestLines.length, 1, JSON.stringify(lines));
+      const [line] = requestLines;
+      assert.equal(line.reqId, 'edge-43');
+      assert.equal((line.req as { url: string }).url, '/v1/jobs/job_nope3');
+      assert.equal((line.res as { statusCode: number }).statusCode, 404);
+      assert.ok(typeof line.responseTime === 'number' && line.responseTime >= 0);
+    } finally {
+      await logged.close();
+    }
   });
 
   it('counts HTTP requests by route pattern, not raw URL', async () => {
