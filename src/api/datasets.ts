@@ -16,6 +16,7 @@ import {
 } from '../domain/datasets.ts';
 import { runIngest, type ImageSink, type IngestDeps, type IngestResult } from '../ingest/store.ts';
 import { ingestTar } from '../ingest/tarIngest.ts';
+import { discardRest } from '../ingest/streams.ts';
 import { ingestMultipart } from '../ingest/multipart.ts';
 import { completeDirectUpload, createDirectUpload, type UploadFileRequest } from '../ingest/directUpload.ts';
 import { importPrefix, resolveImportPrefix } from '../ingest/prefixImport.ts';
@@ -40,6 +41,8 @@ type IdRequest = FastifyRequest<{ Params: { id: string } }>;
 
 // an oversize file becomes a FILE_TOO_LARGE skip, not a failed request (the plugin reads this per
 // call; its types only list it as a plugin option)
+// how much of a refused archive's body is read (and dropped) so that the client gets the answer
+const DISCARD_AFTER_REFUSAL = { maxBytes: 64 * 1024 * 1024, maxMs: 10_000 };
 const MULTIPART_OPTIONS = { throwFileSizeLimit: false } as Parameters<FastifyRequest['parts']>[0];
 
 function sendIngest(reply: FastifyReply, result: IngestResult) {
@@ -153,9 +156,10 @@ export async function datasetRoutes(app: FastifyInstance, opts: { services: Serv
     try {
       return sendIngest(reply, await ingestInto(request, (sink) => ingestTar(body, sink, config.ingest)));
     } finally {
-      // an answer before the whole body was read (limits, bad archive) must not leave the client
-      // streaming into a connection that is kept alive
-      if (!request.raw.readableEnded) reply.header('connection', 'close');
+      // an answer before the whole body was read (limits, bad archive): the client reads it once it
+      // has sent the rest, so take a bounded rest; past the bound, close rather than keep the
+      // connection alive with a body still streaming in
+      if (!(await discardRest(body, DISCARD_AFTER_REFUSAL))) reply.header('connection', 'close');
     }
   });
 

@@ -44,3 +44,33 @@ export function byteLimit(max: number, onExceed: () => Error): Transform {
     },
   });
 }
+
+/**
+ * Reads and discards what is left of a request body, up to `maxBytes` or `maxMs`, so that a client
+ * still sending when we refuse reads our answer instead of a reset connection. True when the body
+ * ended; false when a bound was hit (the caller then closes the connection).
+ */
+export function discardRest(body: Readable, { maxBytes, maxMs }: { maxBytes: number; maxMs: number }): Promise<boolean> {
+  if (body.readableEnded) return Promise.resolve(true);
+  if (body.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    let bytes = 0;
+    const finish = (ended: boolean) => {
+      clearTimeout(timer);
+      body.off('data', onData).off('end', onEnd).off('close', onClose).off('error', onError);
+      if (!ended) body.pause();
+      resolve(ended);
+    };
+    const onData = (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > maxBytes) finish(false);
+    };
+    const onEnd = () => finish(true);
+    const onClose = () => finish(body.readableEnded);
+    const onError = () => finish(false);
+    const timer = setTimeout(() => finish(false), maxMs);
+    body.unpipe();
+    body.on('data', onData).on('end', onEnd).on('close', onClose).on('error', onError);
+    body.resume();
+  });
+}

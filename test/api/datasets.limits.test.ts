@@ -1,6 +1,10 @@
 // Ingest limits, with small values set through the environment.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import request from 'supertest';
 import { createTestEnv, type TestEnv } from '../helpers/harness.ts';
 import { image, makeTar } from '../ingest/fixtures.ts';
@@ -8,6 +12,10 @@ import { image, makeTar } from '../ingest/fixtures.ts';
 const MAX_ARCHIVE_BYTES = 64 * 1024;
 const MAX_ARCHIVE_ENTRIES = 6;
 const MAX_IMAGE_BYTES = 20_000;
+
+function* chunks(data: Buffer, size: number) {
+  for (let at = 0; at < data.length; at += size) yield data.subarray(at, at + size);
+}
 
 describe('datasets API ingest limits', () => {
   let env: TestEnv;
@@ -61,6 +69,35 @@ describe('datasets API ingest limits', () => {
     const res = await postArchive(id, await makeTar(entries)).expect(413);
     assert.equal(res.body.error.code, 'TOO_MANY_ENTRIES');
     assert.equal(res.body.error.details.added, MAX_ARCHIVE_ENTRIES);
+  });
+
+  it('a client still streaming a refused archive reads the refusal, and its connection stays usable', async () => {
+    await env.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = env.app.server.address() as AddressInfo;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const sockets = new Set<unknown>();
+    const id = await newDataset();
+    // 2 MB of entries after the limit, written in 16 KB chunks as an upload from disk would be
+    const tar = await makeTar(Array.from({ length: 100 }, (_, i) => ({ name: `pad/${i}.bin`, data: Buffer.alloc(MAX_IMAGE_BYTES, i) })));
+    try {
+      for (let round = 0; round < 5; round++) {
+        const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const req = http.request({ port, host: '127.0.0.1', method: 'POST', path: `/v1/datasets/${id}/archive`, agent, headers: { ...env.auth, 'content-type': 'application/x-tar' } });
+          req.on('socket', (socket) => sockets.add(socket));
+          req.on('response', (res) => {
+            let body = '';
+            res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          });
+          req.on('error', reject);
+          pipeline(Readable.from(chunks(tar, 16 * 1024)), req).catch(() => {});
+        });
+        assert.equal(answer.status, 413, answer.body);
+        assert.equal(JSON.parse(answer.body).error.code, 'ARCHIVE_TOO_LARGE');
+      }
+      assert.equal(sockets.size, 1, 'every refusal came back on the same kept-alive connection');
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('skips images over the pixel limit and files over the byte limit', async () => {
