@@ -5479,7 +5479,7 @@ export interface components {
                 minutes: number;
             };
             /** @description written by the worker when it plans a budget; refused in a request */
-            budgetPlan?: {
+            readonly budgetPlan?: {
                 minutes?: number;
                 measuredImagesPerSecond?: number;
                 measuredSteps?: number;
@@ -5586,7 +5586,7 @@ export interface components {
                 minutes: number;
             };
             /** @description written by the worker when it plans a budget; refused in a request */
-            budgetPlan?: {
+            readonly budgetPlan?: {
                 minutes?: number;
                 measuredImagesPerSecond?: number;
                 measuredSteps?: number;
@@ -5701,7 +5701,7 @@ export interface components {
                 minutes: number;
             };
             /** @description written by the worker when it plans a budget; refused in a request */
-            budgetPlan?: {
+            readonly budgetPlan?: {
                 minutes?: number;
                 measuredImagesPerSecond?: number;
                 measuredSteps?: number;
@@ -5810,7 +5810,7 @@ export interface components {
                 minutes: number;
             };
             /** @description written by the worker when it plans a budget; refused in a request */
-            budgetPlan?: {
+            readonly budgetPlan?: {
                 minutes?: number;
                 measuredImagesPerSecond?: number;
                 measuredSteps?: number;
@@ -5936,7 +5936,7 @@ export interface components {
                 minutes: number;
             };
             /** @description written by the worker when it plans a budget; refused in a request */
-            budgetPlan?: {
+            readonly budgetPlan?: {
                 minutes?: number;
                 measuredImagesPerSecond?: number;
                 measuredSteps?: number;
@@ -6050,7 +6050,7 @@ export interface components {
                 minutes: number;
             };
             /** @description written by the worker when it plans a budget; refused in a request */
-            budgetPlan?: {
+            readonly budgetPlan?: {
                 minutes?: number;
                 measuredImagesPerSecond?: number;
                 measuredSteps?: number;

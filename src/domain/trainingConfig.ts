@@ -42,6 +42,7 @@ const budgetProperties = {
   },
   budgetPlan: {
     type: 'object',
+    readOnly: true,
     description: 'written by the worker when it plans a budget; refused in a request',
     properties: {
       minutes: { type: 'number' },

@@ -41,6 +41,11 @@ describe('job form from the OpenAPI document', () => {
     assert.equal(augment.children!.find((c) => c.name === 'hue')!.path, 'augment.hue');
   });
 
+  it('leaves out what the service writes (the budget plan) but offers the budget', () => {
+    assert.ok(fields.some((f) => f.name === 'budget'));
+    assert.ok(!fields.some((f) => f.name === 'budgetPlan'));
+  });
+
   it('sends only the values changed from their defaults', () => {
     const values = { backbone: 'resnet-tiny', epochs: 3, baseLr: 0.05, 'augment.hue': 0.2, 'augment.blur': 'auto', predictorHiddenDim: undefined };
     assert.deepEqual(configFrom(fields, values), { epochs: 3, augment: { hue: 0.2 } });

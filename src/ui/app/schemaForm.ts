@@ -11,6 +11,8 @@ export interface JsonSchema {
   maximum?: number;
   exclusiveMinimum?: number;
   description?: string;
+  /** set by the service, never sent (e.g. the worker's budget plan) */
+  readOnly?: boolean;
   properties?: Record<string, JsonSchema>;
   oneOf?: JsonSchema[];
 }
@@ -65,11 +67,13 @@ function kindOf(s: JsonSchema): Field['kind'] {
   return s.properties ? 'object' : 'number';
 }
 
-/** The form's fields; `method` is left out, the method picker sets it. */
+/** The form's fields; `method` is left out (the method picker sets it), and so are read-only ones. */
 export function fieldsOf(doc: Document, schema: JsonSchema, prefix = ''): Field[] {
-  const properties = Object.entries(schema.properties ?? {}).filter(([name]) => prefix || name !== 'method');
-  return properties.map(([name, raw]) => {
-    const s = resolve(doc, raw)!;
+  const properties = Object.entries(schema.properties ?? {})
+    .filter(([name]) => prefix || name !== 'method')
+    .map(([name, raw]) => [name, resolve(doc, raw)!] as const)
+    .filter(([, s]) => !s.readOnly);
+  return properties.map(([name, s]) => {
     const kind = kindOf(s);
     return {
       path: `${prefix}${name}`,
