@@ -2,7 +2,7 @@
 // BN and LayerNorm made non-identity, biases, class token and positions random) exported from the
 // engine must give, in PyTorch (torchvision's own ResNet-18 and -50, and the reference ViT under
 // timm's names, strict load) and in onnxruntime, the features the engine computes, to 1e-4.
-import { after, before, describe, it } from 'node:test';
+import { type TestContext, after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { BACKBONE_SPECS, Trainer, evalView, featureDim, sincosPositionEmbedding } from '../../src/engine/index.ts';
@@ -37,9 +37,10 @@ const exported = (trainer: Trainer, format: ExportFormat) => encodeExport(format
  * 1e-4 relative to the largest feature: random BN statistics let features of a deep net grow to
  * hundreds, where float32 rounding alone exceeds 1e-4 absolute.
  */
-function assertClose(actual: Float32Array, expected: Float32Array, what: string) {
+function assertClose(ctx: TestContext, actual: Float32Array, expected: Float32Array, what: string) {
   const scale = Math.max(1, ...expected.map(Math.abs));
   const diff = maxAbsDiff(actual, expected);
+  ctx.diagnostic(`max |${what} - engine| = ${diff}, largest feature ${scale}`);
   assert.ok(diff <= 1e-4 * scale, `max |${what} - engine| = ${diff}, largest feature ${scale}`);
 }
 
@@ -132,16 +133,16 @@ describe('backbone export conversion', () => {
       });
       after(() => trainer.dispose());
 
-      it("loads strictly into PyTorch (torchvision's ResNet, the reference ViT under timm's names) and gives the engine's features", torchTestOptions, async () => {
+      it("loads strictly into PyTorch (torchvision's ResNet, the reference ViT under timm's names) and gives the engine's features", torchTestOptions, async (ctx) => {
         const { features, report } = await torchFeatures(exported(trainer, 'safetensors'), engine.input);
         assert.deepEqual(report.shape, [2, dim]);
-        assertClose(features, engine.features, 'torch');
+        assertClose(ctx, features, engine.features, 'torch');
       });
 
-      it("as ONNX, gives the engine's features in onnxruntime", async () => {
+      it("as ONNX, gives the engine's features in onnxruntime", async (ctx) => {
         const out = await onnxFeatures(exported(trainer, 'onnx'), engine.input);
         assert.deepEqual(out.dims, [2, dim]);
-        assertClose(out.features, engine.features, 'onnx');
+        assertClose(ctx, out.features, engine.features, 'onnx');
       });
     });
   }
