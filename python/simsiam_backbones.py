@@ -64,6 +64,8 @@ def build(backbone, in_channels=3):
         return model
     if backbone in CIFAR_SPECS:
         return CifarResNet(*CIFAR_SPECS[backbone], in_channels=in_channels)
+    if backbone.startswith("vit-"):
+        raise ValueError(f"{backbone} is a ViT: its file holds timm's VisionTransformer state dict; build that from the file's metadata (docs/exports.md)")
     raise ValueError(f"unknown backbone {backbone!r}")
 
 

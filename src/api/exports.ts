@@ -4,9 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
 import { modelCheckpoint } from '../domain/embeddings.ts';
 import { jobTrainingConfig } from '../domain/trainingConfig.ts';
-import { backboneExport, EXPORT_FORMATS, type ExportFormat } from '../export/backboneExport.ts';
-import { BACKBONE_SPECS } from '../engine/backbones/specs.ts';
-import { errors } from '../errors/catalogue.ts';
+import { backboneExport } from '../export/backboneExport.ts';
+import { EXPORT_FORMATS, type ExportFormat } from '../export/exportFile.ts';
 import { tenantOf } from './auth.ts';
 import { contract, fileResponse, idParams } from './contract.ts';
 
@@ -15,8 +14,8 @@ export async function exportRoutes(app: FastifyInstance, { services }: { service
     '/jobs/:id/export',
     {
       schema: contract({
-        summary: "A checkpoint's backbone for PyTorch (safetensors, torchvision key names) or any ONNX runtime",
-        description: 'Built on first request, then served from storage. For resnet18 and resnet50 the safetensors keys match torchvision\'s, so `load_state_dict(..., strict=True)` works after `m.fc = Identity()` (docs/exports.md).',
+        summary: "A checkpoint's backbone for PyTorch (safetensors: torchvision's ResNet or timm's VisionTransformer key names) or any ONNX runtime",
+        description: 'Built on first request, then served from storage. For resnet18 and resnet50 the safetensors keys match torchvision\'s, so `load_state_dict(..., strict=True)` works after `m.fc = Identity()`; a ViT\'s keys and layouts are timm\'s VisionTransformer without its head, and the file\'s metadata says how to build it (docs/exports.md).',
         tags: ['artifacts'],
         params: idParams('id'),
         querystring: {
@@ -31,17 +30,13 @@ export async function exportRoutes(app: FastifyInstance, { services }: { service
             'X-Checkpoint-Id': { type: 'string', description: 'the checkpoint exported' },
           }),
         },
-        errors: ['JOB_NOT_FOUND', 'CHECKPOINT_NOT_FOUND', 'JOB_NOT_READY', 'EXPORT_UNSUPPORTED_BACKBONE'],
+        errors: ['JOB_NOT_FOUND', 'CHECKPOINT_NOT_FOUND', 'JOB_NOT_READY'],
       }),
     },
     async (request, reply) => {
       const { format } = request.query;
       const { job, checkpoint } = await modelCheckpoint(services.db, tenantOf(request), request.params.id, request.query.checkpoint);
       const { backbone } = jobTrainingConfig(job.config);
-      // both formats name and lay out torchvision's ResNet; a ViT has the tfjs-layers model only
-      if (BACKBONE_SPECS[backbone].family !== 'resnet') {
-        throw errors.EXPORT_UNSUPPORTED_BACKBONE(format, backbone);
-      }
       const key = await backboneExport(services, job, checkpoint, format);
       const { body, size } = await services.blobs.getStream(key);
       const name = `${job.id}-${backbone}-${checkpoint.isFinal ? 'final' : `step-${checkpoint.step}`}.${EXPORT_FORMATS[format].extension}`;

@@ -2228,8 +2228,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A checkpoint's backbone for PyTorch (safetensors, torchvision key names) or any ONNX runtime
-         * @description Built on first request, then served from storage. For resnet18 and resnet50 the safetensors keys match torchvision's, so `load_state_dict(..., strict=True)` works after `m.fc = Identity()` (docs/exports.md).
+         * A checkpoint's backbone for PyTorch (safetensors: torchvision's ResNet or timm's VisionTransformer key names) or any ONNX runtime
+         * @description Built on first request, then served from storage. For resnet18 and resnet50 the safetensors keys match torchvision's, so `load_state_dict(..., strict=True)` works after `m.fc = Identity()`; a ViT's keys and layouts are timm's VisionTransformer without its head, and the file's metadata says how to build it (docs/exports.md).
          */
         get: {
             parameters: {
@@ -2314,15 +2314,6 @@ export interface paths {
                 };
                 /** @description - `URI_TOO_LONG`: "a path segment of the URL is too long" */
                 414: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description - `EXPORT_UNSUPPORTED_BACKBONE`: "… export covers ResNet backbones only, not '…'; a ViT's backbone is served as a tfjs-layers model (GET /v1/jobs/:id/model/model.json)" */
-                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5237,7 +5228,7 @@ export interface components {
          * @description stable and machine-readable: branch on it (src/errors/catalogue.ts)
          * @enum {string}
          */
-        ErrorCode: "BAD_REQUEST" | "VALIDATION_ERROR" | "MALFORMED_JSON" | "JSON_TOO_DEEP" | "INVALID_CHARACTER" | "BAD_CONTENT_LENGTH" | "BAD_URL_ENCODING" | "INVALID_CURSOR" | "ROUTE_NOT_FOUND" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "FILE_TOO_LARGE" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "HEADERS_TOO_LARGE" | "INTERNAL" | "UNAUTHENTICATED" | "INVALID_API_KEY" | "API_KEY_EXPIRED" | "INSUFFICIENT_SCOPE" | "RATE_LIMITED" | "QUOTA_EXCEEDED" | "TENANT_NOT_FOUND" | "API_KEY_NOT_FOUND" | "API_KEY_REVOKED" | "CANNOT_DELETE_OWN_TENANT" | "INVALID_EXPIRY" | "DATASET_NOT_FOUND" | "IMAGE_NOT_FOUND" | "DATASET_IN_USE" | "DATASET_EMPTY" | "DATASET_UNLABELED" | "DATASET_TOO_SMALL" | "EMPTY_ARCHIVE" | "INVALID_ARCHIVE" | "ARCHIVE_TOO_LARGE" | "TOO_MANY_ENTRIES" | "UPLOAD_NOT_FOUND" | "UPLOAD_IN_PROGRESS" | "UPLOAD_EXPIRED" | "INVALID_PREFIX" | "PREFIX_FORBIDDEN" | "PREFIX_NOT_FOUND" | "NO_IMAGES" | "TOO_MANY_IMAGES" | "NOT_AN_IMAGE" | "UNSUPPORTED_FORMAT" | "CORRUPT_IMAGE" | "IMAGE_TOO_LARGE" | "JOB_NOT_FOUND" | "CHECKPOINT_NOT_FOUND" | "MODEL_NOT_READY" | "INVALID_JOB_CONFIG" | "IDEMPOTENCY_KEY_REUSED" | "JOB_FINISHED" | "EXPORT_UNSUPPORTED_BACKBONE" | "JOB_NOT_READY" | "JOB_STILL_RUNNING" | "EXPERIMENT_NOT_FOUND" | "INVALID_EXPERIMENT" | "EMBEDDING_SET_NOT_FOUND" | "IMAGE_NOT_IN_SET" | "EMBEDDINGS_NOT_READY" | "EMBEDDINGS_RUNNING" | "EVALUATION_NOT_FOUND" | "INVALID_PROBE_REQUEST" | "PROBE_TOO_LARGE" | "INVALID_ARGUMENT" | "GRAPHQL_VALIDATION_FAILED" | "BAD_USER_INPUT" | "QUERY_TOO_DEEP" | "TOO_MANY_ALIASES" | "QUERY_TOO_COMPLEX" | "TOO_MANY_SUBSCRIPTIONS" | "NOT_FOUND" | "METRICS_FAILED";
+        ErrorCode: "BAD_REQUEST" | "VALIDATION_ERROR" | "MALFORMED_JSON" | "JSON_TOO_DEEP" | "INVALID_CHARACTER" | "BAD_CONTENT_LENGTH" | "BAD_URL_ENCODING" | "INVALID_CURSOR" | "ROUTE_NOT_FOUND" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "FILE_TOO_LARGE" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "HEADERS_TOO_LARGE" | "INTERNAL" | "UNAUTHENTICATED" | "INVALID_API_KEY" | "API_KEY_EXPIRED" | "INSUFFICIENT_SCOPE" | "RATE_LIMITED" | "QUOTA_EXCEEDED" | "TENANT_NOT_FOUND" | "API_KEY_NOT_FOUND" | "API_KEY_REVOKED" | "CANNOT_DELETE_OWN_TENANT" | "INVALID_EXPIRY" | "DATASET_NOT_FOUND" | "IMAGE_NOT_FOUND" | "DATASET_IN_USE" | "DATASET_EMPTY" | "DATASET_UNLABELED" | "DATASET_TOO_SMALL" | "EMPTY_ARCHIVE" | "INVALID_ARCHIVE" | "ARCHIVE_TOO_LARGE" | "TOO_MANY_ENTRIES" | "UPLOAD_NOT_FOUND" | "UPLOAD_IN_PROGRESS" | "UPLOAD_EXPIRED" | "INVALID_PREFIX" | "PREFIX_FORBIDDEN" | "PREFIX_NOT_FOUND" | "NO_IMAGES" | "TOO_MANY_IMAGES" | "NOT_AN_IMAGE" | "UNSUPPORTED_FORMAT" | "CORRUPT_IMAGE" | "IMAGE_TOO_LARGE" | "JOB_NOT_FOUND" | "CHECKPOINT_NOT_FOUND" | "MODEL_NOT_READY" | "INVALID_JOB_CONFIG" | "IDEMPOTENCY_KEY_REUSED" | "JOB_FINISHED" | "JOB_NOT_READY" | "JOB_STILL_RUNNING" | "EXPERIMENT_NOT_FOUND" | "INVALID_EXPERIMENT" | "EMBEDDING_SET_NOT_FOUND" | "IMAGE_NOT_IN_SET" | "EMBEDDINGS_NOT_READY" | "EMBEDDINGS_RUNNING" | "EVALUATION_NOT_FOUND" | "INVALID_PROBE_REQUEST" | "PROBE_TOO_LARGE" | "INVALID_ARGUMENT" | "GRAPHQL_VALIDATION_FAILED" | "BAD_USER_INPUT" | "QUERY_TOO_DEEP" | "TOO_MANY_ALIASES" | "QUERY_TOO_COMPLEX" | "TOO_MANY_SUBSCRIPTIONS" | "NOT_FOUND" | "METRICS_FAILED";
         /** @description an id this API issued */
         Id: string;
         IdParams: {

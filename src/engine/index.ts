@@ -6,6 +6,10 @@ export { type StepContext, type TrainingMethod, type ViewSpec } from './methods/
 export { SimSiam } from './methods/simsiam.ts';
 export { BACKBONE_SPECS } from './backbones/specs.ts';
 export type { ResNetSpec } from './backbones/resnet.ts';
+export type { VitSpec } from './backbones/vit.ts';
+export { type VitOptions, vitOptionsOf } from './backbones/vitOptions.ts';
+export { sincosPositionEmbedding } from './backbones/sincos.ts';
+export { LN_EPS } from './layerNorm.ts';
 export { featureDim } from './backbones/shape.ts';
 export { type AugmentSettings, type ImageBatch, type ImageInput, NORMALIZATION, augmentViews } from './augment.ts';
 export { EVAL_CROP_FRACTION, type FeatureOptions, evalView, extractFeatures } from './features.ts';

@@ -88,10 +88,6 @@ const CATALOGUE = {
   INVALID_JOB_CONFIG: { status: 400, message: 'invalid config: %s' },
   IDEMPOTENCY_KEY_REUSED: { status: 409, message: 'this Idempotency-Key was used for a different request' },
   JOB_FINISHED: { status: 409, message: 'job %s is already %s' },
-  EXPORT_UNSUPPORTED_BACKBONE: {
-    status: 422,
-    message: "%s export covers ResNet backbones only, not '%s'; a ViT's backbone is served as a tfjs-layers model (GET /v1/jobs/:id/model/model.json)",
-  },
   JOB_NOT_READY: { status: 409, message: 'job %s (%s) has no checkpoint yet' },
   JOB_STILL_RUNNING: { status: 409, message: '%s; retry the delete', about: 'cancellation was asked for but the job has not stopped yet' },
   EXPERIMENT_NOT_FOUND: { status: 404, message: 'experiment %s not found' },

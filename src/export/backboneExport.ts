@@ -4,62 +4,27 @@
 import type { Checkpoint, Job } from '../generated/prisma/client.ts';
 import type { Services } from '../services.ts';
 import { jobTrainingConfig, type TrainingConfig } from '../domain/trainingConfig.ts';
-import { BACKBONE_SPECS, NORMALIZATION, featureDim } from '../engine/index.ts';
+import type { NamedArray } from '../engine/index.ts';
 import { keys } from '../storage/keys.ts';
 import { EngineClient } from '../engine/thread/client.ts';
-import { encodeSafetensors, type SafetensorsTensor } from './safetensors.ts';
-import { torchBackboneState, type TorchBackboneState } from './torchState.ts';
-import { backboneOnnx } from './onnx.ts';
+import { EXPORT_FORMATS, type ExportFormat, encodeExport, modelMetadata } from './exportFile.ts';
 
-export const EXPORT_FORMATS = {
-  safetensors: { extension: 'safetensors', contentType: 'application/octet-stream' },
-  onnx: { extension: 'onnx', contentType: 'application/octet-stream' },
-} as const;
-export type ExportFormat = keyof typeof EXPORT_FORMATS;
-
-/** The backbone of a checkpoint in torch layout, and the optimizer steps it was trained for. */
-async function readBackbone(services: Services, config: TrainingConfig, checkpoint: Checkpoint): Promise<{ state: TorchBackboneState; steps: number }> {
+/** The engine's backbone tensors of a checkpoint, and the optimizer steps it was trained for. */
+async function readBackbone(services: Services, config: TrainingConfig, checkpoint: Checkpoint): Promise<{ backbone: NamedArray[]; steps: number }> {
   const bytes = await services.blobs.get(checkpoint.s3Key);
   const engine = new EngineClient();
   try {
     // stepsPerEpoch only shapes the LR schedule; a restore takes it from the checkpoint
     const init = await engine.call('init', { config, stepsPerEpoch: 1, checkpoint: bytes });
-    return { state: torchBackboneState(await engine.call('exportBackbone', {})), steps: init.completedSteps };
+    return { backbone: await engine.call('exportBackbone', {}), steps: init.completedSteps };
   } finally {
     await engine.close();
   }
 }
 
-/** What a loader needs besides the weights: the architecture and how inputs were normalised. */
+/** The model's metadata and where it came from. */
 function exportMetadata(job: Job, checkpoint: Checkpoint, config: TrainingConfig): Record<string, string> {
-  const { mean, std } = NORMALIZATION[config.channels];
-  return {
-    backbone: config.backbone,
-    channels: String(config.channels),
-    image_size: String(config.imageSize),
-    feature_dim: String(featureDim(BACKBONE_SPECS[config.backbone])),
-    normalize_mean: JSON.stringify(mean),
-    normalize_std: JSON.stringify(std),
-    input: 'float32 pixels scaled to [0, 1], then (x - mean) / std per channel; eval view: centre crop of 1/1.15 of the shorter side, resized to image_size',
-    job_id: job.id,
-    checkpoint_id: checkpoint.id,
-    step: String(checkpoint.step),
-  };
-}
-
-function encode(format: ExportFormat, { state, steps }: { state: TorchBackboneState; steps: number }, config: TrainingConfig, metadata: Record<string, string>): Uint8Array {
-  if (format === 'onnx') {
-    const spec = BACKBONE_SPECS[config.backbone];
-    if (spec.family !== 'resnet') throw new Error(`no ONNX export for ${config.backbone}`);
-    return backboneOnnx(state.floats, { spec, channels: config.channels, featureDim: featureDim(spec), metadata });
-  }
-  const tensors: SafetensorsTensor[] = state.floats.map((t) => ({ name: t.name, dtype: 'F32', shape: t.shape, data: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) }));
-  for (const bn of state.batchNorms) {
-    const count = new Uint8Array(8);
-    new DataView(count.buffer).setBigInt64(0, BigInt(steps), true);
-    tensors.push({ name: `${bn}.num_batches_tracked`, dtype: 'I64', shape: [], data: count });
-  }
-  return encodeSafetensors(tensors, { format: 'pt', ...metadata });
+  return { ...modelMetadata(config), job_id: job.id, checkpoint_id: checkpoint.id, step: String(checkpoint.step) };
 }
 
 /** Every export a checkpoint may have: deleted with the checkpoint. */
@@ -77,7 +42,8 @@ export async function backboneExport(services: Services, job: Job, checkpoint: C
   if (!build) {
     build = (async () => {
       const config = jobTrainingConfig(job.config);
-      const bytes = encode(format, await readBackbone(services, config, checkpoint), config, exportMetadata(job, checkpoint, config));
+      const { backbone, steps } = await readBackbone(services, config, checkpoint);
+      const bytes = encodeExport(format, backbone, steps, config, exportMetadata(job, checkpoint, config));
       await services.blobs.put(key, bytes, EXPORT_FORMATS[format].contentType);
     })().finally(() => building.delete(key));
     building.set(key, build);

@@ -1,5 +1,6 @@
-// A backbone from the engine (exportBackbone: HWIO conv kernels, engine names) in PyTorch's layout:
-// torchvision names, OIHW kernels, and the `num_batches_tracked` counter every BatchNorm2d carries.
+// A backbone from the engine (exportBackbone: HWIO conv kernels, [in, out] linear weights, engine
+// names) in PyTorch's layout. For a ResNet: torchvision names, OIHW kernels, and the
+// `num_batches_tracked` counter every BatchNorm2d carries; a ViT's is in timmVitState.ts.
 import type { NamedArray } from '../engine/index.ts';
 import { torchvisionName } from './torchvisionNames.ts';
 
@@ -30,6 +31,14 @@ export function hwioToOihw(data: Float32Array, [kh, kw, cin, cout]: number[]): F
   return out;
 }
 
+/** [rows, cols] → [cols, rows]: an engine linear weight [in, out] as PyTorch's [out, in] */
+export function transposeMatrix(data: Float32Array, [rows, cols]: number[]): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
+  return out;
+}
+
+/** A ResNet backbone under torchvision's names. */
 export function torchBackboneState(backbone: NamedArray[]): TorchBackboneState {
   const floats = backbone.map(({ name, shape, data }) => {
     const torchName = torchvisionName(name);

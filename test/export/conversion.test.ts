@@ -1,51 +1,46 @@
 // The export conversion on its own, without the service: a backbone with non-trivial weights (every
-// BN made non-identity) exported from the engine must give, in PyTorch (torchvision's own ResNet-18
-// and -50, strict load) and in onnxruntime, the features the engine computes, to 1e-4.
-import { after, before, describe, it } from 'node:test';
+// BN and LayerNorm made non-identity, biases, class token and positions random) exported from the
+// engine must give, in PyTorch (torchvision's own ResNet-18 and -50, and the reference ViT under
+// timm's names, strict load) and in onnxruntime, the features the engine computes, to 1e-4.
+import { type TestContext, after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { BACKBONE_SPECS, Trainer, evalView, featureDim } from '../../src/engine/index.ts';
+import { BACKBONE_SPECS, Trainer, evalView, featureDim, sincosPositionEmbedding } from '../../src/engine/index.ts';
 import { toUnitRange } from '../../src/engine/augment.ts';
 import { Prng } from '../../src/engine/prng.ts';
 import { torchvisionName } from '../../src/export/torchvisionNames.ts';
-import { hwioToOihw, torchBackboneState } from '../../src/export/torchState.ts';
+import { hwioToOihw, transposeMatrix } from '../../src/export/torchState.ts';
+import { timmVitState } from '../../src/export/timmVitState.ts';
 import { encodeSafetensors } from '../../src/export/safetensors.ts';
-import { backboneOnnx } from '../../src/export/onnx.ts';
+import { type ExportFormat, encodeExport, modelMetadata } from '../../src/export/exportFile.ts';
 import { toNchw, torchFeatures, torchTestOptions } from './torch.ts';
 import { maxAbsDiff, randomImages, setupBackend, tinyConfig } from '../engine/helpers.ts';
 import { onnxFeatures } from './onnxRuntime.ts';
 
-/** A trainer whose BN parameters and statistics are random, so a misplaced BN tensor shows. */
-function trainerWithRandomBn(backbone: string, imageSize: number, channels: 1 | 3): Trainer {
-  const trainer = new Trainer(tinyConfig({ backbone, imageSize, channels, projectorDim: 16 }), 1);
+/** A trainer whose norm parameters, statistics, biases and embeddings are random, so a misplaced tensor shows. */
+function trainerWithRandomNorms(config: Record<string, unknown>): Trainer {
+  const trainer = new Trainer(tinyConfig({ projectorDim: 16, ...config }), 1);
   const rng = new Prng(7);
   for (const p of trainer.method.store.list('backbone.')) {
     const n = p.variable.size;
     const values = (lo: number, hi: number) => Float32Array.from({ length: n }, () => lo + (hi - lo) * rng.next());
     if (p.name.endsWith('.running_var') || (p.name.endsWith('.weight') && p.variable.rank === 1)) p.variable.assign(tf.tensor(values(0.5, 1.5), p.variable.shape));
-    else if (p.name.endsWith('.bias') || p.name.endsWith('.running_mean')) p.variable.assign(tf.tensor(values(-0.2, 0.2), p.variable.shape));
+    else if (/\.(bias|running_mean|cls_token|pos_embed)$/.test(p.name)) p.variable.assign(tf.tensor(values(-0.2, 0.2), p.variable.shape));
   }
   return trainer;
 }
 
-function safetensorsOf(trainer: Trainer): Uint8Array {
-  const { floats, batchNorms } = torchBackboneState(trainer.exportBackbone());
-  return encodeSafetensors(
-    [
-      ...floats.map((t) => ({ name: t.name, dtype: 'F32' as const, shape: t.shape, data: new Uint8Array(t.data.buffer) })),
-      ...batchNorms.map((bn) => ({ name: `${bn}.num_batches_tracked`, dtype: 'I64' as const, shape: [], data: new Uint8Array(8) })),
-    ],
-    { backbone: trainer.config.backbone, channels: String(trainer.config.channels) },
-  );
-}
+/** The file the service would serve for this trainer's backbone. */
+const exported = (trainer: Trainer, format: ExportFormat) => encodeExport(format, trainer.exportBackbone(), 0, trainer.config, modelMetadata(trainer.config));
 
 /**
  * 1e-4 relative to the largest feature: random BN statistics let features of a deep net grow to
  * hundreds, where float32 rounding alone exceeds 1e-4 absolute.
  */
-function assertClose(actual: Float32Array, expected: Float32Array, what: string) {
+function assertClose(ctx: TestContext, actual: Float32Array, expected: Float32Array, what: string) {
   const scale = Math.max(1, ...expected.map(Math.abs));
   const diff = maxAbsDiff(actual, expected);
+  ctx.diagnostic(`max |${what} - engine| = ${diff}, largest feature ${scale}`);
   assert.ok(diff <= 1e-4 * scale, `max |${what} - engine| = ${diff}, largest feature ${scale}`);
 }
 
@@ -98,29 +93,56 @@ describe('backbone export conversion', () => {
     assert.throws(() => encodeSafetensors([{ name: 'x', dtype: 'F32', shape: [2], data: new Uint8Array(4) }]), /needs 8/);
   });
 
-  for (const backbone of ['resnet18', 'resnet50'] as const) {
-    describe(backbone, () => {
+  it('lays a ViT out as timm does: [out, in] linears, an OIHW patch kernel, the sin-cos table as pos_embed', () => {
+    const arrays = [
+      { name: 'patch_embed.proj.weight', shape: [1, 2, 2, 3], data: Float32Array.from({ length: 12 }, (_, k) => k) },
+      { name: 'blocks.3.attn.qkv.weight', shape: [2, 3], data: Float32Array.of(1, 2, 3, 4, 5, 6) },
+      { name: 'cls_token', shape: [1, 1, 4], data: Float32Array.of(1, 2, 3, 4) },
+    ];
+    const spec = { dim: 4, depth: 4, heads: 1, mlpRatio: 4 };
+    const { floats, batchNorms } = timmVitState(arrays, spec, { patchSize: 2, posEmbed: 'sincos', pool: 'cls' }, 4);
+    const byName = Object.fromEntries(floats.map((t) => [t.name, t]));
+    assert.deepEqual(batchNorms, []);
+    assert.deepEqual(byName['patch_embed.proj.weight'].shape, [3, 2, 1, 2]);
+    assert.deepEqual(byName['patch_embed.proj.weight'].data, hwioToOihw(arrays[0].data, [1, 2, 2, 3]));
+    assert.deepEqual(byName['blocks.3.attn.qkv.weight'], { name: 'blocks.3.attn.qkv.weight', shape: [3, 2], data: Float32Array.of(1, 4, 2, 5, 3, 6) });
+    assert.deepEqual(byName.cls_token.shape, [1, 1, 4]);
+    assert.deepEqual(byName.pos_embed.shape, [1, 5, 4], 'class token + 2x2 patches');
+    assert.deepEqual(byName.pos_embed.data, sincosPositionEmbedding(2, 2, 4));
+    const learned = timmVitState(arrays, spec, { patchSize: 2, posEmbed: 'learned', pool: 'cls' }, 4);
+    assert.equal(learned.floats.some((t) => t.name === 'pos_embed'), false, 'a learned table is a backbone tensor of its own');
+    assert.throws(() => timmVitState([{ name: 'projector.0.weight', shape: [1], data: new Float32Array(1) }], spec, { patchSize: 2, posEmbed: 'learned', pool: 'cls' }, 4), /no timm VisionTransformer name/);
+    assert.deepEqual(transposeMatrix(Float32Array.of(1, 2, 3, 4, 5, 6), [3, 2]), Float32Array.of(1, 3, 5, 2, 4, 6));
+  });
+
+  const cases: Array<[string, Record<string, unknown>]> = [
+    ['resnet18', { backbone: 'resnet18', imageSize: 32, channels: 3 }],
+    ['resnet50', { backbone: 'resnet50', imageSize: 32, channels: 3 }],
+    ['vit-micro, sin-cos positions, class token', { backbone: 'vit-micro', imageSize: 16, channels: 3, patchSize: 4, posEmbed: 'sincos', pool: 'cls' }],
+    ['vit-micro, learned positions, mean of patches, grayscale', { backbone: 'vit-micro', imageSize: 16, channels: 1, patchSize: 8, posEmbed: 'learned', pool: 'mean' }],
+  ];
+  for (const [label, config] of cases) {
+    describe(label, () => {
       let trainer: Trainer;
       let engine: ReturnType<typeof engineFeatures>;
+      let dim: number;
       before(() => {
-        trainer = trainerWithRandomBn(backbone, 32, 3);
+        trainer = trainerWithRandomNorms(config);
         engine = engineFeatures(trainer, 2);
+        dim = featureDim(BACKBONE_SPECS[trainer.config.backbone]);
       });
       after(() => trainer.dispose());
 
-      it(`loads strictly into torchvision.models.${backbone}() and gives the engine's features`, torchTestOptions, async () => {
-        const { features, report } = await torchFeatures(safetensorsOf(trainer), engine.input);
-        assert.deepEqual(report.shape, [2, featureDim(BACKBONE_SPECS[backbone])]);
-        assertClose(features, engine.features, 'torch');
+      it("loads strictly into PyTorch (torchvision's ResNet, the reference ViT under timm's names) and gives the engine's features", torchTestOptions, async (ctx) => {
+        const { features, report } = await torchFeatures(exported(trainer, 'safetensors'), engine.input);
+        assert.deepEqual(report.shape, [2, dim]);
+        assertClose(ctx, features, engine.features, 'torch');
       });
 
-      it("as ONNX, gives the engine's features in onnxruntime", async () => {
-        const { floats } = torchBackboneState(trainer.exportBackbone());
-        const spec = BACKBONE_SPECS[backbone];
-        assert.ok(spec.family === 'resnet');
-        const out = await onnxFeatures(backboneOnnx(floats, { spec, channels: 3, featureDim: featureDim(spec), metadata: {} }), engine.input);
-        assert.deepEqual(out.dims, [2, featureDim(spec)]);
-        assertClose(out.features, engine.features, 'onnx');
+      it("as ONNX, gives the engine's features in onnxruntime", async (ctx) => {
+        const out = await onnxFeatures(exported(trainer, 'onnx'), engine.input);
+        assert.deepEqual(out.dims, [2, dim]);
+        assertClose(ctx, out.features, engine.features, 'onnx');
       });
     });
   }
