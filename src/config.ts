@@ -47,6 +47,8 @@ export interface Config {
   ingest: IngestLimits;
   /** the most a linear probe may hold in feature (and baseline) matrices: src/probe/budget.ts */
   probeMaxMatrixBytes: number;
+  /** what the API may keep in memory of hot embedding sets for neighbour queries; 0 keeps none */
+  embeddingCacheBytes: number;
   graphiql: boolean;
   /** a standalone worker's GET /metrics listener (the API serves /metrics on its own port) */
   metricsPort: number;
@@ -115,6 +117,7 @@ export function loadConfig(env: Env = process.env): Config {
     graphiql: bool(env, 'GRAPHIQL', env.NODE_ENV !== 'production'),
     metricsPort: int(env, 'METRICS_PORT', 9464),
     probeMaxMatrixBytes: int(env, 'PROBE_MAX_MATRIX_BYTES', 4 * 1024 ** 3),
+    embeddingCacheBytes: int(env, 'EMBEDDING_CACHE_BYTES', 512 * 1024 ** 2),
     rateLimit: {
       max: int(env, 'RATE_LIMIT_MAX', 1000),
       windowMs: int(env, 'RATE_LIMIT_WINDOW_MS', 60_000),

@@ -13,6 +13,7 @@ import { startQueue } from './queue/boss.ts';
 import { createBlobStore, type BlobStore } from './storage/s3.ts';
 import path from 'node:path';
 import { countS3Errors } from './metrics/s3.ts';
+import { HotSets } from './serving/hotSets.ts';
 
 export interface Services {
   config: Config;
@@ -23,6 +24,8 @@ export interface Services {
   events: JobEvents;
   /** API-key rows for authentication, cached while the key-change LISTEN is in force (API processes only) */
   apiKeys: ApiKeyCache;
+  /** embedding sets held in memory for neighbour queries (API processes only; nothing until a query) */
+  hotSets: HotSets;
   databaseUrl: string;
   close(): Promise<void>;
 }
@@ -68,7 +71,9 @@ export async function startServices(config: Config, log: Logger): Promise<Servic
     closers.push(() => events.close());
     const apiKeys = new ApiKeyCache(prisma, databaseUrl);
     closers.push(() => apiKeys.close());
-    return { config: { ...config, databaseUrl, s3 }, db: prisma, pool, blobs, boss, events, apiKeys, databaseUrl, close };
+    const hotSets = new HotSets(blobs, config.embeddingCacheBytes, databaseUrl);
+    closers.push(() => hotSets.close());
+    return { config: { ...config, databaseUrl, s3 }, db: prisma, pool, blobs, boss, events, apiKeys, hotSets, databaseUrl, close };
   } catch (err) {
     await close();
     throw err;

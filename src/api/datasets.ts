@@ -96,7 +96,7 @@ export async function datasetRoutes(app: FastifyInstance, opts: { services: Serv
         errors: ['INVALID_CURSOR'],
       }),
     },
-    async (request) => listDatasets(db, tenantOf(request), request.query),
+    async (request) => listDatasets(pool, tenantOf(request), request.query),
   );
 
   app.get<{ Params: { id: string } }>(

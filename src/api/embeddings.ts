@@ -10,9 +10,9 @@ import { embeddingSetView, getEmbeddingSet, modelCheckpoint, readyEmbeddingSet, 
 import { decodedBytes, decodeImage, decodeSpecOf } from '../data/decode.ts';
 import { readAll } from '../ingest/streams.ts';
 import { probeImage, withDecodeBudget } from '../ingest/imageProbe.ts';
-import { findRow, readEmbeddings, START, type RowPosition } from '../serving/embeddingReader.ts';
-import { nearestRows } from '../serving/neighbors.ts';
-import { NeighborScanner } from '../serving/neighborScanner.ts';
+import { readEmbeddings, START, type RowPosition } from '../serving/embeddingReader.ts';
+import { NotARowStart, vectorPage } from '../serving/vectorPages.ts';
+import { neighborsOf } from '../serving/neighbors.ts';
 import { ModelCache } from '../hosting/modelCache.ts';
 import { jobTrainingConfig } from '../domain/trainingConfig.ts';
 import { openFrozenModel } from '../hosting/frozenModel.ts';
@@ -41,11 +41,9 @@ function decodeCursor(cursor: string): RowPosition {
 }
 
 export async function embeddingRoutes(app: FastifyInstance, { services }: { services: Services }) {
-  const { db, blobs } = services;
+  const { db, pool, blobs, hotSets } = services;
   const models = new ModelCache(Number(process.env.EMBED_MODEL_CACHE_SIZE) || 2);
   app.addHook('onClose', () => models.close());
-  const scanner = new NeighborScanner();
-  app.addHook('onClose', () => scanner.close());
 
   app.post<{ Params: { id: string }; Body: { datasetId: string; checkpoint?: string } }>(
     '/jobs/:id/embeddings',
@@ -127,7 +125,7 @@ export async function embeddingRoutes(app: FastifyInstance, { services }: { serv
       }),
     },
     async (request, reply) => {
-      const set = await readyEmbeddingSet(db, tenantOf(request), request.params.id);
+      const set = await readyEmbeddingSet(pool, tenantOf(request), request.params.id);
       const { format } = request.query;
       if (format === 'npy') {
         const object = await blobs.getStream(set.vectorsKey);
@@ -147,19 +145,18 @@ export async function embeddingRoutes(app: FastifyInstance, { services }: { serv
         return reply.type('text/csv').header('Content-Disposition', `attachment; filename="${set.id}.csv"`).send(Readable.from(lines()));
       }
       const from = request.query.cursor ? decodeCursor(request.query.cursor) : START;
-      const items: Array<{ imageId: string; label: string | null; vector: number[] }> = [];
-      let next: RowPosition | undefined;
-      try {
-        for await (const r of readEmbeddings(blobs, set, from, request.query.limit)) {
-          items.push({ imageId: r.imageId, label: r.label, vector: Array.from(r.vector) });
-          next = r.next;
-        }
-      } catch (err) {
-        // a forged offset lands mid-line in rows.json
-        if (err instanceof SyntaxError && request.query.cursor) throw errors.INVALID_CURSOR();
-        throw err;
-      }
-      return { items, nextCursor: next && next.row < set.count ? encodeCursor(next) : null };
+      const { rows, next } = await vectorPage(blobs, hotSets, set, from, request.query.limit).catch((err: unknown) => {
+        // without a cursor the page starts at row 0: a bad line there is a damaged file, not the client's error
+        throw err instanceof NotARowStart && request.query.cursor ? errors.INVALID_CURSOR() : err;
+      });
+      const body = {
+        items: rows.map((r) => ({ imageId: r.imageId, label: r.label, vector: Array.from(r.vector) })),
+        nextCursor: next && next.row < set.count ? encodeCursor(next) : null,
+      };
+      // Sent as text: JSON.stringify prints number arrays natively, well ahead of the schema
+      // serializer's call per number, and prints the same text (a non-finite value becomes null,
+      // where the schema serializer failed the request)
+      return reply.type('application/json; charset=utf-8').send(JSON.stringify(body));
     },
   );
 
@@ -180,10 +177,9 @@ export async function embeddingRoutes(app: FastifyInstance, { services }: { serv
       }),
     },
     async (request) => {
-      const set = await readyEmbeddingSet(db, tenantOf(request), request.params.id);
-      const row = await findRow(blobs, set, request.query.imageId);
-      if (row === undefined) throw errors.IMAGE_NOT_IN_SET(request.query.imageId, set.id);
-      const neighbors = await nearestRows(blobs, scanner, set, row, Math.min(request.query.k, set.count));
+      const set = await readyEmbeddingSet(pool, tenantOf(request), request.params.id);
+      const neighbors = await neighborsOf(blobs, hotSets, set, request.query.imageId, Math.min(request.query.k, set.count));
+      if (!neighbors) throw errors.IMAGE_NOT_IN_SET(request.query.imageId, set.id);
       return { embeddingSetId: set.id, imageId: request.query.imageId, items: neighbors.map(({ imageId, label, similarity }) => ({ imageId, label, similarity })) };
     },
   );

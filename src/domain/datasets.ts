@@ -8,7 +8,7 @@ import type { BlobStore } from '../storage/s3.ts';
 import { keys } from '../storage/keys.ts';
 import { errors } from '../errors/catalogue.ts';
 import { newId } from './ids.ts';
-import { afterCursor, decodeIdCursor, encodeIdCursor, PAGE_ORDER, toPage } from './cursor.ts';
+import { decodeCursor, decodeIdCursor, encodeIdCursor, toPage } from './cursor.ts';
 import { lockTenant, requireWithinQuota } from './quotas.ts';
 
 export interface Page {
@@ -38,14 +38,28 @@ export async function getDataset(db: Db, tenantId: string, id: string) {
   return dataset;
 }
 
-/** Newest first; the cursor is (createdAt, id) of the last item, so inserts do not shift pages. */
-export async function listDatasets(db: Db, tenantId: string, page: Page) {
-  const rows = await db.dataset.findMany({
-    where: { tenantId, ...afterCursor(page.cursor) },
-    orderBy: PAGE_ORDER,
-    take: page.limit + 1,
-    select: datasetFields,
-  });
+// datasetFields straight from the row (TIMESTAMP columns hold UTC), newest first: the first page, and
+// the pages after a cursor's (createdAt, id), which is bound as UTC text so the process's time zone
+// plays no part
+const DATASET_COLUMNS = `SELECT id, name, description, created_at AT TIME ZONE 'UTC' AS "createdAt", updated_at AT TIME ZONE 'UTC' AS "updatedAt"
+  FROM datasets WHERE tenant_id = $1`;
+const FIRST_DATASETS_SQL = `${DATASET_COLUMNS} ORDER BY created_at DESC, id DESC LIMIT $2`;
+const NEXT_DATASETS_SQL = `${DATASET_COLUMNS} AND (created_at, id) < ($3::timestamptz AT TIME ZONE 'UTC', $4)
+  ORDER BY created_at DESC, id DESC LIMIT $2`;
+
+type DatasetRow = { id: string; name: string; description: string | null; createdAt: Date; updatedAt: Date };
+
+/**
+ * Newest first; the cursor is (createdAt, id) of the last item, so inserts do not shift pages. A
+ * prepared statement on the raw pool: the dashboard and the CLI list datasets often.
+ */
+export async function listDatasets(pool: pg.Pool, tenantId: string, page: Page) {
+  const after = page.cursor ? decodeCursor(page.cursor) : undefined;
+  const { rows } = await pool.query<DatasetRow>(
+    after
+      ? { name: 'datasets-after', text: NEXT_DATASETS_SQL, values: [tenantId, page.limit + 1, after.createdAt.toISOString(), after.id] }
+      : { name: 'datasets-first', text: FIRST_DATASETS_SQL, values: [tenantId, page.limit + 1] },
+  );
   return toPage(rows, page.limit);
 }
 

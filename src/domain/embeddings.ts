@@ -1,6 +1,7 @@
 // Embedding sets: frozen-backbone features of every image of one dataset under one checkpoint of a
 // job, computed by a worker into S3 (vectors.npy + rows.json). One set per (job, checkpoint, dataset):
 // asking again returns it (and re-queues it if it had failed). Tenant-scoped like everything else.
+import type pg from 'pg';
 import type { Db } from '../db/client.ts';
 import { NOW_UTC, withTransaction } from '../db/transaction.ts';
 import type { Checkpoint, EmbeddingSet, Job } from '../generated/prisma/client.ts';
@@ -104,13 +105,22 @@ export async function getEmbeddingSet(db: Db, tenantId: string, id: string): Pro
   return set;
 }
 
-/** A set whose vectors can be read, or 409 EMBEDDINGS_NOT_READY. */
-export async function readyEmbeddingSet(db: Db, tenantId: string, id: string) {
-  const set = await getEmbeddingSet(db, tenantId, id);
+const READY_SET_SQL = `SELECT id, status, count, dim, vectors_key AS "vectorsKey", rows_key AS "rowsKey"
+  FROM embedding_sets WHERE id = $1 AND tenant_id = $2`;
+
+/**
+ * A set whose vectors can be read, or 404 EMBEDDING_SET_NOT_FOUND / 409 EMBEDDINGS_NOT_READY: one
+ * prepared statement on the raw pool, since every vector page and neighbour query asks.
+ */
+export async function readyEmbeddingSet(pool: pg.Pool, tenantId: string, id: string) {
+  type Row = { id: string; status: string; count: number | null; dim: number | null; vectorsKey: string | null; rowsKey: string | null };
+  const { rows } = await pool.query<Row>({ name: 'ready-embedding-set', text: READY_SET_SQL, values: [id, tenantId] });
+  const set = rows[0];
+  if (!set) throw errors.EMBEDDING_SET_NOT_FOUND(id);
   if (set.status !== 'succeeded' || !set.vectorsKey || !set.rowsKey || set.count === null || set.dim === null) {
     throw errors.EMBEDDINGS_NOT_READY(id, set.status);
   }
-  return { ...set, vectorsKey: set.vectorsKey, rowsKey: set.rowsKey, count: set.count, dim: set.dim };
+  return { id: set.id, vectorsKey: set.vectorsKey, rowsKey: set.rowsKey, count: set.count, dim: set.dim };
 }
 
 /** Sets of a job the caller already holds, newest first. */

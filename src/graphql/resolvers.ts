@@ -66,7 +66,7 @@ export function createResolvers(services: Services): IResolvers {
       ),
       dataset: guarded(async (_: unknown, args: { id: string }, ctx: MercuriusContext) => getDataset(db, await tenantIdOf(apiKeys, ctx), args.id)),
       datasets: guarded(async (_: unknown, args: { limit: number; cursor?: string }, ctx: MercuriusContext) =>
-        listDatasets(db, await tenantIdOf(apiKeys, ctx), { limit: checkLimit(args.limit, 100), cursor: args.cursor ?? undefined }),
+        listDatasets(services.pool, await tenantIdOf(apiKeys, ctx), { limit: checkLimit(args.limit, 100), cursor: args.cursor ?? undefined }),
       ),
     },
     Job: {
