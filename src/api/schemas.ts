@@ -279,7 +279,7 @@ const SCHEMAS = {
     imageId: { type: 'string' },
     items: {
       type: 'array',
-      description: 'most similar first; the image itself is not listed',
+      description: 'the query image first, then the most similar first',
       items: record({ imageId: { type: 'string' }, label: { type: ['string', 'null'] }, similarity: { type: 'number', description: 'cosine' } }),
     },
   }),

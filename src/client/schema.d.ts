@@ -6164,7 +6164,7 @@ export interface components {
         Neighbors: {
             embeddingSetId: string;
             imageId: string;
-            /** @description most similar first; the image itself is not listed */
+            /** @description the query image first, then the most similar first */
             items: {
                 imageId: string;
                 label: string | null;
