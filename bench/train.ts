@@ -1,10 +1,16 @@
-// Training-step benchmark of the engine's Trainer (augmentation + both views forward and backward +
-// SGD update) on random uint8 images. Prints ONE JSON line; one image = both of its views.
-//   npm run bench:train -- [--method simclr|moco-v2|byol|swav] --backbone resnet-tiny --image-size 28 --channels 1 --batch-size 128 --steps 20 [--backend wasm|cpu]
+// Training-step benchmark of the engine's Trainer (augmentation + every view forward and backward +
+// the optimizer's update + the method's state updates) on random uint8 images. Prints ONE JSON line
+// with the method's own settings (head sizes, temperature, queue, prototypes...) and views; one
+// image = all of its views.
+//   npm run bench:train -- [--method simsiam|simclr|moco-v2|byol|swav|moco-v3] --backbone resnet-tiny --image-size 28 --channels 1 --batch-size 128 --steps 20 [--backend wasm|cpu]
+// --config takes any other job config fields as JSON, e.g. '{"queueSize":16384}' or '{"smallCrops":2}'.
+// --reference-state FILE writes the trainer's state after the timed steps for the PyTorch reference
+// (bench/reference/method_step.py; bench/compare.ts runs both).
 // --kernels picks the wasm kernel set: native (the default where the native pack is built:
 // oneDNN convolutions and sgemm, fused batch norm and SGD; threads: OMP_NUM_THREADS), wasm (our wasm
 // kernels only), filter-only (the "before" figure: wasm's own kernels everywhere except the filter
 // gradient, which wasm lacks, so conv nets could not train at all).
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
@@ -12,6 +18,8 @@ import '@tensorflow/tfjs-backend-wasm';
 import { resolveTrainingConfig } from '../src/domain/trainingConfig.ts';
 import { type BackendName, Prng, Trainer, initBackend, augmentViews } from '../src/engine/index.ts';
 import { registerWasmTrainingKernels, wasmTrainingKernels } from '../src/engine/kernels/index.ts';
+import { METHOD_SETTINGS } from '../src/engine/methods/settings.ts';
+import { referenceInput } from './reference/referenceInput.ts';
 import { median } from './stats.ts';
 
 const { values: args } = parseArgs({
@@ -28,11 +36,14 @@ const { values: args } = parseArgs({
     'projector-dim': { type: 'string' },
     'predictor-hidden-dim': { type: 'string' },
     'projector-layers': { type: 'string' },
+    config: { type: 'string', default: '{}' },
+    'reference-state': { type: 'string' },
   },
 });
 
 const optional = (name: string) => (args[name as keyof typeof args] === undefined ? {} : { [name.replace(/-(.)/g, (_, c: string) => c.toUpperCase())]: Number(args[name as keyof typeof args]) });
 const resolved = resolveTrainingConfig({
+  ...(JSON.parse(args.config as string) as Record<string, unknown>),
   method: args.method,
   backbone: args.backbone,
   imageSize: Number(args['image-size']),
@@ -92,6 +103,9 @@ const augmentMs = median(Array.from({ length: Math.min(steps, 5) }, () => {
   tf.dispose(views);
   return elapsed;
 }));
+// before the reference state is written, which is no part of training
+const peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
+if (args['reference-state']) writeFileSync(args['reference-state'], referenceInput(trainer));
 trainer.dispose();
 
 const medianStepMs = median(stepMs);
@@ -106,9 +120,9 @@ console.log(JSON.stringify({
   imageSize,
   channels,
   batchSize,
-  projectorDim: config.projectorDim,
-  predictorHiddenDim: 'predictorHiddenDim' in config ? config.predictorHiddenDim : undefined,
-  projectorLayers: 'projectorLayers' in config ? config.projectorLayers : undefined,
+  optimizer: config.optimizer,
+  settings: Object.fromEntries(Object.keys(METHOD_SETTINGS[config.method].properties).map((field) => [field, config[field as keyof typeof config]])),
+  views: trainer.method.views,
   steps,
   medianStepMs: round(medianStepMs),
   medianStepCpuMs: round(median(stepCpuMs)),
@@ -116,7 +130,7 @@ console.log(JSON.stringify({
   imagesPerSecond: round(batchSize / (medianStepMs / 1000)),
   imagesPerCpuSecond: round(batchSize / (median(stepCpuMs) / 1000)),
   loadAverage: round(os.loadavg()[0], 2),
-  peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+  peakRssMB,
   leakedTensors,
   firstLoss: losses[0],
   lastLoss: losses[losses.length - 1],

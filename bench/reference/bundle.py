@@ -10,17 +10,21 @@ import torch
 MAGIC = b'SIMSIAM1'
 
 
-def read(path):
-    data = open(path, 'rb').read()
-    if data[:8] != MAGIC:
-        raise ValueError(f'{path} is not an engine bundle')
-    (n,) = struct.unpack('<I', data[8:12])
-    header = json.loads(data[12:12 + n].decode())
-    start = (12 + n + 3) // 4 * 4
-    tensors = {}
-    for t in header['tensors']:
-        a = np.frombuffer(data, dtype='<f4', count=t['length'], offset=start + t['offset']).reshape(t['shape'])
-        tensors[t['name']] = torch.from_numpy(a.copy())
+def read(path, keep=lambda name: True):
+    """(meta, tensors by name), the tensors `keep` accepts only; each read from the file on its own,
+    so the whole file is never in memory beside them (the step timer reports its peak RSS)."""
+    with open(path, 'rb') as f:
+        if f.read(8) != MAGIC:
+            raise ValueError(f'{path} is not an engine bundle')
+        (n,) = struct.unpack('<I', f.read(4))
+        header = json.loads(f.read(n).decode())
+        start = (12 + n + 3) // 4 * 4
+        tensors = {}
+        for t in header['tensors']:
+            if keep(t['name']):
+                f.seek(start + t['offset'])
+                a = np.fromfile(f, dtype='<f4', count=t['length']).reshape(t['shape'])
+                tensors[t['name']] = torch.from_numpy(a)
     return header['meta'], tensors
 
 

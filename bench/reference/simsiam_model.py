@@ -1,7 +1,7 @@
-"""The engine's SimSiam model in PyTorch, shared by the reference step bench (simsiam_step.py) and the
-reference training run (simsiam_train.py). Mirrors src/engine: backbones/resnet.ts (a ResNet given as
-a spec, the same object as src/engine/backbones/specs.ts), heads.ts (projector and predictor) and
-layers.ts (torchvision initialisation), so both implementations train the same network.
+"""The engine's SimSiam model in PyTorch as modules, for the reference training run (simsiam_train.py).
+Mirrors src/engine: backbones/resnet.ts (a ResNet given as a spec, the same object as
+src/engine/backbones/specs.ts), heads.ts (projector and predictor) and layers.ts (torchvision
+initialisation), so both implementations train the same network.
 """
 import torch
 import torch.nn as nn

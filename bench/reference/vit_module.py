@@ -1,7 +1,6 @@
-"""nets.vit (the engine's ViT, functional, timm names) as nn.Modules over their own parameters.
-Vit, for the step bench: random values (the bench times steps, it does not train), the engine's
-layouts (linear weights [in, out], patch kernel HWIO). TimmVit, for the export checks: timm's
-VisionTransformer state dict (layouts [out, in] and OIHW), loaded from the service's export."""
+"""nets.vit (the engine's ViT, functional, timm names) as an nn.Module for the export checks:
+TimmVit holds timm's VisionTransformer state dict (layouts [out, in] and OIHW), loaded from the
+service's export."""
 import torch
 import torch.nn as nn
 
@@ -22,18 +21,6 @@ def vit_shapes(spec, channels, tokens):
             shapes.update({f'{b}.{name}.weight': (fan_in, fan_out), f'{b}.{name}.bias': (fan_out,)})
     shapes.update({'norm.weight': (dim,), 'norm.bias': (dim,)})
     return shapes
-
-
-class Vit(nn.Module):
-    def __init__(self, spec, channels, image_size):
-        super().__init__()
-        shapes = vit_shapes(spec, channels, 1 + (image_size // spec['patchSize']) ** 2)
-        self.spec = spec
-        self.names = list(shapes)
-        self.values = nn.ParameterList([nn.Parameter(torch.randn(shape) * 0.02) for shape in shapes.values()])
-
-    def forward(self, x):
-        return nets.vit(dict(zip(self.names, self.values)), self.spec, x)
 
 
 def engine_layout(value):

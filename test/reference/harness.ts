@@ -8,19 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import {
-  BACKBONE_SPECS,
-  type EngineConfig,
-  type NamedArray,
-  Prng,
-  Trainer,
-  augmentViews,
-  decodeCheckpoint,
-  encodeCheckpoint,
-  initialLr,
-} from '../../src/engine/index.ts';
-import { isVit } from '../../src/engine/backbones/names.ts';
-import { vitOptionsOf } from '../../src/engine/backbones/vitOptions.ts';
+import { type EngineConfig, type NamedArray, Prng, Trainer, augmentViews, decodeCheckpoint } from '../../src/engine/index.ts';
+import { referenceInput } from '../../bench/reference/referenceInput.ts';
 import { randomImages } from '../engine/helpers.ts';
 
 export const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
@@ -69,29 +58,18 @@ export function compareStep(config: EngineConfig, opts: CheckOptions = {}): Step
   }
   const views = viewsAt(7);
   const indices = indicesAt(warmupSteps);
-  const bytes = trainer.serialize();
 
-  const probe = Trainer.restore(bytes);
+  const probe = Trainer.restore(trainer.serialize());
   const { loss, grads } = probe.gradients(views, indices);
   probe.dispose();
 
-  const { meta, tensors } = decodeCheckpoint<Record<string, unknown>>(bytes);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'reference-'));
   try {
     const input = path.join(dir, 'in.bin');
     const output = path.join(dir, 'out.bin');
-    const trainable = trainer.method.store.list().filter((p) => p.trainable).map((p) => p.name);
-    writeFileSync(input, encodeCheckpoint({
-      meta: {
-        ...meta,
-        spec: { ...BACKBONE_SPECS[trainer.config.backbone], ...(isVit(trainer.config.backbone) ? vitOptionsOf(trainer.config) : {}) },
-        lr: trainer.lr,
-        fixedLr: initialLr(trainer.config),
-        indices: [...indices],
-        trainable,
-        frozen: trainer.method.frozenAt?.(warmupSteps, stepsPerEpoch) ?? [],
-      },
-      tensors: [...tensors, ...views.map((v, i) => ({ name: `view/${i}`, shape: v.shape, data: v.dataSync() as Float32Array }))],
+    writeFileSync(input, referenceInput(trainer, {
+      meta: { indices: [...indices] },
+      tensors: views.map((v, i) => ({ name: `view/${i}`, shape: v.shape, data: v.dataSync() as Float32Array })),
     }));
     execFileSync(PYTHON, [CHECK_STEP, input, output], { stdio: ['ignore', 'inherit', 'inherit'] });
     trainer.stepOnViews(views, indices);

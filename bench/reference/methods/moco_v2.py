@@ -60,8 +60,7 @@ def after_step(params, cfg, state, ctx):
             params['key.' + name].mul_(m).add_(params[name].detach(), alpha=1 - m)
     queue, ptr = params['queue.keys'], int(params['queue.ptr'][0])
     k = ctx['keys']
-    for i in range(k.shape[0]):
-        queue[(ptr + i) % queue.shape[0]] = k[i]
+    queue[(ptr + torch.arange(k.shape[0])) % queue.shape[0]] = k
     params['queue.ptr'][0] = (ptr + k.shape[0]) % queue.shape[0]
 
 

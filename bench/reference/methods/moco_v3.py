@@ -9,11 +9,11 @@ import math
 import torch
 import torch.nn.functional as F
 
-from nets import mlp, resnet, scoped
+from nets import backbone, mlp, scoped
 
 
 def encode(params, cfg, spec, x, root=''):
-    h = resnet(scoped(params, root + 'backbone.'), spec, x, True)
+    h = backbone(scoped(params, root + 'backbone.'), spec, x, True)
     return mlp(scoped(params, root + 'projector.'), h, cfg['projectorLayers'] - 1, True, True, True)
 
 

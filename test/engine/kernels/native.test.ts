@@ -114,6 +114,36 @@ test('three training steps on wasm with the native pack track the same steps on 
   losses.cpu.forEach((expected, i) => assert.ok(Math.abs(losses.wasm[i] - expected) <= 1e-4 * Math.max(1, Math.abs(expected)), `step ${i}: ${losses.wasm[i]} vs ${expected}`));
 });
 
+test('the contrastive products run in the native matmul: SimCLR\'s 2N x 2N similarities and MoCo v2\'s N x K queue scores, and their gradients', { skip }, async () => {
+  await tf.setBackend('wasm');
+  const native = loadNativeKernels()!;
+  const matmul = native.matmul;
+  // output rows x columns over the inner size k, per call
+  const products: string[] = [];
+  native.matmul = (a, b, out, batch, aBatch, bBatch, m, n, k, transA, transB) => {
+    products.push(`${m}x${n} over ${k}`);
+    matmul(a, b, out, batch, aBatch, bBatch, m, n, k, transA, transB);
+  };
+  const n = 6;
+  const d = 16;
+  const queueSize = 40;
+  try {
+    const simclr = new Trainer(tinyConfig({ method: 'simclr', batchSize: n, projectorDim: d, projectorHiddenDim: 24 }), 10);
+    simclr.step(randomImages(n, 8, 3));
+    simclr.dispose();
+    assert.ok(products.includes(`${2 * n}x${2 * n} over ${d}`), 'the similarities z zᵀ');
+    assert.ok(products.includes(`${2 * n}x${d} over ${2 * n}`), 'their gradient');
+    products.length = 0;
+    const moco = new Trainer(tinyConfig({ method: 'moco-v2', batchSize: n, projectorDim: d, projectorHiddenDim: 24, queueSize }), 10);
+    moco.step(randomImages(n, 8, 3));
+    moco.dispose();
+    assert.ok(products.includes(`${n}x${queueSize} over ${d}`), 'the queue scores q Kᵀ');
+    assert.ok(products.includes(`${n}x${d} over ${queueSize}`), 'their gradient');
+  } finally {
+    native.matmul = matmul;
+  }
+});
+
 test('resuming from a checkpoint on wasm with the native pack continues bit for bit', { skip }, async () => {
   await tf.setBackend('wasm');
   const config = tinyConfig({ imageSize: 16, channels: 1, batchSize: 8, projectorDim: 32, epochs: 2 });
