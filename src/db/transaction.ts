@@ -18,3 +18,15 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
 
 /** Columns are TIMESTAMP without zone holding UTC (Prisma's convention): raw writes must match. */
 export const NOW_UTC = `(now() AT TIME ZONE 'UTC')`;
+
+/**
+ * Whether a failed statement or transaction may succeed when run again: anything but an error
+ * PostgreSQL raised against the statement itself. A refused or lost connection (no SQLSTATE, or a
+ * FATAL one: a restart, pg_terminate_backend, a database not accepting connections), a
+ * serialization failure and a deadlock are transient.
+ */
+export function isTransientDbError(err: unknown): boolean {
+  const { severity, code } = (err ?? {}) as { severity?: unknown; code?: unknown };
+  if (severity !== 'ERROR') return true;
+  return typeof code === 'string' && (code === '40001' || code === '40P01' || code.startsWith('08') || code.startsWith('57P'));
+}
