@@ -10,7 +10,7 @@ import { DecodedImageCache } from '../src/data/cache.ts';
 import type { BackendName } from '../src/engine/index.ts';
 import { JobFailure, jobRecord } from './training/jobRecord.ts';
 import { runTraining } from './training/runTraining.ts';
-import { advanceExperiments } from './experiments.ts';
+import { advanceExperiments } from '../src/domain/experimentState.ts';
 import { startTaskQueues } from './embedding/queues.ts';
 import { sweepExpiredUploads } from '../src/ingest/directUpload.ts';
 import { startHeartbeat } from '../src/metrics/worker.ts';

@@ -5,7 +5,7 @@ import { runEvaluation } from '../evaluation/runEvaluation.ts';
 import { runEmbedding } from './runEmbedding.ts';
 import type { TaskContext } from './context.ts';
 import { runTask, taskRecord, type TaskRecord, type TaskTable } from './taskRecord.ts';
-import { advanceExperiments } from '../experiments.ts';
+import { advanceExperiments } from '../../src/domain/experimentState.ts';
 
 interface TaskQueue {
   queue: QueueName;
