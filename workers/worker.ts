@@ -10,15 +10,18 @@ import { DecodedImageCache } from '../src/data/cache.ts';
 import type { BackendName } from '../src/engine/index.ts';
 import { JobFailure, jobRecord } from './training/jobRecord.ts';
 import { runTraining } from './training/runTraining.ts';
-import { advanceExperiments } from './experiments.ts';
+import { advanceExperiments } from '../src/domain/experimentState.ts';
 import { startTaskQueues } from './embedding/queues.ts';
 import { sweepExpiredUploads } from '../src/ingest/directUpload.ts';
 import { startHeartbeat } from '../src/metrics/worker.ts';
 import { collectImageBlobs } from '../src/storage/blobGc.ts';
+import { reconcileQueues } from './reconcileQueues.ts';
 
 // how often a worker clears the staging objects of expired direct uploads, and image blobs a crashed
 // request left as garbage-collection candidates or under expired leases
 const UPLOAD_SWEEP_INTERVAL_MS = 15 * 60_000;
+// how often a worker completes queue messages whose row is already final (reconcileQueues.ts)
+const RECONCILE_INTERVAL_MS = 60_000;
 
 export interface WorkerOptions {
   backend?: BackendName;
@@ -55,13 +58,14 @@ export async function startWorker(services: Services, log: Logger, opts: WorkerO
     QUEUES.train,
     { batchSize: 1, pollingIntervalSeconds: 1, heartbeatRefreshSeconds: heartbeatRefreshSeconds() },
     async ([job]) => {
-      const record = jobRecord(services, job.data.id);
+      const claim = { queue: QUEUES.train, id: job.id, retryCount: job.retryCount };
+      const record = jobRecord(services, job.data.id, claim);
       // every claim counts in retryCount, and only a lapsed claim (the worker died) makes pg-boss retry
       if (job.retryCount >= TRAIN_CLAIM_LIMIT) {
         return record.fail('WORKERS_LOST', `${job.retryCount} workers stopped while running this job; giving up`);
       }
       try {
-        await runTraining(ctx, job.data, { id: job.id, signal: job.signal });
+        await runTraining(ctx, job.data, { ...claim, signal: job.signal });
       } catch (err) {
         if (err instanceof JobFailure) {
           log.warn({ jobId: job.data.id, code: err.code }, err.message);
@@ -75,8 +79,8 @@ export async function startWorker(services: Services, log: Logger, opts: WorkerO
         }
         const delay = failedAttemptDelaySeconds(failures);
         log.error({ err, jobId: job.data.id, failures, retryInSeconds: delay }, 'training attempt failed, will retry');
-        // if even this fails (the database is down), the throw leaves the claim to lapse and pg-boss hands it on
-        await record.requeue(job.id, { failures }, delay);
+        // if even this fails (the database stays down), the throw leaves the claim to lapse and pg-boss hands it on
+        await record.requeue({ failures }, delay);
       } finally {
         // a job that ended (or failed for good) may finish its experiment's row
         await advanceExperiments(services, log, { jobId: job.data.id });
@@ -84,19 +88,21 @@ export async function startWorker(services: Services, log: Logger, opts: WorkerO
     },
   );
   const stopTasks = await startTaskQueues({ services, log, cache, backend: opts.backend });
-  const sweep = () =>
-    Promise.all([
-      sweepExpiredUploads(services).then(
-        (count) => count && log.info({ count }, 'expired direct uploads swept'),
-        (err: unknown) => log.warn({ err }, 'sweeping expired direct uploads failed'),
-      ),
-      collectImageBlobs(services).then(
-        (count) => count && log.info({ count }, 'unreferenced image blobs collected'),
-        (err: unknown) => log.warn({ err }, 'collecting unreferenced image blobs failed'),
-      ),
-    ]);
-  const sweeper = setInterval(sweep, UPLOAD_SWEEP_INTERVAL_MS).unref();
-  void sweep();
+  // housekeeping: each task now and then every interval; a failure is logged and tried again next time
+  const every = (intervalMs: number, task: string, once: () => Promise<number>) => {
+    const run = () =>
+      once().then(
+        (count) => count && log.info({ task, count }, 'housekeeping done'),
+        (err: unknown) => log.warn({ err, task }, 'housekeeping failed'),
+      );
+    void run();
+    return setInterval(run, intervalMs).unref();
+  };
+  const timers = [
+    every(UPLOAD_SWEEP_INTERVAL_MS, 'expired-upload sweep', () => sweepExpiredUploads(services)),
+    every(UPLOAD_SWEEP_INTERVAL_MS, 'image-blob collection', () => collectImageBlobs(services)),
+    every(RECONCILE_INTERVAL_MS, 'queue reconciliation', () => reconcileQueues(services)),
+  ];
   const stopHeartbeat = startHeartbeat(id);
   log.info({ workerId: id }, 'worker started');
 
@@ -104,7 +110,7 @@ export async function startWorker(services: Services, log: Logger, opts: WorkerO
     id,
     async stop() {
       stopping = true;
-      clearInterval(sweeper);
+      for (const timer of timers) clearInterval(timer);
       // waits for the running handler, which sees `stopping`, checkpoints and re-enqueues
       await services.boss.offWork(QUEUES.train, { wait: true });
       await stopTasks();

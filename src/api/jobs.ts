@@ -15,6 +15,7 @@ import {
   type JobStatus,
 } from '../domain/jobs.ts';
 import { deleteJob } from '../domain/deletion.ts';
+import { advanceExperiments } from '../domain/experimentState.ts';
 import { contract, idParams, noContent } from './contract.ts';
 import { schemaRef } from './schemas.ts';
 
@@ -119,6 +120,8 @@ export async function jobRoutes(app: FastifyInstance, { services }: { services: 
 
   app.post<{ Params: { id: string } }>('/jobs/:id/cancel', { schema: cancelSchema }, async (request, reply) => {
     const { job, immediate } = await cancelJob(services, tenantOf(request), request.params.id);
+    // a queued job ends here, not in a worker: its experiment moves on here too
+    if (immediate) await advanceExperiments(services, request.log, { jobId: job.id });
     // 200: cancelled now; 202: a running job was asked to stop and its worker will confirm
     return reply.status(immediate ? 200 : 202).send(jobView(job));
   });
@@ -126,6 +129,8 @@ export async function jobRoutes(app: FastifyInstance, { services }: { services: 
   // cancels first (waiting for a running job's worker to stop), then removes everything the job made
   app.delete<{ Params: { id: string } }>('/jobs/:id', { schema: deleteSchema }, async (request, reply) => {
     await deleteJob(services, tenantOf(request), request.params.id);
+    // an experiment row whose job is gone is final
+    await advanceExperiments(services, request.log, { jobId: request.params.id });
     return reply.status(204).send();
   });
 

@@ -16,6 +16,7 @@ import { lockTenant, requireWithinQuota } from './quotas.ts';
 /** Lifecycle of embedding sets and evaluations (a job's, minus cancellation). */
 const TASK_STATUSES = ['queued', 'running', 'succeeded', 'failed'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
+export const FINISHED_TASK_STATUSES: readonly TaskStatus[] = ['succeeded', 'failed'];
 
 type Deps = Pick<Services, 'db' | 'pool' | 'boss'>;
 

@@ -1,6 +1,8 @@
 // The one writer of an experiment's state: a probe (linear + kNN) for each of its jobs once the job
-// succeeds, and `finished` once every row is final. Called by a worker after each training job and
-// each evaluation it ends; idempotent, and serialised per experiment by its row lock.
+// succeeds, and `finished` once every row is final. Called wherever a job or evaluation ends: by a
+// worker after each one it ends, by the API after a cancel or delete that ends a job before any
+// worker has it; idempotent, and serialised per experiment by its row lock.
+import type { BaseLogger } from 'pino';
 import type { Services } from '../services.ts';
 import { NOW_UTC, withTransaction } from '../db/transaction.ts';
 import { AppError } from '../errors/catalogue.ts';
@@ -65,4 +67,13 @@ export async function advanceExperimentsOf(deps: Deps, ref: { jobId?: string; ev
     [ref.jobId ?? null, ref.evaluationId ?? null],
   );
   for (const { experiment_id } of rows) await advanceExperiment(deps, experiment_id);
+}
+
+/** After a job or evaluation ended: a failure is logged, never the caller's (the next one that ends retries it). */
+export async function advanceExperiments(deps: Deps, log: Pick<BaseLogger, 'warn'>, ref: { jobId?: string; evaluationId?: string }): Promise<void> {
+  try {
+    await advanceExperimentsOf(deps, ref);
+  } catch (err) {
+    log.warn({ err, ...ref }, 'advancing experiments failed');
+  }
 }

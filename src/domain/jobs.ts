@@ -19,7 +19,8 @@ import { nextQueueTag, priorityOf } from '../queue/fairness.ts';
 
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
-const FINISHED: ReadonlySet<string> = new Set<JobStatus>(['succeeded', 'failed', 'cancelled']);
+export const FINISHED_JOB_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
+const FINISHED: ReadonlySet<string> = new Set(FINISHED_JOB_STATUSES);
 
 type JobDeps = Pick<Services, 'db' | 'pool' | 'boss' | 'events'>;
 

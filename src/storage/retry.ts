@@ -7,6 +7,8 @@ export interface RetryOptions {
   /** the first wait; each further wait doubles, up to maxDelayMs */
   baseDelayMs: number;
   maxDelayMs?: number;
+  /** errors it refuses are thrown at once (default: every error is retried) */
+  retryable?: (err: unknown) => boolean;
   onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
 }
 
@@ -15,7 +17,7 @@ export async function withRetries<T>(fn: () => Promise<T>, opts: RetryOptions): 
     try {
       return await fn();
     } catch (err) {
-      if (attempt >= opts.retries) throw err;
+      if (attempt >= opts.retries || opts.retryable?.(err) === false) throw err;
       const delayMs = Math.min(opts.baseDelayMs * 2 ** attempt, opts.maxDelayMs ?? Infinity);
       opts.onRetry?.(err, attempt + 1, delayMs);
       await new Promise((r) => setTimeout(r, delayMs));

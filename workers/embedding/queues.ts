@@ -1,16 +1,16 @@
 // The embed and probe queues of a worker: one task at a time per queue, failures recorded on the
 // task's row (final) or retried by the queue (transient).
-import { QUEUES, type QueueMessage } from '../../src/queue/boss.ts';
+import { QUEUES, type QueueMessage, type QueueName } from '../../src/queue/boss.ts';
 import { runEvaluation } from '../evaluation/runEvaluation.ts';
 import { runEmbedding } from './runEmbedding.ts';
 import type { TaskContext } from './context.ts';
-import { runTask, taskRecord, type TaskTable } from './taskRecord.ts';
-import { advanceExperiments } from '../experiments.ts';
+import { runTask, taskRecord, type TaskRecord, type TaskTable } from './taskRecord.ts';
+import { advanceExperiments } from '../../src/domain/experimentState.ts';
 
 interface TaskQueue {
-  queue: string;
+  queue: QueueName;
   table: TaskTable;
-  run: (ctx: TaskContext, id: string) => Promise<void>;
+  run: (ctx: TaskContext, id: string, record: TaskRecord) => Promise<void>;
   /** after each attempt, its outcome recorded */
   then?: (ctx: TaskContext, id: string) => Promise<void>;
 }
@@ -22,11 +22,12 @@ const TASKS: TaskQueue[] = [
 
 /** Starts consuming; the returned function stops, waiting for running tasks. */
 export async function startTaskQueues(ctx: TaskContext): Promise<() => Promise<void>> {
-  const { boss, pool } = ctx.services;
+  const { boss } = ctx.services;
   for (const { queue, table, run, then } of TASKS) {
     await boss.work<QueueMessage>(queue, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
+      const record = taskRecord(ctx.services, table, job.data.id, { queue, id: job.id, retryCount: job.retryCount });
       try {
-        await runTask(taskRecord(pool, table, job.data.id), job.retryCount, () => run(ctx, job.data.id), (err, final) =>
+        await runTask(record, job.retryCount, () => run(ctx, job.data.id, record), (err, final) =>
           ctx.log[final ? 'warn' : 'error']({ err, queue, id: job.data.id, retry: job.retryCount }, final ? 'task failed' : 'task attempt failed, will retry'),
         );
       } finally {

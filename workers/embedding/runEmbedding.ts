@@ -15,14 +15,13 @@ import { openFrozenModel } from '../../src/hosting/frozenModel.ts';
 import { ROWS_CONTENT_TYPE, rowLine, rowsClosing, rowsOpening } from '../../src/serving/rowsFile.ts';
 import { JobFailure } from '../training/jobRecord.ts';
 import { featureBatches } from './featureBatches.ts';
-import { taskRecord } from './taskRecord.ts';
+import type { TaskRecord } from './taskRecord.ts';
 import { taskModelSource, type TaskContext } from './context.ts';
 
-export async function runEmbedding(ctx: TaskContext, setId: string): Promise<void> {
+export async function runEmbedding(ctx: TaskContext, setId: string, record: TaskRecord): Promise<void> {
   const { services, log } = ctx;
   const set = await services.db.embeddingSet.findUnique({ where: { id: setId } });
   if (!set || set.status === 'succeeded' || set.status === 'failed') return;
-  const record = taskRecord(services.pool, 'embedding_sets', setId);
   const source = await taskModelSource(services, set.jobId, set.checkpointId);
   const images = await datasetImages(services.db, set.datasetId);
   if (!images.length) throw new JobFailure('DATASET_EMPTY', `dataset ${set.datasetId} has no images`);

@@ -17,7 +17,7 @@ import { datasetShape } from '../../src/domain/dataDefaults.ts';
 import { JobFailure } from '../training/jobRecord.ts';
 import { collectFeatures, collectPixels, type LabeledFeatures } from '../embedding/featureBatches.ts';
 import { taskModelSource, type TaskContext } from '../embedding/context.ts';
-import { taskRecord } from '../embedding/taskRecord.ts';
+import type { TaskRecord } from '../embedding/taskRecord.ts';
 
 const KNN_RECIPE = { k: 200, metric: 'cosine', temperature: 0.1, bank: 'train features', queries: 'test features' } as const;
 
@@ -39,12 +39,11 @@ async function probeScores(train: Matrix, trainLabels: Int32Array, test: Matrix,
 
 const scoresOf = (r: RegularisedProbeResult) => ({ top1: r.top1, top5: r.top5, trainTop1: r.trainTop1, weightDecay: r.weightDecay });
 
-export async function runEvaluation(ctx: TaskContext, evaluationId: string): Promise<void> {
+export async function runEvaluation(ctx: TaskContext, evaluationId: string, record: TaskRecord): Promise<void> {
   const { services, log } = ctx;
   const evaluation = await services.db.evaluation.findUnique({ where: { id: evaluationId } });
   if (!evaluation || evaluation.status === 'succeeded' || evaluation.status === 'failed') return;
   const spec = evaluation.request as unknown as ProbeSpec;
-  const record = taskRecord(services.pool, 'evaluations', evaluationId);
   const source = await taskModelSource(services, evaluation.jobId, evaluation.checkpointId);
   const images = await probeImages(services, spec);
   // labels can change after the request was accepted

@@ -1,10 +1,13 @@
-// The job row's lifecycle as a worker drives it. Every write is followed by a NOTIFY so GraphQL
-// subscribers on any API replica see it.
+// The job row's lifecycle as one claim of its queue message drives it. Every write is followed by a
+// NOTIFY so GraphQL subscribers on any API replica see it. The transitions that end the claim (the
+// job final, or handed back to the queue) complete its message in the same transaction.
 import type { Services } from '../../src/services.ts';
 import type { Prisma } from '../../src/db/client.ts';
 import { enqueue, QUEUES, type QueueMessage } from '../../src/queue/boss.ts';
 import { priorityOf } from '../../src/queue/fairness.ts';
-import { NOW_UTC, withTransaction } from '../../src/db/transaction.ts';
+import { settleClaim, type QueueClaim } from '../../src/queue/settle.ts';
+import { NOW_UTC } from '../../src/db/transaction.ts';
+import type { JobStatus } from '../../src/domain/jobs.ts';
 
 /** A failure that retrying cannot fix: the job ends `failed` with this code. */
 export class JobFailure extends Error {
@@ -16,25 +19,35 @@ export class JobFailure extends Error {
   }
 }
 
-export function jobRecord(services: Services, jobId: string) {
-  const { db, events, pool, boss } = services;
+export function jobRecord(services: Services, jobId: string, claim: QueueClaim) {
+  const { db, events, pool } = services;
   const write = async (data: Prisma.JobUpdateInput) => {
     await db.job.update({ where: { id: jobId }, data });
     await events.notify(jobId);
   };
+  /** The job's final state; its message completed with it. */
+  const finish = (status: JobStatus, set: { progress?: Prisma.InputJsonValue; error?: { code: string; message: string } } = {}) =>
+    settleClaim(services, claim, async (client) => {
+      await client.query(
+        `UPDATE jobs SET status = $2, progress = COALESCE($3::jsonb, progress), error = COALESCE($4::jsonb, error),
+           finished_at = ${NOW_UTC}, updated_at = ${NOW_UTC} WHERE id = $1`,
+        [jobId, status, set.progress === undefined ? null : JSON.stringify(set.progress), set.error ? JSON.stringify(set.error) : null],
+      );
+      await events.notify(jobId, client);
+    });
   return {
     load: () => db.job.findUnique({ where: { id: jobId } }),
     /**
      * Marks the claim running; false when the job was cancelled in the meantime or another queue
      * message owns it now (then this claim must not run).
      */
-    async start(claimId: string, workerId: string, backend: string, resumedFromEpoch: number | null): Promise<boolean> {
+    async start(workerId: string, backend: string, resumedFromEpoch: number | null): Promise<boolean> {
       const { rowCount } = await pool.query(
         `UPDATE jobs SET status = 'running', worker_id = $2, backend = $3, attempts = attempts + 1,
            resumed_from_epoch = $4, started_at = COALESCE(started_at, ${NOW_UTC}), updated_at = ${NOW_UTC}
          WHERE id = $1 AND status IN ('queued', 'running') AND cancel_requested_at IS NULL
            AND (queue_job_id IS NULL OR queue_job_id = $5)`,
-        [jobId, workerId, backend, resumedFromEpoch, claimId],
+        [jobId, workerId, backend, resumedFromEpoch, claim.id],
       );
       await events.notify(jobId);
       return rowCount === 1;
@@ -42,9 +55,9 @@ export function jobRecord(services: Services, jobId: string) {
     progress: (progress: Prisma.InputJsonValue) => write({ progress }),
     /** The config with a budget's plan (epochs and budgetPlan), echoed to clients from now on. */
     replanned: (config: object) => write({ config: config as Prisma.InputJsonValue }),
-    succeed: (progress: Prisma.InputJsonValue) => write({ status: 'succeeded', progress, finishedAt: new Date() }),
-    fail: (code: string, message: string) => write({ status: 'failed', error: { code, message }, finishedAt: new Date() }),
-    cancelled: () => write({ status: 'cancelled', finishedAt: new Date() }),
+    succeed: (progress: Prisma.InputJsonValue) => finish('succeeded', { progress }),
+    fail: (code: string, message: string) => finish('failed', { error: { code, message } }),
+    cancelled: () => finish('cancelled'),
     async cancelRequested(): Promise<boolean> {
       const row = await db.job.findUnique({ where: { id: jobId }, select: { cancelRequestedAt: true, status: true } });
       return !row || row.cancelRequestedAt !== null || row.status === 'cancelled';
@@ -54,20 +67,20 @@ export function jobRecord(services: Services, jobId: string) {
      * `startAfterSeconds` of backoff), in its fair-scheduling place. Only the claim that owns the job
      * may: false (and nothing enqueued) when another message has taken it over.
      */
-    async requeue(claimId: string, message: Omit<QueueMessage, 'id'>, startAfterSeconds?: number): Promise<boolean> {
-      const handedBack = await withTransaction(pool, async (client) => {
+    async requeue(message: Omit<QueueMessage, 'id'>, startAfterSeconds?: number): Promise<boolean> {
+      // idempotent when retried: a committed hand-back has moved queue_job_id on
+      return settleClaim(services, claim, async (client) => {
         const { rows } = await client.query<{ queue_job_id: string | null; queue_tag: number | null }>(
           'SELECT queue_job_id, queue_tag FROM jobs WHERE id = $1 FOR UPDATE',
           [jobId],
         );
         const row = rows[0];
-        if (!row || (row.queue_job_id !== null && row.queue_job_id !== claimId)) return false;
-        const queueJobId = await enqueue(boss, QUEUES.train, { ...message, id: jobId }, client, row.queue_tag === null ? undefined : priorityOf(row.queue_tag), startAfterSeconds);
+        if (!row || (row.queue_job_id !== null && row.queue_job_id !== claim.id)) return false;
+        const queueJobId = await enqueue(services.boss, QUEUES.train, { ...message, id: jobId }, client, row.queue_tag === null ? undefined : priorityOf(row.queue_tag), startAfterSeconds);
         await client.query(`UPDATE jobs SET status = 'queued', worker_id = NULL, queue_job_id = $2, updated_at = ${NOW_UTC} WHERE id = $1`, [jobId, queueJobId]);
+        await events.notify(jobId, client);
         return true;
       });
-      if (handedBack) await events.notify(jobId);
-      return handedBack;
     },
   };
 }

@@ -8,6 +8,7 @@ import type { BackendName } from '../../src/engine/index.ts';
 import { jobTrainingConfig, type TrainingConfig } from '../../src/domain/trainingConfig.ts';
 import { isFinished } from '../../src/domain/jobs.ts';
 import type { QueueMessage } from '../../src/queue/boss.ts';
+import type { QueueClaim } from '../../src/queue/settle.ts';
 import { ImageLoader } from '../../src/data/loader.ts';
 import type { DecodedImageCache } from '../../src/data/cache.ts';
 import { decodeSpecOf } from '../../src/data/decode.ts';
@@ -54,16 +55,15 @@ async function exportModel(engine: EngineClient, services: Services, jobId: stri
   await services.blobs.put(keys.modelExport(jobId, 'model.json'), JSON.stringify(bundle.modelJson), 'application/json');
 }
 
-/** One claim of a queue message: its pg-boss id and the signal that fires when the claim is lost. */
-export interface Claim {
-  id: string;
+/** One claim of a queue message, and the signal that fires when the claim is lost. */
+export interface Claim extends QueueClaim {
   signal: AbortSignal;
 }
 
 export async function runTraining(ctx: TrainingContext, message: QueueMessage, claim: Claim): Promise<void> {
   const { services, log } = ctx;
   const jobId = message.id;
-  const record = jobRecord(services, jobId);
+  const record = jobRecord(services, jobId, claim);
   const job = await record.load();
   if (!job || isFinished(job.status)) return;
   // a message the job was handed on from (an attempt that re-enqueued it) must not run it again
@@ -89,7 +89,7 @@ export async function runTraining(ctx: TrainingContext, message: QueueMessage, c
     const init = await engine.call('init', { backend: ctx.backend, config, stepsPerEpoch, datasetSize: images.length, checkpoint: resume?.bytes });
     let step = init.completedSteps;
     await dropMetricsAfter(services.pool, jobId, step);
-    if (!(await record.start(claim.id, ctx.workerId, init.info.backend, resume ? resume.epoch : null))) {
+    if (!(await record.start(ctx.workerId, init.info.backend, resume ? resume.epoch : null))) {
       if (await record.cancelRequested()) await record.cancelled();
       return;
     }
@@ -274,7 +274,7 @@ export async function runTraining(ctx: TrainingContext, message: QueueMessage, c
         await report();
         // handing back matters more than the last few steps: the next claim resumes from an older checkpoint
         await periodicCheckpoint();
-        await record.requeue(claim.id, { failures: message.failures });
+        await record.requeue({ failures: message.failures });
         log.info({ jobId, step, reason: stop }, 'training handed back to the queue');
         return;
     }
