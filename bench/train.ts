@@ -10,16 +10,21 @@
 // oneDNN convolutions and sgemm, fused batch norm and SGD; threads: OMP_NUM_THREADS), wasm (our wasm
 // kernels only), filter-only (the "before" figure: wasm's own kernels everywhere except the filter
 // gradient, which wasm lacks, so conv nets could not train at all).
+// `memory` breaks the peak RSS down (docs/performance.md, "Engine memory"): the process before
+// training, the wasm heap (it never shrinks, so its size is its high-water mark), the most bytes of
+// tensor data alive at once in it, the native pack's kept convolution scratch, and V8's heap.
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { resolveTrainingConfig } from '../src/domain/trainingConfig.ts';
 import { type BackendName, Prng, Trainer, initBackend, augmentViews } from '../src/engine/index.ts';
 import { registerWasmTrainingKernels, wasmTrainingKernels } from '../src/engine/kernels/index.ts';
 import { METHOD_SETTINGS } from '../src/engine/methods/settings.ts';
 import { referenceInput } from './reference/referenceInput.ts';
+import { loadNativeKernels } from '../src/engine/kernels/native/index.ts';
 import { median } from './stats.ts';
 
 const { values: args } = parseArgs({
@@ -73,6 +78,43 @@ const shape: [number, number, number, number] = [batchSize, imageSize, imageSize
 const rng = new Prng(1);
 const images = { data: Uint8Array.from({ length: batchSize * imageSize * imageSize * channels }, () => Math.floor(rng.next() * 256)), shape };
 
+/** What is used here of the wasm backend's emscripten module (its typings leave it out). */
+interface WasmHeap {
+  HEAPU8: Uint8Array;
+  _malloc(size: number): number;
+  _free(pointer: number): void;
+}
+const heapOf = (backend: BackendWasm) => backend.wasm as unknown as WasmHeap;
+
+/**
+ * Counts the bytes the wasm backend allocates for tensor data: it mallocs each tensor's buffer from
+ * JavaScript (tf.memory() counts a buffer once per tensor sharing it).
+ */
+function countWasmTensorBytes(backend: BackendWasm): { peak(): number } {
+  const wasm = heapOf(backend);
+  // emscripten's first call of each replaces it with the raw export: made before wrapping them
+  wasm._free(wasm._malloc(4));
+  const [malloc, free] = [wasm._malloc.bind(wasm), wasm._free.bind(wasm)];
+  const sizes = new Map<number, number>();
+  let [live, peak] = [0, 0];
+  wasm._malloc = (size: number) => {
+    const pointer = malloc(size);
+    sizes.set(pointer, size);
+    live += size;
+    peak = Math.max(peak, live);
+    return pointer;
+  };
+  wasm._free = (pointer: number) => {
+    live -= sizes.get(pointer) ?? 0;
+    sizes.delete(pointer);
+    free(pointer);
+  };
+  return { peak: () => peak };
+}
+
+const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
+const rssBeforeTrainingMB = mb(process.memoryUsage().rss);
+const tensorBytes = backend === 'wasm' ? countWasmTensorBytes(tf.backend() as BackendWasm) : undefined;
 const trainer = new Trainer(config, 1000);
 const warmup = Number(args.warmup);
 const steps = Number(args.steps);
@@ -93,6 +135,15 @@ for (let i = 0; i < warmup + steps; i++) {
   }
 }
 const leakedTensors = tf.memory().numTensors - tensorsAfterWarmup;
+const peakRssMB = mb(process.resourceUsage().maxRSS * 1024);
+const memory = {
+  rssBeforeTrainingMB,
+  tensorsBetweenStepsMB: mb(tf.memory().numBytes),
+  tensorPeakMB: tensorBytes && mb(tensorBytes.peak()),
+  wasmHeapMB: backend === 'wasm' ? mb(heapOf(tf.backend() as BackendWasm).HEAPU8.buffer.byteLength) : undefined,
+  nativeScratchMB: backend === 'wasm' && kernels === 'native' ? mb(loadNativeKernels()!.scratchBytes()) : undefined,
+  v8HeapMB: mb(process.memoryUsage().heapUsed),
+};
 
 // augmentation alone, to tell it apart from the network (the PyTorch reference has none)
 const augmentMs = median(Array.from({ length: Math.min(steps, 5) }, () => {
@@ -131,6 +182,7 @@ console.log(JSON.stringify({
   imagesPerCpuSecond: round(batchSize / (median(stepCpuMs) / 1000)),
   loadAverage: round(os.loadavg()[0], 2),
   peakRssMB,
+  memory,
   leakedTensors,
   firstLoss: losses[0],
   lastLoss: losses[losses.length - 1],

@@ -80,7 +80,8 @@ function composedTrainForward(input: tf.Tensor, g: tf.Tensor | undefined, b: tf.
     value: g && b ? tf.add(tf.mul(xhat, g), b) : xhat,
     mean,
     variance,
-    gradFunc: (dy, [sXhat, sInvStd, sGamma]) => {
+    // tidied: a custom gradient runs outside the tape's per-node tidy
+    gradFunc: (dy, [sXhat, sInvStd, sGamma]) => tf.tidy(() => {
       const dxhat = sGamma ? tf.mul(dy, sGamma) : dy;
       // d/dx of (x - mean) * invStd with batch mean and variance
       const dx = tf.mul(
@@ -88,7 +89,7 @@ function composedTrainForward(input: tf.Tensor, g: tf.Tensor | undefined, b: tf.
         tf.sub(tf.sub(dxhat, tf.mean(dxhat, axes)), tf.mul(sXhat, tf.mean(tf.mul(dxhat, sXhat), axes))),
       );
       return sGamma ? [dx, tf.sum(tf.mul(dy, sXhat), axes), tf.sum(dy, axes)] : [dx];
-    },
+    }),
   };
 }
 
@@ -100,9 +101,9 @@ function fusedTrainForward(input: tf.Tensor, g: tf.Tensor | undefined, b: tf.Ten
     value,
     mean,
     variance,
-    gradFunc: (dy, [sx, sMean, sVariance, sGamma]) => {
+    gradFunc: (dy, [sx, sMean, sVariance, sGamma]) => tf.tidy(() => {
       const [dx, dgamma, dbeta] = runFused(FusedKernel.batchNormTrainGrad, { dy, x: sx, mean: sMean, variance: sVariance, gamma: sGamma }, { eps: BN_EPS });
       return sGamma ? [dx, dgamma, dbeta] : [dx];
-    },
+    }),
   };
 }

@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Ctx, linear } from './layers.ts';
 import { batchNorm } from './batchNorm.ts';
+import { relu } from './relu.ts';
 
 export interface MlpShape {
   /** widths of the hidden layers (fc-[BN]-ReLU each) */
@@ -21,7 +22,7 @@ export function mlp(ctx: Ctx, x: tf.Tensor2D, shape: MlpShape): tf.Tensor2D {
   let y = x;
   shape.hidden.forEach((width, i) => {
     const h = linear(ctx, `${i}.fc`, y, width, !shape.hiddenBn);
-    y = tf.relu(shape.hiddenBn ? batchNorm(ctx, `${i}.bn`, h) : h);
+    y = relu(shape.hiddenBn ? batchNorm(ctx, `${i}.bn`, h) : h);
   });
   const out = linear(ctx, 'out.fc', y, shape.out, shape.outputBias ?? !shape.outputBn);
   return shape.outputBn ? batchNorm(ctx, 'out.bn', out, { affine: shape.outputAffine ?? true }) : out;

@@ -44,6 +44,7 @@ function resnetLayersGraph(spec: ResNetSpec, channels: number, backbone: NamedAr
       tf.layers.maxPooling2d({ poolSize: k, strides: stride, padding: 'valid', name: layerName(name) }).apply(pad(name, x, Math.floor(k / 2))) as Sym,
     globalAvgPool: (x) => tf.layers.globalAveragePooling2d({ name: 'features' }).apply(x) as Sym,
     channels: (x) => x.shape[3] as number,
+    scope: (f) => f(),
   };
   const input = tf.input({ shape: [null, null, channels], name: 'image' });
   const features = resnetGraph(ops, spec, input);

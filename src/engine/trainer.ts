@@ -12,6 +12,7 @@ import { type ImageInput, augmentViews } from './augment.ts';
 import { type FeatureOptions, extractFeatures } from './features.ts';
 import { type NamedArray, decodeCheckpoint, encodeCheckpoint } from './checkpoint.ts';
 import { configDifferences, upgradeConfig, upgradeLegacyConfig } from './configCheck.ts';
+import { variableGrads } from './variableGrads.ts';
 
 export interface StepResult {
   loss: number;
@@ -109,7 +110,7 @@ export class Trainer {
       const prepared = this.method.prepare?.(ctx) ?? [];
       const detached: tf.Tensor[] = [];
       let monitors: tf.Tensor | undefined;
-      const { value, grads } = tf.variableGrads(() => {
+      const { value, grads } = variableGrads(() => {
         const out = this.method.loss(ctx, prepared, (t) => detached.push(tf.keep(t)));
         // kept: tensors made inside variableGrads are disposed when it returns
         monitors = tf.keep(tf.stack([out.zStd, out.pStd]));
@@ -138,7 +139,7 @@ export class Trainer {
     const variables = this.optimizer.variables();
     return tf.tidy(() => {
       const prepared = this.method.prepare?.(ctx) ?? [];
-      const { value, grads } = tf.variableGrads(() => this.method.loss(ctx, prepared, () => {}).loss, variables);
+      const { value, grads } = variableGrads(() => this.method.loss(ctx, prepared, () => {}).loss, variables);
       return {
         loss: value.dataSync()[0],
         grads: variables.map((v, i) => ({ name: this.optimizer.names[i], shape: v.shape, data: (grads[v.name].dataSync() as Float32Array).slice() })),

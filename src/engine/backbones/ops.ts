@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Ctx, conv2d } from '../layers.ts';
 import { batchNorm } from '../batchNorm.ts';
+import { relu } from '../relu.ts';
 
 export interface NetOps<T> {
   /** kxk conv (no bias, PyTorch-style padding k/2) + BN; `zeroGamma` starts the BN scale at 0 */
@@ -14,16 +15,20 @@ export interface NetOps<T> {
   maxPool(name: string, x: T, kernel: number, stride: number): T;
   globalAvgPool(x: T): T;
   channels(x: T): number;
+  /** runs one stage of the graph (the stem, a block); what it makes and does not return may go when it ends */
+  scope(f: () => T): T;
 }
 
 export function tensorOps(ctx: Ctx): NetOps<tf.Tensor4D> {
   return {
     convBn: (name, x, out, kernel, stride, zeroGamma = false) =>
       batchNorm(ctx, `${name}.bn`, conv2d(ctx, `${name}.conv`, x, out, kernel, stride), { zeroGamma }),
-    relu: (x) => tf.relu(x),
+    relu: (x) => relu(x),
     add: (_, a, b) => tf.add(a, b),
     maxPool: (_, x, kernel, stride) => tf.maxPool(x, kernel, stride, Math.floor(kernel / 2)),
     globalAvgPool: (x) => tf.mean(x, [1, 2], true) as tf.Tensor4D,
     channels: (x) => x.shape[3],
+    // inside a gradient tape too: what the backward pass needs is kept by the tape
+    scope: (f) => tf.tidy(f),
   };
 }

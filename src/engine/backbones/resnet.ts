@@ -17,11 +17,12 @@ export interface ResNetSpec {
 
 /** The topology over any NetOps; ends in global average pooling. */
 export function resnetGraph<T>(ops: NetOps<T>, spec: ResNetSpec, x: T): T {
-  let y = stem(ops, spec.stem, x, spec.stemWidth);
+  let y = ops.scope(() => stem(ops, spec.stem, x, spec.stemWidth));
   spec.widths.forEach((width, stage) => {
     for (let i = 0; i < spec.depths[stage]; i++) {
       const stride = stage > 0 && i === 0 ? 2 : 1;
-      y = residualBlock(ops, `layer${stage + 1}.${i}`, spec.block, y, width, stride);
+      const input = y;
+      y = ops.scope(() => residualBlock(ops, `layer${stage + 1}.${i}`, spec.block, input, width, stride));
     }
   });
   return ops.globalAvgPool(y);

@@ -15,6 +15,7 @@
 //   softmaxBackward(dy, y, dx, rows, c)
 //   stridedCopy(x, out, shape, strides, offset)   shape, strides: arrays of integers
 //   threads() -> OpenMP threads the kernels use (OMP_NUM_THREADS, else one per core)
+//   scratchBytes() -> bytes the calling thread keeps for convolutions between calls
 #include <node_api.h>
 #include <omp.h>
 #include <exception>
@@ -243,13 +244,19 @@ napi_value Threads(napi_env env, napi_callback_info) {
   return value;
 }
 
+napi_value ScratchBytes(napi_env env, napi_callback_info) {
+  napi_value value;
+  napi_create_double(env, static_cast<double>(convScratchBytes()), &value);
+  return value;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   const std::pair<const char*, napi_callback> functions[] = {
       {"conv", Conv}, {"matmul", Matmul}, {"batchNormForward", BatchNormForward},
       {"batchNormBackward", BatchNormBackward}, {"sgdUpdate", SgdUpdate}, {"layerNormForward", LayerNormForward},
       {"layerNormBackward", LayerNormBackward}, {"geluForward", GeluForward}, {"geluBackward", GeluBackward},
       {"softmaxForward", SoftmaxForward}, {"softmaxBackward", SoftmaxBackward}, {"stridedCopy", StridedCopy},
-      {"threads", Threads},
+      {"threads", Threads}, {"scratchBytes", ScratchBytes},
   };
   for (const auto& [name, fn] : functions) {
     napi_value value;

@@ -82,6 +82,10 @@ Primitive build(ConvKind kind, const ConvShape& s) {
   }
 }
 
+// The convolution scratchpad and the filter in the primitive's layout, per calling thread; they only
+// grow (to the largest convolution run), and are kept for the next call.
+thread_local std::vector<char> scratch, filter;
+
 using Key = std::tuple<int, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
                        int64_t, int64_t, int64_t, int64_t>;
 
@@ -101,7 +105,6 @@ void conv(ConvKind kind, const ConvShape& s, const float* a, const float* b, flo
   auto& eng = cpuEngine();
   stream strm(eng);
   memory ma(p->a, eng, const_cast<float*>(a)), mb(p->b, eng, const_cast<float*>(b)), mo(p->out, eng, out);
-  thread_local std::vector<char> scratch, filter;
   scratch.resize(std::max(scratch.size(), p->scratchpad.get_size()));
   filter.resize(std::max(filter.size(), p->filter.get_size()));
   // the filter operand (b, or the output for backward weights) in the primitive's layout
@@ -116,6 +119,10 @@ void conv(ConvKind kind, const ConvShape& s, const float* a, const float* b, flo
   p->prim.execute(strm, args);
   if (p->filterReorder && kind == ConvKind::backwardWeights) p->filterReorder->execute(strm, chosenFilter, userFilter);
   strm.wait();
+}
+
+int64_t convScratchBytes() {
+  return static_cast<int64_t>(scratch.capacity() + filter.capacity());
 }
 
 }  // namespace simsiam

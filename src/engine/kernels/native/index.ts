@@ -28,6 +28,8 @@ export interface NativeKernels {
   stridedCopy(x: F32, out: F32, shape: number[], strides: number[], offset: number): void;
   /** OpenMP threads the kernels use (OMP_NUM_THREADS, else one per core) */
   threads(): number;
+  /** bytes the calling thread keeps for convolutions between calls (scratchpad, reordered filter) */
+  scratchBytes(): number;
 }
 
 export const ConvKind = { forward: 0, backwardData: 1, backwardWeights: 2 } as const;

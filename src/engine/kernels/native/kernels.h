@@ -13,6 +13,8 @@ enum class ConvKind { forward = 0, backwardData = 1, backwardWeights = 2 };
 // forward: (x, filter) -> y; backwardData: (dy, filter) -> dx; backwardWeights: (x, dy) -> dW.
 // Throws dnnl::error when oneDNN rejects the shape.
 void conv(ConvKind kind, const ConvShape& s, const float* a, const float* b, float* out);
+// Bytes the calling thread keeps for conv() between calls (scratchpad, reordered filter).
+int64_t convScratchBytes();
 
 // out[i] = op(a[i]) x op(b[i]) for i < batch; aBatch/bBatch is 1 (broadcast) or batch.
 void matmul(int64_t batch, int64_t aBatch, int64_t bBatch, int64_t m, int64_t n, int64_t k, bool transA, bool transB,
