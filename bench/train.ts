@@ -135,7 +135,6 @@ for (let i = 0; i < warmup + steps; i++) {
   }
 }
 const leakedTensors = tf.memory().numTensors - tensorsAfterWarmup;
-const peakRssMB = mb(process.resourceUsage().maxRSS * 1024);
 const memory = {
   rssBeforeTrainingMB,
   tensorsBetweenStepsMB: mb(tf.memory().numBytes),
