@@ -99,14 +99,15 @@ function countWasmTensorBytes(backend: BackendWasm): { peak(): number } {
   let [live, peak] = [0, 0];
   wasm._malloc = (size: number) => {
     const pointer = malloc(size);
-    sizes.set(pointer, size);
+    // addresses past 2 GB come back negative; the backend frees them as unsigned
+    sizes.set(pointer >>> 0, size);
     live += size;
     peak = Math.max(peak, live);
     return pointer;
   };
   wasm._free = (pointer: number) => {
-    live -= sizes.get(pointer) ?? 0;
-    sizes.delete(pointer);
+    live -= sizes.get(pointer >>> 0) ?? 0;
+    sizes.delete(pointer >>> 0);
     free(pointer);
   };
   return { peak: () => peak };
