@@ -18,7 +18,7 @@ import { experimentRoutes } from './api/experiments.ts';
 import { graphqlPlugin } from './graphql/index.ts';
 import { thumbnailRoutes } from './api/thumbnails.ts';
 import { uiPlugin } from './ui/plugin.ts';
-import { genReqId, requestIdPlugin } from './api/requestId.ts';
+import { genReqId, OneLinePerRequest, requestIdPlugin } from './api/requestId.ts';
 import { httpMetricsPlugin } from './metrics/http.ts';
 import { rateLimitPlugin } from './api/rateLimit.ts';
 import { adminRoutes } from './api/admin.ts';
@@ -39,7 +39,7 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
     frameworkErrors,
     clientErrorHandler,
     genReqId,
-    disableRequestLogging: true,
+    logController: new OneLinePerRequest(),
     ajv: { customOptions: { removeAdditional: false, useDefaults: true, coerceTypes: 'array', allErrors: true } },
   });
   registerSchemas(app);

@@ -196,7 +196,12 @@ describe('quotas', () => {
       assert.equal(replay.body.id, first.body.id);
     });
 
-    it('refuses new jobs once the month\'s training minutes are used, also after the job that used them is deleted', async () => {
+    it('refuses new jobs once the month\'s training minutes are used, also after the job that used them is deleted', async (t) => {
+      // usage counts this UTC month only: in its first minutes there are no 3 past minutes to count
+      const monthStart = new Date();
+      monthStart.setUTCDate(1);
+      monthStart.setUTCHours(0, 0, 0, 0);
+      if (Date.now() - monthStart.getTime() < 4 * 60_000) return t.skip('the UTC month began less than 4 minutes ago');
       const { tenantId, auth } = await tenantWith({ trainingMinutesPerMonth: 1 });
       const ds = await createDataset(env, tenantId);
       const job = await postJob(env, ds, {}, auth);
