@@ -3,6 +3,7 @@
 #   docker build --target api        -t simsiam-api .         # REST + GraphQL (npm start)
 #   docker build --target worker     -t simsiam-worker .      # CPU training worker (wasm backend)
 #   docker build --target gpu-worker -t simsiam-gpu-worker .  # CUDA worker (tfjs-node-gpu)
+#   bench/gpu/run.sh                                          # gpu-bench: tfjs-node-gpu vs PyTorch CUDA, one training step
 # All take DATABASE_URL, S3_BUCKET (+ S3_ENDPOINT for non-AWS S3) and AWS credentials from the env.
 # All run as UID:GID 10001:10001 (numeric, so Kubernetes can verify runAsNonRoot; deploy/*.yaml set
 # the same IDs). The code stays root-owned and read-only to that user; only /data is its own.
@@ -66,3 +67,15 @@ RUN npm install --no-save --no-audit --no-fund @tensorflow/tfjs-node-gpu@4.22.0 
  && mkdir -p /data && chown 10001:10001 /data
 USER 10001:10001
 CMD ["node", "--import", "tsx", "workers/main.ts"]
+
+# ---- GPU bench (bench/gpu/run.sh): the GPU worker plus the benches and PyTorch with CUDA, to time
+# the same training step on both. torch's wheels bundle their own CUDA runtime; 2.4 is the last
+# release for this base's Python 3.8.
+FROM gpu-worker AS gpu-bench
+USER root
+RUN apt-get update && apt-get install -y --no-install-recommends python3-pip && rm -rf /var/lib/apt/lists/* \
+ && pip3 install --no-cache-dir numpy==1.24.4 torch==2.4.1 --index-url https://download.pytorch.org/whl/cu118 --extra-index-url https://pypi.org/simple
+COPY bench ./bench
+ENV PYTHON=/usr/bin/python3
+USER 10001:10001
+CMD ["node", "--import", "tsx", "bench/gpu/compare.ts"]

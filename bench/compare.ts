@@ -9,6 +9,7 @@
 //   node --import tsx bench/compare.ts [--method simsiam|simclr|moco-v2|byol|swav|moco-v3] [--backbone resnet-tiny|resnet-small] --image-size 28 --channels 1 --batch-size 128 --steps 20 [--backend wasm]
 //   node --import tsx bench/compare.ts --method byol --backbone vit-micro --image-size 32 --channels 3 --batch-size 128 --steps 10
 //   ... [--config '{"queueSize":16384}'] (any other job config fields, as bench/train.ts takes them)
+//   ... --backend tensorflow --reference-device cuda   on a GPU host (bench/gpu)
 // Needs Debian's python3-torch (/usr/bin/python3; override with PYTHON=...). The reference builds
 // the engine's ResNets (bench/reference/nets.py) and ViTs.
 import { execFileSync } from 'node:child_process';
@@ -22,6 +23,9 @@ const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const lastJsonLine = (output: string) => JSON.parse(output.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
 
 const args = process.argv.slice(2);
+// the PyTorch side's device; the rest of the arguments are bench/train.ts's
+const deviceAt = args.indexOf('--reference-device');
+const referenceDevice = deviceAt >= 0 ? args.splice(deviceAt, 2)[1] : 'cpu';
 const pick = (names: string[]) => names.flatMap((name) => (args.includes(`--${name}`) ? [`--${name}`, args[args.indexOf(`--${name}`) + 1]] : []));
 const runTs = (script: string, scriptArgs: string[]) =>
   lastJsonLine(execFileSync(process.execPath, ['--import', 'tsx', here(script), ...scriptArgs], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
@@ -32,7 +36,7 @@ let tfjs: Record<string, unknown>;
 let pytorch: Record<string, unknown>;
 try {
   tfjs = runTs('./train.ts', [...args, '--reference-state', state]);
-  pytorch = lastJsonLine(execFileSync(process.env.PYTHON ?? '/usr/bin/python3', [here('./reference/method_step.py'), '--state', state, ...pick(['steps', 'warmup']), '--threads', String(tfjs.threads)], {
+  pytorch = lastJsonLine(execFileSync(process.env.PYTHON ?? '/usr/bin/python3', [here('./reference/method_step.py'), '--state', state, ...pick(['steps', 'warmup']), '--threads', String(tfjs.threads), '--device', referenceDevice], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     // Debian's torch calls OpenBLAS, which starts its own threads on top of torch's unless told not
@@ -44,7 +48,8 @@ try {
 }
 
 const vit = isVit(tfjs.backbone as BackboneName);
-const profiled = vit ? runTs('./profile-step.ts', [...pick(['method', 'backbone', 'image-size', 'channels', 'batch-size', 'kernels', 'config']), '--top', '10']) : undefined;
+// the attention share comes from CPU profiles (of both sides)
+const profiled = vit && referenceDevice === 'cpu' ? runTs('./profile-step.ts', [...pick(['method', 'backbone', 'image-size', 'channels', 'batch-size', 'kernels', 'config']), '--top', '10']) : undefined;
 
 const ratio = (key: string) => Math.round((Number(tfjs[key]) / Number(pytorch[key])) * 1000) / 1000;
 console.log(JSON.stringify({

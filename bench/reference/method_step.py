@@ -7,6 +7,7 @@ one the reference checks hold against the engine (training_step.py, methods/). P
 the handed-over step stay frozen. For a ViT it also profiles one step for the share of CPU time in
 attention. Prints one JSON line. Run with Debian's torch:
   /usr/bin/python3 bench/reference/method_step.py --state FILE [--steps 20] [--warmup 3] [--threads 2]
+With `--device cuda` (PyTorch 2 with CUDA, as bench/gpu's image has) the step runs on the GPU.
 """
 import argparse
 import json
@@ -47,12 +48,18 @@ def main():
     ap.add_argument('--steps', type=int, default=20)
     ap.add_argument('--warmup', type=int, default=3)
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--device', default='cpu', help='cpu, or cuda (needs PyTorch 2 for its default device)')
     args = ap.parse_args()
 
+    cuda = args.device != 'cpu'
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    if cuda:
+        # the methods' own factory calls (labels, masks, queue slots) then land on the GPU too
+        torch.set_default_device(args.device)
     # parameters and host state only: the engine's optimizer state is not needed to time steps
     meta, tensors = bundle.read(args.state, keep=lambda name: name.startswith(('param/', 'state/')))
+    tensors = {name: t.to(args.device) for name, t in tensors.items()}
     cfg, spec = meta['config'], meta['spec']
     method, params, state = training_step.load(meta, tensors)
     trainable, frozen = meta['trainable'], tuple(meta['frozen'])
@@ -72,12 +79,15 @@ def main():
     for i in range(args.warmup + args.steps):
         start, cpu_start = time.perf_counter(), time.process_time()
         losses.append(step())
+        if cuda:
+            torch.cuda.synchronize()
         if i >= args.warmup:
             times.append((time.perf_counter() - start) * 1000)
             cpu_times.append((time.process_time() - cpu_start) * 1000)
     # before the profiled step, which keeps its own records
     peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    vit = spec.get('family') == 'vit'
+    # the CPU profiler's shares mean nothing for kernels queued on a GPU
+    vit = spec.get('family') == 'vit' and not cuda
     share = attention_share(step, 1 + (cfg['imageSize'] // spec['patchSize']) ** 2, spec['dim'] // spec['heads']) if vit else None
     median_ms = statistics.median(times)
     median_cpu_ms = statistics.median(cpu_times)
@@ -99,6 +109,7 @@ def main():
         'imagesPerCpuSecond': round(n / (median_cpu_ms / 1000), 1),
         'loadAverage': round(os.getloadavg()[0], 2),
         'peakRssMB': peak_rss_mb,
+        **({'device': torch.cuda.get_device_name(), 'peakDeviceMB': round(torch.cuda.max_memory_allocated() / 2**20, 1)} if cuda else {}),
         **({'attentionShare': share} if vit else {}),
         'firstLoss': losses[0],
         'lastLoss': losses[-1],
