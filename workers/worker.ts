@@ -59,7 +59,7 @@ export async function startWorker(services: Services, log: Logger, opts: WorkerO
     { batchSize: 1, pollingIntervalSeconds: 1, heartbeatRefreshSeconds: heartbeatRefreshSeconds() },
     async ([job]) => {
       const claim = { queue: QUEUES.train, id: job.id, retryCount: job.retryCount };
-      const record = jobRecord(services, job.data.id, claim);
+      const record = jobRecord(services, job.data.id, claim, log);
       // every claim counts in retryCount, and only a lapsed claim (the worker died) makes pg-boss retry
       if (job.retryCount >= TRAIN_CLAIM_LIMIT) {
         return record.fail('WORKERS_LOST', `${job.retryCount} workers stopped while running this job; giving up`);

@@ -3,6 +3,7 @@
 // left a finished row beside a message still 'active', to lapse and be delivered again. Here the
 // row's final write and the completion commit in one transaction, retried until acknowledged.
 import type pg from 'pg';
+import type { Logger } from 'pino';
 import type { PgBoss } from 'pg-boss';
 import { isTransientDbError, withTransaction } from '../db/transaction.ts';
 import { withRetries, type RetryOptions } from '../storage/retry.ts';
@@ -26,7 +27,7 @@ const SETTLE_RETRIES: RetryOptions = { retries: 12, baseDelayMs: 500, maxDelayMs
  * again. A message the claim no longer holds (its heartbeat lapsed, it was cancelled) is left as it is.
  */
 export async function settleClaim<T>(
-  deps: { pool: pg.Pool; boss: PgBoss },
+  deps: { pool: pg.Pool; boss: PgBoss; log?: Pick<Logger, 'warn'> },
   claim: QueueClaim,
   write: (client: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
@@ -37,6 +38,9 @@ export async function settleClaim<T>(
         await deps.boss.complete(claim.queue, { id: claim.id, retryCount: claim.retryCount }, null, inTransaction(client));
         return result;
       }),
-    SETTLE_RETRIES,
+    {
+      ...SETTLE_RETRIES,
+      onRetry: (err, attempt, delayMs) => deps.log?.warn({ err, queue: claim.queue, message: claim.id, attempt, delayMs }, 'settling a claim: database unavailable, retrying'),
+    },
   );
 }

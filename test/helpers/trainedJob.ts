@@ -26,11 +26,12 @@ export interface TrainedEnv extends WorkerEnv {
   jobId: string;
 }
 
-export async function workerEnv(): Promise<WorkerEnv> {
+/** `log`: the worker's logger (default: silent unless TEST_LOG_LEVEL is set) */
+export async function workerEnv(log: pino.Logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })): Promise<WorkerEnv> {
   const env = await createTestEnv();
   const tenant = await env.services.db.tenant.findFirstOrThrow({ where: { name: 'tenant-a' } });
   const datasetId = await seedLabeledDataset(env.services, tenant.id, 4, 16);
-  const worker = await startWorker(env.services, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), { backend: 'wasm', reportIntervalMs: 1000 });
+  const worker = await startWorker(env.services, log, { backend: 'wasm', reportIntervalMs: 1000 });
   const api = () => request(env.app.server);
   const settle = (path: string, timeoutMs?: number) =>
     waitFor(path, async () => {

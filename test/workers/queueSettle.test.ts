@@ -8,6 +8,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
+import pino from 'pino';
 import { ADMIN_URL } from '../helpers/harness.ts';
 import { TINY, workerEnv, type WorkerEnv } from '../helpers/trainedJob.ts';
 import { waitFor } from '../helpers/waitFor.ts';
@@ -24,6 +25,7 @@ describe('queue messages settle with their rows', () => {
   let admin: pg.Client;
   let database: string;
   let jobId: string;
+  const warnings: Array<{ msg: string; attempt?: number }> = [];
 
   const messages = async (id: string) =>
     (
@@ -36,7 +38,7 @@ describe('queue messages settle with their rows', () => {
   const countOf = async (sql: string, id: string) => (await w.env.services.pool.query<{ n: number }>(sql, [id])).rows[0]!.n;
 
   before(async () => {
-    w = await workerEnv();
+    w = await workerEnv(pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line)) }));
     database = new URL(w.env.databaseUrl).pathname.slice(1);
     admin = new pg.Client({ connectionString: ADMIN_URL });
     await admin.connect();
@@ -81,6 +83,7 @@ describe('queue messages settle with their rows', () => {
     assert.ok(Number(holds.rows[0]!.last_value) >= 2, 'the completion ran again after the connections were lost');
     assert.equal(await countOf('SELECT count(*)::int AS n FROM checkpoints WHERE job_id = $1 AND is_final', jobId), 1);
     assert.equal(await countOf('SELECT (count(*) - count(DISTINCT step))::int AS n FROM metric_points WHERE job_id = $1', jobId), 0);
+    assert.ok(warnings.some((l) => l.msg.startsWith('settling a claim') && l.attempt === 1), `the retry is logged: ${JSON.stringify(warnings)}`);
   });
 
   it('a message delivered again for a finished job is acknowledged without running it', async () => {

@@ -25,7 +25,7 @@ export async function startTaskQueues(ctx: TaskContext): Promise<() => Promise<v
   const { boss } = ctx.services;
   for (const { queue, table, run, then } of TASKS) {
     await boss.work<QueueMessage>(queue, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
-      const record = taskRecord(ctx.services, table, job.data.id, { queue, id: job.id, retryCount: job.retryCount });
+      const record = taskRecord({ ...ctx.services, log: ctx.log }, table, job.data.id, { queue, id: job.id, retryCount: job.retryCount });
       try {
         await runTask(record, job.retryCount, () => run(ctx, job.data.id, record), (err, final) =>
           ctx.log[final ? 'warn' : 'error']({ err, queue, id: job.data.id, retry: job.retryCount }, final ? 'task failed' : 'task attempt failed, will retry'),

@@ -2,6 +2,7 @@
 // running → succeeded | failed. Both tables share these columns, so one record serves both queues.
 // The final state and the completion of the message commit together (src/queue/settle.ts).
 import type pg from 'pg';
+import type { Logger } from 'pino';
 import type { PgBoss } from 'pg-boss';
 import { NOW_UTC } from '../../src/db/transaction.ts';
 import { RETRY_LIMIT } from '../../src/queue/boss.ts';
@@ -10,7 +11,7 @@ import { JobFailure } from '../training/jobRecord.ts';
 
 export type TaskTable = 'embedding_sets' | 'evaluations';
 
-export function taskRecord(deps: { pool: pg.Pool; boss: PgBoss }, table: TaskTable, id: string, claim: QueueClaim) {
+export function taskRecord(deps: { pool: pg.Pool; boss: PgBoss; log: Pick<Logger, 'warn'> }, table: TaskTable, id: string, claim: QueueClaim) {
   const set = async (client: Pick<pg.Pool, 'query'>, assignments: string, values: unknown[] = []) => {
     await client.query(`UPDATE ${table} SET ${assignments} WHERE id = $1`, [id, ...values]);
   };

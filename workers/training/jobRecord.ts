@@ -1,6 +1,7 @@
 // The job row's lifecycle as one claim of its queue message drives it. Every write is followed by a
 // NOTIFY so GraphQL subscribers on any API replica see it. The transitions that end the claim (the
 // job final, or handed back to the queue) complete its message in the same transaction.
+import type { Logger } from 'pino';
 import type { Services } from '../../src/services.ts';
 import type { Prisma } from '../../src/db/client.ts';
 import { enqueue, QUEUES, type QueueMessage } from '../../src/queue/boss.ts';
@@ -19,7 +20,7 @@ export class JobFailure extends Error {
   }
 }
 
-export function jobRecord(services: Services, jobId: string, claim: QueueClaim) {
+export function jobRecord(services: Services, jobId: string, claim: QueueClaim, log: Pick<Logger, 'warn'>) {
   const { db, events, pool } = services;
   const write = async (data: Prisma.JobUpdateInput) => {
     await db.job.update({ where: { id: jobId }, data });
@@ -27,7 +28,7 @@ export function jobRecord(services: Services, jobId: string, claim: QueueClaim) 
   };
   /** The job's final state; its message completed with it. */
   const finish = (status: JobStatus, set: { progress?: Prisma.InputJsonValue; error?: { code: string; message: string } } = {}) =>
-    settleClaim(services, claim, async (client) => {
+    settleClaim({ ...services, log }, claim, async (client) => {
       await client.query(
         `UPDATE jobs SET status = $2, progress = COALESCE($3::jsonb, progress), error = COALESCE($4::jsonb, error),
            finished_at = ${NOW_UTC}, updated_at = ${NOW_UTC} WHERE id = $1`,
@@ -69,7 +70,7 @@ export function jobRecord(services: Services, jobId: string, claim: QueueClaim) 
      */
     async requeue(message: Omit<QueueMessage, 'id'>, startAfterSeconds?: number): Promise<boolean> {
       // idempotent when retried: a committed hand-back has moved queue_job_id on
-      return settleClaim(services, claim, async (client) => {
+      return settleClaim({ ...services, log }, claim, async (client) => {
         const { rows } = await client.query<{ queue_job_id: string | null; queue_tag: number | null }>(
           'SELECT queue_job_id, queue_tag FROM jobs WHERE id = $1 FOR UPDATE',
           [jobId],

@@ -63,7 +63,7 @@ export interface Claim extends QueueClaim {
 export async function runTraining(ctx: TrainingContext, message: QueueMessage, claim: Claim): Promise<void> {
   const { services, log } = ctx;
   const jobId = message.id;
-  const record = jobRecord(services, jobId, claim);
+  const record = jobRecord(services, jobId, claim, log);
   const job = await record.load();
   if (!job || isFinished(job.status)) return;
   // a message the job was handed on from (an attempt that re-enqueued it) must not run it again
