@@ -10,7 +10,7 @@ import { resolveTrainingConfig } from '../../src/domain/trainingConfig.ts';
 import { recomputed } from '../../src/engine/recompute.ts';
 import { variableGrads } from '../../src/engine/variableGrads.ts';
 import { ACTIVATION_BUDGET_BYTES, vitStepActivationBytes } from '../../src/engine/backbones/vitOptions.ts';
-import { ParamStore } from '../../src/engine/params.ts';
+import { type ParamSource, ParamStore } from '../../src/engine/params.ts';
 import { ready } from './kernels/backends.ts';
 import { tinyConfig, tinySimSiam } from './helpers.ts';
 import { methodEngineChecks } from './methods/checks.ts';
@@ -97,7 +97,7 @@ test('a block asking for other parameters under the same key is refused', async 
   const store = new ParamStore(new Prng(1));
   const x = tf.ones([2, 3]);
   const key = `test block ${Math.random()}`;
-  const scaled = (name: string) => (s: typeof store, input: tf.Tensor) => tf.mul(input, s.getOrCreate(name, [3], { kind: 'constant', value: 2 }));
+  const scaled = (name: string) => (s: ParamSource, input: tf.Tensor) => tf.mul(input, s.getOrCreate(name, [3], { kind: 'constant', value: 2 }));
   tf.tidy(() => recomputed(store, key, x, scaled('a')));
   assert.deepEqual([...tf.tidy(() => recomputed(store, key, x, scaled('a'))).dataSync()], [2, 2, 2, 2, 2, 2]);
   assert.throws(() => tf.tidy(() => recomputed(store, key, x, scaled('b'))), /asked for other parameters/);
