@@ -5,14 +5,14 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { type EngineConfig, Prng, Trainer, simsiamLoss } from '../../src/engine/index.ts';
+import { type EngineConfig, Prng, Trainer } from '../../src/engine/index.ts';
 import { resolveTrainingConfig } from '../../src/domain/trainingConfig.ts';
 import { recomputed } from '../../src/engine/recompute.ts';
 import { variableGrads } from '../../src/engine/variableGrads.ts';
 import { ACTIVATION_BUDGET_BYTES, vitStepActivationBytes } from '../../src/engine/backbones/vitOptions.ts';
 import { type ParamSource, ParamStore } from '../../src/engine/params.ts';
 import { ready } from './kernels/backends.ts';
-import { tinyConfig, tinySimSiam } from './helpers.ts';
+import { type Grads, simsiamGradients, tinyConfig, tinySimSiam } from './helpers.ts';
 import { methodEngineChecks } from './methods/checks.ts';
 
 let kernels: string;
@@ -53,28 +53,14 @@ for (const backend of ['cpu', 'wasm'] as const) {
   }
 }
 
-/** A SimSiam loss's value and gradients with `grads`, and the peak bytes of live tensors meanwhile. */
-async function simsiamStep(grads: typeof variableGrads, checkpointBlocks: boolean, n: number): Promise<{ values: Float32Array[]; peakBytes: number }> {
+/** A SimSiam step's value and gradients with `grads`, and the peak bytes of live tensors meanwhile. */
+async function simsiamStep(grads: Grads, checkpointBlocks: boolean, n: number): Promise<{ values: Float32Array[]; peakBytes: number }> {
   const model = tinySimSiam({ ...vitMicro, batchSize: n, checkpointBlocks });
-  const [x1, x2] = views(n, vitMicro.imageSize, 3);
-  const variables = model.store.list().filter((p) => p.trainable).map((p) => p.variable);
-  const loss = () => {
-    const z1 = model.encode('', x1, true);
-    const z2 = model.encode('', x2, true);
-    return simsiamLoss({ z1, z2, p1: model.predict(z1, true), p2: model.predict(z2, true) }, { stopGradient: true, symmetric: true, loss: 'negative-cosine' });
-  };
-  let values: Float32Array[] = [];
-  const { peakBytes } = await tf.profile(() => {
-    const outs = tf.tidy(() => {
-      const { value, grads: g } = grads(loss, variables);
-      return [value, ...variables.map((v) => g[v.name])];
-    });
-    values = outs.map((t) => (t.dataSync() as Float32Array).slice());
-    tf.dispose(outs);
-  });
-  tf.dispose([x1, x2]);
+  const x = views(n, vitMicro.imageSize, 3);
+  const result = await simsiamGradients(model, x, grads);
+  tf.dispose(x);
   model.dispose();
-  return { values, peakBytes };
+  return result;
 }
 
 test("under tfjs's own variableGrads too (the outer tape survives the blocks' own), and a lower peak", async () => {
@@ -82,7 +68,7 @@ test("under tfjs's own variableGrads too (the outer tape survives the blocks' ow
   const tensorsBefore = tf.memory().numTensors;
   const plain = await simsiamStep(variableGrads, false, 8);
   const ours = await simsiamStep(variableGrads, true, 8);
-  const tfjs = await simsiamStep(tf.variableGrads as typeof variableGrads, true, 8);
+  const tfjs = await simsiamStep(tf.variableGrads as Grads, true, 8);
   assert.equal(tf.memory().numTensors, tensorsBefore, 'tensors left behind');
   plain.values.forEach((v, i) => {
     assert.deepEqual(ours.values[i], v, `value ${i}`);
