@@ -5228,7 +5228,7 @@ export interface components {
          * @description stable and machine-readable: branch on it (src/errors/catalogue.ts)
          * @enum {string}
          */
-        ErrorCode: "BAD_REQUEST" | "VALIDATION_ERROR" | "MALFORMED_JSON" | "JSON_TOO_DEEP" | "INVALID_CHARACTER" | "BAD_CONTENT_LENGTH" | "BAD_URL_ENCODING" | "INVALID_CURSOR" | "ROUTE_NOT_FOUND" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "FILE_TOO_LARGE" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "HEADERS_TOO_LARGE" | "INTERNAL" | "UNAUTHENTICATED" | "INVALID_API_KEY" | "API_KEY_EXPIRED" | "INSUFFICIENT_SCOPE" | "RATE_LIMITED" | "QUOTA_EXCEEDED" | "TENANT_NOT_FOUND" | "API_KEY_NOT_FOUND" | "API_KEY_REVOKED" | "CANNOT_DELETE_OWN_TENANT" | "INVALID_EXPIRY" | "DATASET_NOT_FOUND" | "IMAGE_NOT_FOUND" | "DATASET_IN_USE" | "DATASET_EMPTY" | "DATASET_UNLABELED" | "DATASET_TOO_SMALL" | "EMPTY_ARCHIVE" | "INVALID_ARCHIVE" | "ARCHIVE_TOO_LARGE" | "TOO_MANY_ENTRIES" | "UPLOAD_NOT_FOUND" | "UPLOAD_IN_PROGRESS" | "UPLOAD_EXPIRED" | "INVALID_PREFIX" | "PREFIX_FORBIDDEN" | "PREFIX_NOT_FOUND" | "NO_IMAGES" | "TOO_MANY_IMAGES" | "NOT_AN_IMAGE" | "UNSUPPORTED_FORMAT" | "CORRUPT_IMAGE" | "IMAGE_TOO_LARGE" | "JOB_NOT_FOUND" | "CHECKPOINT_NOT_FOUND" | "MODEL_NOT_READY" | "INVALID_JOB_CONFIG" | "IDEMPOTENCY_KEY_REUSED" | "JOB_FINISHED" | "JOB_NOT_READY" | "JOB_STILL_RUNNING" | "EXPERIMENT_NOT_FOUND" | "INVALID_EXPERIMENT" | "EMBEDDING_SET_NOT_FOUND" | "IMAGE_NOT_IN_SET" | "EMBEDDINGS_NOT_READY" | "EMBEDDINGS_RUNNING" | "EVALUATION_NOT_FOUND" | "INVALID_PROBE_REQUEST" | "PROBE_TOO_LARGE" | "INVALID_ARGUMENT" | "GRAPHQL_VALIDATION_FAILED" | "BAD_USER_INPUT" | "QUERY_TOO_DEEP" | "TOO_MANY_ALIASES" | "QUERY_TOO_COMPLEX" | "TOO_MANY_SUBSCRIPTIONS" | "NOT_FOUND" | "METRICS_FAILED";
+        ErrorCode: "BAD_REQUEST" | "VALIDATION_ERROR" | "MALFORMED_JSON" | "JSON_TOO_DEEP" | "INVALID_CHARACTER" | "BAD_CONTENT_LENGTH" | "BAD_URL_ENCODING" | "INVALID_CURSOR" | "ROUTE_NOT_FOUND" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "FILE_TOO_LARGE" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "HEADERS_TOO_LARGE" | "INTERNAL" | "UNAUTHENTICATED" | "INVALID_API_KEY" | "API_KEY_EXPIRED" | "INSUFFICIENT_SCOPE" | "RATE_LIMITED" | "QUOTA_EXCEEDED" | "TENANT_NOT_FOUND" | "API_KEY_NOT_FOUND" | "API_KEY_REVOKED" | "CANNOT_DELETE_OWN_TENANT" | "INVALID_EXPIRY" | "DATASET_NOT_FOUND" | "IMAGE_NOT_FOUND" | "DATASET_IN_USE" | "DATASET_EMPTY" | "DATASET_UNLABELED" | "DATASET_TOO_SMALL" | "EMPTY_ARCHIVE" | "INVALID_ARCHIVE" | "ARCHIVE_TOO_LARGE" | "TOO_MANY_ENTRIES" | "UPLOAD_NOT_FOUND" | "UPLOAD_IN_PROGRESS" | "UPLOAD_EXPIRED" | "INVALID_PREFIX" | "PREFIX_FORBIDDEN" | "PREFIX_NOT_FOUND" | "NO_IMAGES" | "TOO_MANY_IMAGES" | "NOT_AN_IMAGE" | "UNSUPPORTED_FORMAT" | "CORRUPT_IMAGE" | "IMAGE_TOO_LARGE" | "JOB_NOT_FOUND" | "CHECKPOINT_NOT_FOUND" | "MODEL_NOT_READY" | "INVALID_JOB_CONFIG" | "ENGINE_OUT_OF_MEMORY" | "IDEMPOTENCY_KEY_REUSED" | "JOB_FINISHED" | "JOB_NOT_READY" | "JOB_STILL_RUNNING" | "EXPERIMENT_NOT_FOUND" | "INVALID_EXPERIMENT" | "EMBEDDING_SET_NOT_FOUND" | "IMAGE_NOT_IN_SET" | "EMBEDDINGS_NOT_READY" | "EMBEDDINGS_RUNNING" | "EVALUATION_NOT_FOUND" | "INVALID_PROBE_REQUEST" | "PROBE_TOO_LARGE" | "INVALID_ARGUMENT" | "GRAPHQL_VALIDATION_FAILED" | "BAD_USER_INPUT" | "QUERY_TOO_DEEP" | "TOO_MANY_ALIASES" | "QUERY_TOO_COMPLEX" | "TOO_MANY_SUBSCRIPTIONS" | "NOT_FOUND" | "METRICS_FAILED";
         /** @description an id this API issued */
         Id: string;
         IdParams: {
@@ -5354,6 +5354,7 @@ export interface components {
             posEmbed?: "sincos" | "learned";
             /** @enum {unknown} */
             pool?: "cls" | "mean";
+            checkpointBlocks?: boolean;
             /**
              * @default 3
              * @enum {unknown}
@@ -5495,6 +5496,7 @@ export interface components {
             posEmbed?: "sincos" | "learned";
             /** @enum {unknown} */
             pool?: "cls" | "mean";
+            checkpointBlocks?: boolean;
             /**
              * @default 3
              * @enum {unknown}
@@ -5602,6 +5604,7 @@ export interface components {
             posEmbed?: "sincos" | "learned";
             /** @enum {unknown} */
             pool?: "cls" | "mean";
+            checkpointBlocks?: boolean;
             /**
              * @default 3
              * @enum {unknown}
@@ -5717,6 +5720,7 @@ export interface components {
             posEmbed?: "sincos" | "learned";
             /** @enum {unknown} */
             pool?: "cls" | "mean";
+            checkpointBlocks?: boolean;
             /**
              * @default 3
              * @enum {unknown}
@@ -5826,6 +5830,7 @@ export interface components {
             posEmbed?: "sincos" | "learned";
             /** @enum {unknown} */
             pool?: "cls" | "mean";
+            checkpointBlocks?: boolean;
             /**
              * @default 3
              * @enum {unknown}
@@ -5952,6 +5957,7 @@ export interface components {
             posEmbed?: "sincos" | "learned";
             /** @enum {unknown} */
             pool?: "cls" | "mean";
+            checkpointBlocks?: boolean;
             /**
              * @default 3
              * @enum {unknown}

@@ -6,6 +6,7 @@ import os from 'node:os';
 import type { WasmKernelSet } from './kernels/index.ts';
 // loads no tfjs backend: only the addon, and only when asked
 import { loadNativeKernels } from './kernels/native/index.ts';
+import { guardWasmHeap } from './outOfMemory.ts';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 const NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
@@ -44,8 +45,17 @@ async function tryWasm(): Promise<boolean> {
   if (!(await tryImport('@tensorflow/tfjs-backend-wasm'))) return false;
   const { registerWasmTrainingKernels } = await import('./kernels/index.ts');
   wasmKernels = registerWasmTrainingKernels();
-  return tf.setBackend('wasm');
+  if (!(await tf.setBackend('wasm'))) return false;
+  const { wasm } = tf.backend() as unknown as { wasm: Parameters<typeof guardWasmHeap>[0] & { HEAPU8: Uint8Array } };
+  if (!guarded.has(wasm)) {
+    guardWasmHeap(wasm, () => wasm.HEAPU8.length);
+    guarded.add(wasm);
+  }
+  return true;
 }
+
+/** emscripten modules whose malloc is guarded (initBackend may run more than once) */
+const guarded = new WeakSet<object>();
 
 /** Whether the active backend can train conv nets (wasm only with the extra kernels). */
 export function canTrainConvolutions(): boolean {

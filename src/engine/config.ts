@@ -75,8 +75,10 @@ export function methodsOwning(field: string): MethodName[] {
 
 /** Fields whose default is derived from other fields (filled after schema defaults). */
 export function fillDerivedDefaults(config: EngineConfig): EngineConfig {
-  fillVitDefaults(config);
-  METHOD_SETTINGS[config.method].derive?.(config as never);
+  const settings = METHOD_SETTINGS[config.method];
+  settings.derive?.(config as never);
+  // after the method's: the memory estimate reads its derived sizes (SwAV's small crops)
+  fillVitDefaults(config as never, settings.targetViews?.(config as never) ?? 0);
   return config;
 }
 

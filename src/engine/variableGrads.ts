@@ -24,37 +24,69 @@ interface TapeEngine {
 
 /** The loss and the gradient of each trainable variable in `variables` it depends on, by name. */
 export function variableGrads(f: () => tf.Scalar, variables: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap } {
-  const engine = tf.engine() as unknown as TapeEngine;
   // a nested gradient needs the tape kept for the outer one
-  if (engine.state.gradientDepth > 0) return tf.variableGrads(f, variables);
+  if (tapeEngine().state.gradientDepth > 0) return tf.variableGrads(f, variables);
   const xs = variables.filter((v) => v.trainable);
   if (xs.length === 0) throw new Error('variableGrads: none of the variables is trainable');
+  return onOwnTape(f, xs, undefined, (y, grads) => {
+    if (y.rank !== 0) throw new Error(`variableGrads: f must return a scalar, got rank ${y.rank}`);
+    const named: tf.NamedTensorMap = {};
+    xs.forEach((x) => {
+      if (grads.has(x.id)) named[x.name] = grads.get(x.id)!;
+    });
+    if (Object.keys(named).length === 0) throw new Error('variableGrads: the result does not depend on any of the variables');
+    return { value: y as tf.Scalar, grads: named };
+  });
+}
+
+/**
+ * The vector-Jacobian product dy * d f() / d x for each of `xs` (zeros for an x that f() does not
+ * reach), with the same early releases; f()'s value is disposed. Block recomputation (recompute.ts)
+ * calls it inside an outer backward pass.
+ */
+export function vjp(f: () => tf.Tensor, xs: tf.Tensor[], dy: tf.Tensor): tf.Tensor[] {
+  // inside a gradient being recorded (a gradient of a gradient), tfjs's nests on the outer tape
+  if (tapeEngine().state.gradientDepth > 0) {
+    const { value, grads } = tf.engine().gradients(f, xs, dy, true);
+    value.dispose();
+    return grads.map((g, i) => g ?? tf.zerosLike(xs[i]));
+  }
+  return onOwnTape(f, xs, dy, (y, grads) => {
+    y.dispose();
+    return xs.map((x) => grads.get(x.id) ?? tf.zerosLike(x));
+  });
+}
+
+const tapeEngine = () => tf.engine() as unknown as TapeEngine;
+
+/**
+ * Records f() on a fresh tape and backpropagates `dy` (ones when undefined) to `xs`; `finish` turns
+ * f()'s value and the gradients by tensor id into the result (inside the tidy that keeps it). The
+ * tape of a backward pass already under way (tfjs's own, which still reads engine.state.activeTape
+ * when it ends) is put back afterwards.
+ */
+function onOwnTape<R extends tf.TensorContainer>(f: () => tf.Tensor, xs: tf.Tensor[], dy: tf.Tensor | undefined, finish: (y: tf.Tensor, grads: Map<number, tf.Tensor>) => R): R {
+  const engine = tapeEngine();
+  const outer = engine.state.activeTape;
   engine.startTape();
-  const tape = () => engine.state.activeTape!;
+  const tape = engine.state.activeTape!;
   try {
-    let y: tf.Scalar;
+    let y: tf.Tensor;
     try {
       y = tf.tidy(f);
     } finally {
       engine.endTape();
+      // nothing records at depth 0, and a gradient function may start a tape of its own
+      engine.state.activeTape = outer;
     }
-    if (y.rank !== 0) throw new Error(`variableGrads: f must return a scalar, got rank ${y.rank}`);
-    const path = nodesFromXsToY(tape(), xs, y);
+    if (dy && !tf.util.arraysEqual(dy.shape, y.shape)) throw new Error(`vjp: dy is [${dy.shape}], f returned [${y.shape}]`);
+    const path = nodesFromXsToY(tape, xs, y);
     const onPath = new Set(path.map((node) => node.id));
     // what no gradient will read can go before the backward pass starts
-    for (const node of tape()) if (!onPath.has(node.id)) release(node.saved);
-    return tf.tidy(() => {
-      const grads = backpropagate(path, y);
-      const named: tf.NamedTensorMap = {};
-      xs.forEach((x) => {
-        if (grads.has(x.id)) named[x.name] = grads.get(x.id)!;
-      });
-      if (Object.keys(named).length === 0) throw new Error('variableGrads: the result does not depend on any of the variables');
-      return { value: y, grads: named };
-    });
+    for (const node of tape) if (!onPath.has(node.id)) release(node.saved);
+    return tf.tidy(() => finish(y, backpropagate(path, y, dy)));
   } finally {
-    for (const node of tape()) release(node.saved);
-    engine.state.activeTape = null;
+    for (const node of tape) release(node.saved);
   }
 }
 
@@ -66,8 +98,9 @@ function release(tensors: tf.Tensor[] | undefined): void {
  * tfjs's backpropagateGradients (tape.ts), plus the early releases. Returns the gradient of each
  * tensor left with one: the xs' (tensors that are no node's output).
  */
-function backpropagate(path: TapeNode[], y: tf.Scalar): Map<number, tf.Tensor> {
-  const grads = new Map<number, tf.Tensor>([[y.id, tf.ones(y.shape)]]);
+function backpropagate(path: TapeNode[], y: tf.Tensor, dy?: tf.Tensor): Map<number, tf.Tensor> {
+  // a clone: the seed is dropped with y's node, and a caller's dy is the caller's
+  const grads = new Map<number, tf.Tensor>([[y.id, dy ? tf.clone(dy) : tf.ones(y.shape)]]);
   // a gradient function may hand back a dy itself as an input's gradient: only drop a tensor no entry holds
   const drop = (t: tf.Tensor) => {
     for (const held of grads.values()) if (held === t) return;

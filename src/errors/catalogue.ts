@@ -86,6 +86,11 @@ const CATALOGUE = {
   CHECKPOINT_NOT_FOUND: { status: 404, message: 'checkpoint %s not found' },
   MODEL_NOT_READY: { status: 404, message: 'job %s has no exported model yet (status %s)' },
   INVALID_JOB_CONFIG: { status: 400, message: 'invalid config: %s' },
+  ENGINE_OUT_OF_MEMORY: {
+    status: 422,
+    message: '%s',
+    about: "a training job's failure (its error.code, never an HTTP answer): a step did not fit in the engine's memory; the message says what to lower (batchSize, imageSize) or that checkpointBlocks can help. Not retried",
+  },
   IDEMPOTENCY_KEY_REUSED: { status: 409, message: 'this Idempotency-Key was used for a different request' },
   JOB_FINISHED: { status: 409, message: 'job %s is already %s' },
   JOB_NOT_READY: { status: 409, message: 'job %s (%s) has no checkpoint yet' },

@@ -5,18 +5,16 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { Prng, simsiamLoss } from '../../src/engine/index.ts';
+import { Prng } from '../../src/engine/index.ts';
 import { variableGrads } from '../../src/engine/variableGrads.ts';
 import { relu } from '../../src/engine/relu.ts';
 import { ready } from './kernels/backends.ts';
-import { tinySimSiam } from './helpers.ts';
+import { type Grads, simsiamGradients, tinySimSiam } from './helpers.ts';
 
 let kernels: string;
 before(async () => {
   kernels = await ready({ native: true });
 });
-
-type Grads = (f: () => tf.Scalar, variables: tf.Variable[]) => { value: tf.Scalar; grads: tf.NamedTensorMap };
 
 /** Loss and gradients of a SimSiam step with `grads`, as arrays; the peak bytes of live tensors meanwhile. */
 async function simsiamStep(grads: Grads, n: number, size: number): Promise<{ values: Float32Array[]; peakBytes: number }> {
@@ -24,27 +22,13 @@ async function simsiamStep(grads: Grads, n: number, size: number): Promise<{ val
   const model = tinySimSiam(overrides);
   const rng = new Prng(3);
   const view = () => tf.tensor4d(Float32Array.from({ length: n * size * size }, () => rng.normal()), [n, size, size, 1]);
-  const [x1, x2] = [view(), view()];
-  const variables = model.store.list().filter((p) => p.trainable).map((p) => p.variable);
-  const loss = () => {
-    const z1 = model.encode('', x1, true);
-    const z2 = model.encode('', x2, true);
-    return simsiamLoss({ z1, z2, p1: model.predict(z1, true), p2: model.predict(z2, true) }, { stopGradient: true, symmetric: true, loss: 'negative-cosine' });
-  };
-  let values: Float32Array[] = [];
+  const views = [view(), view()];
   const tensorsBefore = tf.memory().numTensors;
-  const { peakBytes } = await tf.profile(() => {
-    const outs = tf.tidy(() => {
-      const { value, grads: g } = grads(loss, variables);
-      return [value, ...variables.map((v) => g[v.name])];
-    });
-    values = outs.map((t) => (t.dataSync() as Float32Array).slice());
-    tf.dispose(outs);
-  });
+  const result = await simsiamGradients(model, views, grads);
   assert.equal(tf.memory().numTensors, tensorsBefore, 'tensors left behind');
-  tf.dispose([x1, x2]);
+  tf.dispose(views);
   model.dispose();
-  return { values, peakBytes };
+  return result;
 }
 
 // cpu is slow: small images there

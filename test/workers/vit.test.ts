@@ -1,7 +1,8 @@
 // ViT backbones through the API on real PostgreSQL + s3rver + pg-boss with an in-process wasm worker:
 // a vit-micro job (4 px patches on 16 px images) of SimSiam and of SimCLR trains to success, exports
 // its tfjs-layers model, and serves embeddings, /embed and a linear probe; an image size off the
-// patch grid is refused at POST. The safetensors and ONNX exports of a ViT job are checked in
+// patch grid is refused at POST; a job too large for the engine's memory fails once with
+// ENGINE_OUT_OF_MEMORY, saying what to lower, instead of being retried. The safetensors and ONNX exports of a ViT job are checked in
 // test/export/jobExport.test.ts.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -42,10 +43,22 @@ describe('ViT backbones through the API', () => {
     }
   });
 
+  it('a job whose step cannot fit in the wasm heap fails once with ENGINE_OUT_OF_MEMORY and what to lower', async () => {
+    // 1 px patches of 512 px images: the patch embedding of 16 images alone is 6 GiB
+    const config = { ...TINY, backbone: 'vit-small', imageSize: 512, patchSize: 1 };
+    const job = (await api().post('/v1/jobs').set(env.auth).send({ datasetId, config }).expect(202)).body;
+    assert.equal(job.config.checkpointBlocks, true, 'recomputation is the default at this size');
+    const done = await settle(`/v1/jobs/${job.id}`);
+    assert.equal(done.status, 'failed');
+    assert.equal(done.error.code, 'ENGINE_OUT_OF_MEMORY');
+    assert.match(done.error.message, /ran out of memory.*wasm heap.*lower batchSize \(16\) or imageSize \(512\)/);
+    assert.equal(done.attempts, 1, 'not retried');
+  });
+
   for (const [method, fields] of JOBS) {
     it(`${method} on vit-micro: trains to success, exports its model, serves embeddings, /embed and a linear probe`, async () => {
       const job = (await api().post('/v1/jobs').set(env.auth).send({ datasetId, config: { ...TINY, method, ...fields } }).expect(202)).body;
-      assert.deepEqual([job.config.patchSize, job.config.posEmbed, job.config.pool], [4, 'sincos', 'cls'], 'ViT defaults echoed');
+      assert.deepEqual([job.config.patchSize, job.config.posEmbed, job.config.pool, job.config.checkpointBlocks], [4, 'sincos', 'cls', false], 'ViT defaults echoed');
       const done = await settle(`/v1/jobs/${job.id}`);
       assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
       assert.equal(done.progress.step, 4);

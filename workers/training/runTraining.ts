@@ -1,7 +1,8 @@
 // One claim of a training job: resume from the newest checkpoint (or start), train until done,
 // cancelled, preempted (SIGTERM) or the claim runs out, and leave the job in a state the next
 // claim can continue from. Anything thrown is transient: the worker retries the job with backoff
-// (workers/worker.ts); a JobFailure is final.
+// (workers/worker.ts); a JobFailure is final, and so is running out of memory (the same step would
+// run out again).
 import type { Logger } from 'pino';
 import type { Services } from '../../src/services.ts';
 import type { BackendName } from '../../src/engine/index.ts';
@@ -15,7 +16,9 @@ import { decodeSpecOf } from '../../src/data/decode.ts';
 import { datasetImages } from '../../src/data/manifest.ts';
 import { keys } from '../../src/storage/keys.ts';
 import { EngineClient } from '../../src/engine/thread/client.ts';
+import { isOutOfMemory, outOfMemoryAdvice } from '../../src/engine/outOfMemory.ts';
 import { JobFailure, jobRecord } from './jobRecord.ts';
+import { errors } from '../../src/errors/catalogue.ts';
 import { checkpointStore } from './checkpointStore.ts';
 import { CollapseDetector, ThroughputMeter } from './meter.ts';
 import { knnMonitor } from './knnMonitor.ts';
@@ -282,6 +285,10 @@ export async function runTraining(ctx: TrainingContext, message: QueueMessage, c
     await exportModel(engine, services, jobId);
     await record.succeed(progress());
     log.info({ jobId, step }, 'training succeeded');
+  } catch (err) {
+    // the same step runs out again on every attempt: final, and saying what to change
+    if (isOutOfMemory(err)) throw new JobFailure(errors.ENGINE_OUT_OF_MEMORY.code, `the training engine ran out of memory (${(err as Error).message}); ${outOfMemoryAdvice(config)}`);
+    throw err;
   } finally {
     await engine.close();
   }

@@ -14,9 +14,10 @@ export interface Backbone {
   run(ctx: Ctx, x: tf.Tensor4D): tf.Tensor2D;
 }
 
-export function backboneOf(config: { backbone: BackboneName; imageSize: number } & Partial<VitOptions>): Backbone {
+export function backboneOf(config: { backbone: BackboneName; imageSize: number; checkpointBlocks?: boolean } & Partial<VitOptions>): Backbone {
   const spec = BACKBONE_SPECS[config.backbone];
   if (spec.family === 'resnet') return { featureDim: featureDim(spec), run: (ctx, x) => resnet(ctx, spec, x) };
   const opts = vitOptionsOf(config);
-  return { featureDim: featureDim(spec), run: (ctx, x) => vit(ctx, spec, opts, config.imageSize, x) };
+  const checkpoint = config.checkpointBlocks === true;
+  return { featureDim: featureDim(spec), run: (ctx, x) => vit(ctx, spec, opts, config.imageSize, x, checkpoint) };
 }

@@ -7,9 +7,11 @@
 // absolute and never bind at that std). Parameter names follow timm's state dict.
 import * as tf from '@tensorflow/tfjs';
 import { type Ctx, linear } from '../layers.ts';
+import type { ParamSource } from '../params.ts';
 import { layerNorm } from '../layerNorm.ts';
 import { gelu } from '../gelu.ts';
 import { softmax } from '../kernels/softmax.ts';
+import { recomputed } from '../recompute.ts';
 import type { VitOptions } from './vitOptions.ts';
 import { sincosPositionEmbedding } from './sincos.ts';
 
@@ -65,8 +67,9 @@ function block(ctx: Ctx, name: string, x: tf.Tensor2D, n: number, tokens: number
   return tf.add(y, linear(ctx, `${name}.mlp.fc2`, h, dim, true, xavier(hidden, dim))) as tf.Tensor2D;
 }
 
-/** Features [n, dim] of images [n, h, w, c] (h and w multiples of the patch size). */
-export function vit(ctx: Ctx, spec: VitSpec, opts: VitOptions, imageSize: number, x: tf.Tensor4D): tf.Tensor2D {
+/** Features [n, dim] of images [n, h, w, c] (h and w multiples of the patch size); with
+ * `checkpointBlocks` each block keeps only its input for the backward pass (recompute.ts). */
+export function vit(ctx: Ctx, spec: VitSpec, opts: VitOptions, imageSize: number, x: tf.Tensor4D, checkpointBlocks = false): tf.Tensor2D {
   const [n, h, w, c] = x.shape;
   const p = opts.patchSize;
   if (h % p || w % p) throw new Error(`a ${h}x${w} input is not a multiple of patchSize ${p}`);
@@ -85,7 +88,12 @@ export function vit(ctx: Ctx, spec: VitSpec, opts: VitOptions, imageSize: number
   );
 
   let y = tf.reshape(embedded, [n * tokens, dim]) as tf.Tensor2D;
-  for (let i = 0; i < spec.depth; i++) y = block(ctx, `blocks.${i}`, y, n, tokens, spec);
+  for (let i = 0; i < spec.depth; i++) {
+    const name = `blocks.${i}`;
+    const run = (store: ParamSource, input: tf.Tensor2D) => block({ ...ctx, store }, name, input, n, tokens, spec);
+    // a block's parameter shapes depend on its name, width and MLP width only
+    y = checkpointBlocks ? recomputed(ctx.store, `vit ${name} ${dim} ${spec.mlpRatio}`, y, run) : run(ctx.store, y);
+  }
   const out = tf.reshape(layerNorm(ctx, 'norm', y), [n, tokens, dim]);
   if (opts.pool === 'cls') return tf.reshape(tf.slice(out, [0, 0, 0], [n, 1, dim]), [n, dim]);
   return tf.mean(tf.slice(out, [0, 1, 0], [n, tokens - 1, dim]), 1) as tf.Tensor2D;

@@ -11,6 +11,9 @@ interface MethodSettings<P> {
   properties: P;
   /** fills defaults that depend on other fields */
   derive?(config: FromProperties<P>): void;
+  /** views of a batch a target network (momentum encoder, snapshot) encodes per step, before the
+   * gradient tape (0 when absent); weighs in the memory estimate (backbones/vitOptions.ts) */
+  targetViews?(config: FromProperties<P>): number;
   /** what no schema can say: fields that do not fit the rest of the config */
   check?(config: FromProperties<P>): Array<{ field: string; message: string }>;
 }
@@ -53,6 +56,8 @@ const simsiam = define({
   derive(config) {
     config.predictorHiddenDim ??= Math.max(4, Math.floor(config.projectorDim / 4));
   },
+  // the snapshot encodes both views when it is not the network itself
+  targetViews: (config) => (config.alternation.every === 1 ? 0 : 2),
 });
 
 const simclr = define({
@@ -85,6 +90,8 @@ const mocoV2 = define({
     // both views as queries, both keys enqueued (the CIFAR demo's option)
     symmetric: { type: 'boolean', default: false },
   },
+  // keys of view 2; symmetric: of both
+  targetViews: (config) => (config.symmetric ? 2 : 1),
 });
 
 const byol = define({
@@ -98,6 +105,7 @@ const byol = define({
     // target EMA rate, rising from tauBase to 1 on a cosine over the run's steps (0.996 for ImageNet)
     tauBase: { type: 'number', minimum: 0, maximum: 1, default: 0.99 },
   },
+  targetViews: () => 2,
 });
 
 const swav = define({
@@ -153,6 +161,7 @@ const mocoV3 = define({
     config.projectorLayers ??= vit ? 3 : 2;
     config.freezePatchProjection ??= vit;
   },
+  targetViews: () => 2,
   check(config) {
     return config.freezePatchProjection && !isVit(backboneOf(config))
       ? [{ field: 'freezePatchProjection', message: `needs a ViT backbone: ${backboneOf(config)} has no patch projection` }]

@@ -18,7 +18,7 @@ export class EngineClient {
       if (!p) return;
       this.pending.delete(reply.id);
       if (reply.ok) p.resolve(reply.value);
-      else p.reject(Object.assign(new Error(reply.error.message), { stack: reply.error.stack }));
+      else p.reject(Object.assign(new Error(reply.error.message), { stack: reply.error.stack, ...(reply.error.code ? { code: reply.error.code } : {}) }));
     });
     const fail = (err: Error) => {
       this.exited = err;

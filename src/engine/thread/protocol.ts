@@ -40,4 +40,5 @@ export interface Request<K extends OpName = OpName> {
   args: Parameters<EngineOps[K]>[0];
 }
 
-export type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { message: string; stack?: string } };
+/** `code`: ENGINE_OUT_OF_MEMORY when the op ran out of memory (outOfMemory.ts) */
+export type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { message: string; stack?: string; code?: string } };

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Trainer, initBackend, knnAccuracy } from '../index.ts';
 import { exportLayersModel } from '../layersExport.ts';
 import type { EngineOps, OpName, Reply, Request } from './protocol.ts';
+import { ENGINE_OUT_OF_MEMORY, isOutOfMemory } from '../outOfMemory.ts';
 
 let trainer: Trainer | undefined;
 
@@ -58,7 +59,7 @@ parentPort!.on('message', async (req: Request) => {
     reply = { id: req.id, ok: true, value };
   } catch (err) {
     const e = err as Error;
-    reply = { id: req.id, ok: false, error: { message: e.message, stack: e.stack } };
+    reply = { id: req.id, ok: false, error: { message: e.message, stack: e.stack, ...(isOutOfMemory(e) ? { code: ENGINE_OUT_OF_MEMORY } : {}) } };
   }
   parentPort!.postMessage(reply, transfer);
 });
