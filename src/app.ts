@@ -40,7 +40,8 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
     clientErrorHandler,
     genReqId,
     logController: new OneLinePerRequest(),
-    ajv: { customOptions: { removeAdditional: false, useDefaults: true, coerceTypes: 'array', allErrors: true } },
+    // x-backbones: the config fields that apply to some backbones only (engine/backbones/names.ts)
+    ajv: { customOptions: { removeAdditional: false, useDefaults: true, coerceTypes: 'array', allErrors: true, keywords: ['x-backbones'] } },
   });
   registerSchemas(app);
   await app.register(requestIdPlugin);

@@ -136,6 +136,12 @@ describe('dashboard at /ui in headless chromium', () => {
     // pickers and defaults come from the OpenAPI document
     assert.deepEqual(await form.backbone.locator('option').allInnerTexts(), ['resnet-tiny', 'resnet-small', 'resnet18-cifar', 'resnet18', 'resnet50', 'vit-micro', 'vit-tiny', 'vit-small']);
     assert.equal(await form.backbone.inputValue(), 'resnet-tiny');
+    // a ResNet has no patch size: the ViT fields come and go with the backbone
+    assert.equal(await page.locator('input[name="patchSize"]').count(), 0);
+    await form.backbone.selectOption('vit-micro');
+    await page.locator('input[name="patchSize"]').waitFor();
+    await form.backbone.selectOption('resnet-tiny');
+    await page.locator('input[name="patchSize"]').waitFor({ state: 'detached' });
     assert.equal(await page.inputValue('input[name="baseLr"]'), '0.05');
     assert.equal(await page.inputValue('input[name="augment.hue"]'), '0.1');
     await screenshot(page, 'job-form');

@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { jobEvents, mergePoints, type MetricPoint } from '../../src/ui/app/series.ts';
-import { configFrom, fieldsOf, trainingConfigMethods } from '../../src/ui/app/schemaForm.ts';
+import { configFrom, fieldsFor, fieldsOf, trainingConfigMethods } from '../../src/ui/app/schemaForm.ts';
 import { loadOpenApiDocument } from '../../src/api/openapiDocument.ts';
 
 const point = (step: number, values: MetricPoint['values'], epoch = 0): MetricPoint => ({ epoch, step, values });
@@ -44,6 +44,19 @@ describe('job form from the OpenAPI document', () => {
   it('leaves out what the service writes (the budget plan) but offers the budget', () => {
     assert.ok(fields.some((f) => f.name === 'budget'));
     assert.ok(!fields.some((f) => f.name === 'budgetPlan'));
+  });
+
+  it('offers the ViT fields for ViT backbones only, for every method', () => {
+    const vitFields = ['patchSize', 'posEmbed', 'pool', 'checkpointBlocks'];
+    const names = (backbone: string) => fieldsFor(fields, backbone).map((f) => f.name);
+    assert.ok(vitFields.every((n) => fields.some((f) => f.name === n)), 'the schema has them');
+    assert.deepEqual(names('resnet-tiny').filter((n) => vitFields.includes(n)), []);
+    assert.deepEqual(names('vit-micro').filter((n) => vitFields.includes(n)), vitFields);
+    const mocoV3 = trainingConfigMethods(doc).find((m) => m.method === 'moco-v3')!;
+    const mocoFields = fieldsOf(doc, mocoV3.schema);
+    assert.ok(!fieldsFor(mocoFields, 'resnet-small').some((f) => f.name === 'freezePatchProjection'));
+    assert.ok(fieldsFor(mocoFields, 'vit-tiny').some((f) => f.name === 'freezePatchProjection'));
+    assert.ok(fieldsFor(mocoFields, 'resnet-small').some((f) => f.name === 'keyMomentum'), 'fields of every backbone stay');
   });
 
   it('sends only the values changed from their defaults', () => {

@@ -1,22 +1,22 @@
 // A ViT's config fields (patch size, position embedding, pooling, block recomputation) and their
 // defaults. tfjs-free: the API validates with them. They are filled only for ViT backbones, so
 // ResNet configs (and their checkpoints) stay as they were.
-import { type BackboneName, isVit } from './names.ts';
+import { type BackboneName, isVit, VIT_ONLY } from './names.ts';
 import { BACKBONE_SPECS } from './specs.ts';
 import type { VitSpec } from './vit.ts';
 
 export const vitProperties = {
   // pixels per patch side; the image size (and SwAV's small crops) must be a multiple. Default: 4 up
   // to 32 px (8x8 tokens on CIFAR, 7x7 on 28 px), 8 up to 112 px, 16 above (14x14 at 224 px)
-  patchSize: { type: 'integer', minimum: 1, maximum: 64 },
+  patchSize: { type: 'integer', minimum: 1, maximum: 64, ...VIT_ONLY },
   // 'sincos': fixed 2-D sin-cos (MoCo v3: more stable than learned); 'learned': trained, trunc-normal 0.02
-  posEmbed: { enum: ['sincos', 'learned'] },
+  posEmbed: { enum: ['sincos', 'learned'], ...VIT_ONLY },
   // features: the class token after the final LayerNorm, or the mean of the patch tokens
-  pool: { enum: ['cls', 'mean'] },
+  pool: { enum: ['cls', 'mean'], ...VIT_ONLY },
   // recompute each block's activations in the backward pass instead of holding them (recompute.ts):
   // one more forward pass for a fraction of the memory. Default: on when the activations a step
   // would hold exceed ACTIVATION_BUDGET_BYTES. The gradients are the same either way
-  checkpointBlocks: { type: 'boolean' },
+  checkpointBlocks: { type: 'boolean', ...VIT_ONLY },
 } as const;
 
 export interface VitOptions {

@@ -1,7 +1,7 @@
 // Each method's own config fields and its recipe over the shared ones, from its paper and official
 // code (small-image settings where they exist). tfjs-free: the API validates with these.
 import type { FromProperties } from '../schema.ts';
-import { type BackboneName, isVit } from '../backbones/names.ts';
+import { type BackboneName, isVit, VIT_ONLY } from '../backbones/names.ts';
 
 interface MethodSettings<P> {
   /** where the defaults come from */
@@ -154,7 +154,7 @@ const mocoV3 = define({
     keyMomentum: { type: 'number', minimum: 0, maximum: 1, default: 0.99 },
     // the stability trick (paper sec. 4.2): the ViT's patch projection stays at its random init;
     // default on for a ViT (the official ViT recipe's --stop-grad-conv1), ViT only
-    freezePatchProjection: { type: 'boolean' },
+    freezePatchProjection: { type: 'boolean', ...VIT_ONLY },
   },
   derive(config) {
     const vit = isVit(backboneOf(config));

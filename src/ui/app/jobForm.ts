@@ -5,7 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { html } from 'htm/preact';
 import { api, ok } from './api.ts';
 import { ErrorBox, Show, useAsync } from './components.ts';
-import { configFrom, fieldsOf, trainingConfigMethods, type Field, type MethodSchema } from './schemaForm.ts';
+import { configFrom, fieldsFor, fieldsOf, trainingConfigMethods, type Field, type MethodSchema } from './schemaForm.ts';
 import { go } from './route.ts';
 import { ApiError } from './api.ts';
 
@@ -40,8 +40,9 @@ export function JobForm({ datasetId }: { datasetId?: string }) {
 
 function ConfigForm({ methods, datasets, datasetId }: { methods: MethodForm[]; datasets: Array<{ id: string; name: string }>; datasetId?: string }) {
   const [method, setMethod] = useState(methods[0]);
-  const fields = method.fields;
-  const [values, setValues] = useState<Record<string, unknown>>(() => defaults(fields));
+  const [values, setValues] = useState<Record<string, unknown>>(() => defaults(method.fields));
+  // fields of other backbones are neither shown nor sent
+  const fields = fieldsFor(method.fields, values.backbone);
   const pickMethod = (name: string) => {
     const next = methods.find((m) => m.method === name)!;
     setMethod(next);

@@ -13,6 +13,8 @@ export interface JsonSchema {
   description?: string;
   /** set by the service, never sent (e.g. the worker's budget plan) */
   readOnly?: boolean;
+  /** the backbones a field applies to (absent: all) */
+  'x-backbones'?: string[];
   properties?: Record<string, JsonSchema>;
   oneOf?: JsonSchema[];
 }
@@ -28,6 +30,8 @@ export interface Field {
   max?: number;
   description?: string;
   children?: Field[];
+  /** the backbones it applies to (absent: all) */
+  backbones?: string[];
 }
 
 type Document = { paths: Record<string, any>; components?: { schemas?: Record<string, JsonSchema> } };
@@ -85,8 +89,14 @@ export function fieldsOf(doc: Document, schema: JsonSchema, prefix = ''): Field[
       max: s.maximum,
       description: s.description,
       children: kind === 'object' ? fieldsOf(doc, s, `${prefix}${name}.`) : undefined,
+      backbones: s['x-backbones'],
     };
   });
+}
+
+/** The fields that apply to a backbone (a ResNet has no patch size). */
+export function fieldsFor(fields: Field[], backbone: unknown): Field[] {
+  return fields.filter((f) => !f.backbones || f.backbones.includes(String(backbone)));
 }
 
 /** Values the user changed from the defaults, as the nested config object the API takes. */
