@@ -9,6 +9,7 @@ import { tenantOf } from './auth.ts';
 import { getDataset } from '../domain/datasets.ts';
 import { errors } from '../errors/catalogue.ts';
 import { contract, fileResponse, idParams } from './contract.ts';
+import { readImageBytes } from '../storage/imageBytes.ts';
 
 export async function thumbnailRoutes(app: FastifyInstance, { services }: { services: Services }) {
   const { db, blobs } = services;
@@ -30,10 +31,10 @@ export async function thumbnailRoutes(app: FastifyInstance, { services }: { serv
     },
     async (request, reply) => {
       const dataset = await getDataset(db, tenantOf(request), request.params.id);
-      const image = await db.image.findFirst({ where: { id: request.params.imageId, datasetId: dataset.id }, select: { s3Key: true } });
+      const image = await db.image.findFirst({ where: { id: request.params.imageId, datasetId: dataset.id }, select: { s3Key: true, packOffset: true, bytes: true } });
       if (!image) throw errors.IMAGE_NOT_FOUND(request.params.imageId);
       const { size } = request.query;
-      const webp = await sharp(await blobs.get(image.s3Key))
+      const webp = await sharp(await readImageBytes(blobs, image))
         .resize(size, size, { fit: 'inside', withoutEnlargement: true })
         .webp({ quality: 80 })
         .toBuffer();
