@@ -8,13 +8,16 @@
 //
 // In-process, the same PNGs are then PUT straight to the same S3 server, one object each, BENCH_PUT_CONCURRENCY
 // (default 16) at a time: rawPutImagesPerSecond is what the S3 server alone allows for one-object-per-image,
-// and ingestToRawPut puts ingest against it.
+// and ingestToRawPut puts ingest against it. BENCH_RAW_PUT_IMAGES (default all) PUTs only the first n.
+// BENCH_PROFILE=FILE.cpuprofile records the API process's CPU profile during the upload alone
+// (summarise it with bench/cpu-profile-top.ts).
 //
 // The archive is built in a child process so the builder's memory never shows in the API's peak RSS.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Session } from 'node:inspector/promises';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
@@ -31,6 +34,7 @@ if (LIMIT !== undefined && !(Number.isInteger(LIMIT) && LIMIT > 0 && LIMIT <= 60
 }
 const ARCHIVE = process.env.BENCH_ARCHIVE ?? path.join(OUT, LIMIT ? `fashion-mnist-png-train${LIMIT}.tar.gz` : 'fashion-mnist-png.tar.gz');
 const PUT_CONCURRENCY = Number(process.env.BENCH_PUT_CONCURRENCY ?? 16);
+const RAW_PUT_IMAGES = Number(process.env.BENCH_RAW_PUT_IMAGES ?? Number.POSITIVE_INFINITY);
 
 async function buildArchive() {
   if (LIMIT) {
@@ -100,8 +104,15 @@ async function main() {
       process.stderr.write(`t=${t}s rss=${mb(m.rss)}MB heapUsed=${mb(m.heapUsed)}MB external=${mb(m.external)}MB\n`);
     }, Number(process.env.BENCH_TRACE_MS ?? 30_000));
     const rssBeforeMB = process.memoryUsage().rss / 2 ** 20;
+    const profiler = process.env.BENCH_PROFILE ? new Session() : undefined;
+    if (profiler) {
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.start');
+    }
     const res = await postFile(`${target.url}/v1/datasets/${dataset.id}/archive`, target.apiKey, ARCHIVE);
     const seconds = (performance.now() - started) / 1000;
+    if (profiler) fs.writeFileSync(process.env.BENCH_PROFILE!, JSON.stringify((await profiler.post('Profiler.stop')).profile));
     clearInterval(sampler);
     clearInterval(trace);
     if (res.status >= 300) throw new Error(`upload failed: ${res.status} ${JSON.stringify(res.body)}`);
@@ -109,10 +120,10 @@ async function main() {
     const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
     let rawPut = {};
     if (inProcess) {
-      const files = await archiveFiles();
+      const files = (await archiveFiles()).slice(0, RAW_PUT_IMAGES);
       const putSeconds = await rawPutSeconds(inProcess.services.blobs, files);
       const rawPerSecond = files.length / putSeconds;
-      rawPut = { rawPutImagesPerSecond: round(rawPerSecond), rawPutConcurrency: PUT_CONCURRENCY, ingestToRawPut: round(images / seconds / rawPerSecond, 2) };
+      rawPut = { rawPutImagesPerSecond: round(rawPerSecond), rawPutImages: files.length, rawPutConcurrency: PUT_CONCURRENCY, ingestToRawPut: round(images / seconds / rawPerSecond, 2) };
     }
     console.log(
       JSON.stringify({
