@@ -1,6 +1,7 @@
 // GET /v1/datasets/:id/images/:imageId/thumbnail: a small WebP of one image, for the dashboard's
-// grids, map tooltips and neighbour lists. Made on request by sharp from the stored bytes; the
-// bytes are content-addressed, so the answer for an image id never changes and may be cached.
+// grids, map tooltips and neighbour lists. Made on request by sharp from the stored bytes; an
+// image's bytes are never rewritten (packs are written once), so the answer for an image id never
+// changes and may be cached.
 // Small images are not enlarged: the page scales them up pixelated.
 import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
