@@ -1,6 +1,7 @@
 // GET /v1/datasets/:id/images/:imageId/thumbnail: a small WebP of one image, for the dashboard's
-// grids, map tooltips and neighbour lists. Made on request by sharp from the stored bytes; the
-// bytes are content-addressed, so the answer for an image id never changes and may be cached.
+// grids, map tooltips and neighbour lists. Made on request by sharp from the stored bytes; an
+// image's bytes are never rewritten (packs are written once), so the answer for an image id never
+// changes and may be cached.
 // Small images are not enlarged: the page scales them up pixelated.
 import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
@@ -9,6 +10,7 @@ import { tenantOf } from './auth.ts';
 import { getDataset } from '../domain/datasets.ts';
 import { errors } from '../errors/catalogue.ts';
 import { contract, fileResponse, idParams } from './contract.ts';
+import { readImageBytes } from '../storage/imageBytes.ts';
 
 export async function thumbnailRoutes(app: FastifyInstance, { services }: { services: Services }) {
   const { db, blobs } = services;
@@ -30,10 +32,10 @@ export async function thumbnailRoutes(app: FastifyInstance, { services }: { serv
     },
     async (request, reply) => {
       const dataset = await getDataset(db, tenantOf(request), request.params.id);
-      const image = await db.image.findFirst({ where: { id: request.params.imageId, datasetId: dataset.id }, select: { s3Key: true } });
+      const image = await db.image.findFirst({ where: { id: request.params.imageId, datasetId: dataset.id }, select: { s3Key: true, packOffset: true, bytes: true } });
       if (!image) throw errors.IMAGE_NOT_FOUND(request.params.imageId);
       const { size } = request.query;
-      const webp = await sharp(await blobs.get(image.s3Key))
+      const webp = await sharp(await readImageBytes(blobs, image))
         .resize(size, size, { fit: 'inside', withoutEnlargement: true })
         .webp({ quality: 80 })
         .toBuffer();

@@ -2,14 +2,14 @@
 // concurrency, and batches prefetched ahead of the consumer so a training step never waits on I/O
 // once the pipeline is warm. Corrupt objects are skipped and counted, never fatal.
 import type { BlobStore } from '../storage/s3.ts';
+import { readImageBytes, type StoredImage } from '../storage/imageBytes.ts';
 import { withRetries } from '../storage/retry.ts';
 import type { DecodedImageCache } from './cache.ts';
 import { decodeImage, decodedBytes, type DecodeSpec } from './decode.ts';
 
-export interface ImageRef {
+export interface ImageRef extends StoredImage {
   id: string;
   sha256: string;
-  s3Key: string;
   label: string | null;
 }
 
@@ -55,7 +55,7 @@ export class ImageLoader {
     const key = this.cacheKey(i);
     const cached = await this.opts.cache?.get(key);
     if (cached) return cached;
-    const bytes = await this.fetch(this.images[i].s3Key);
+    const bytes = await this.fetch(this.images[i]);
     try {
       const pixels = await decodeImage(bytes, this.spec);
       await this.opts.cache?.put(key, pixels);
@@ -66,8 +66,8 @@ export class ImageLoader {
     }
   }
 
-  private fetch(key: string): Promise<Buffer> {
-    return withRetries(() => this.opts.blobs.get(key), { retries: this.opts.retries ?? 4, baseDelayMs: 200 });
+  private fetch(image: StoredImage): Promise<Buffer> {
+    return withRetries(() => readImageBytes(this.opts.blobs, image), { retries: this.opts.retries ?? 4, baseDelayMs: 200 });
   }
 
   /** Decodes the given images into one batch, `concurrency` at a time. */

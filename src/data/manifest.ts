@@ -9,7 +9,7 @@ export async function datasetImages(db: Db, datasetId: string, maxSeq?: bigint |
   return db.image.findMany({
     where: { datasetId, ...(maxSeq != null ? { seq: { lte: maxSeq } } : {}) },
     orderBy: { sha256: 'asc' },
-    select: { id: true, sha256: true, s3Key: true, label: true },
+    select: { id: true, sha256: true, s3Key: true, packOffset: true, bytes: true, label: true },
   });
 }
 

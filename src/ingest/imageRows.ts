@@ -10,6 +10,8 @@ import { effectiveQuotas, requireWithinQuota } from '../domain/quotas.ts';
 export interface ImageRow {
   id: string;
   s3Key: string;
+  /** where the bytes start in the pack at s3Key */
+  packOffset: number;
   sha256: string;
   format: string;
   width: number;
@@ -22,10 +24,10 @@ export interface ImageRow {
 }
 
 const INSERT = `
-  INSERT INTO images (id, dataset_id, s3_key, sha256, format, width, height, channels, bytes, label, split, original_name)
-  SELECT u.id, $1, u.s3_key, u.sha256, u.format, u.width, u.height, u.channels, u.bytes, u.label, u.split, u.original_name
-  FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::int[], $9::int[], $10::text[], $11::text[], $12::text[])
-    AS u(id, s3_key, sha256, format, width, height, channels, bytes, label, split, original_name)
+  INSERT INTO images (id, dataset_id, s3_key, pack_offset, sha256, format, width, height, channels, bytes, label, split, original_name)
+  SELECT u.id, $1, u.s3_key, u.pack_offset, u.sha256, u.format, u.width, u.height, u.channels, u.bytes, u.label, u.split, u.original_name
+  FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::int[], $8::int[], $9::int[], $10::int[], $11::text[], $12::text[], $13::text[])
+    AS u(id, s3_key, pack_offset, sha256, format, width, height, channels, bytes, label, split, original_name)
   ON CONFLICT (dataset_id, sha256) DO NOTHING
   RETURNING bytes`;
 
@@ -52,12 +54,22 @@ export async function insertImageRows(pool: pg.Pool, datasetId: string, rows: Im
   });
 }
 
+/** Which of these sha256s the dataset already has. */
+export async function existingHashes(pool: pg.Pool, datasetId: string, sha256s: string[]): Promise<string[]> {
+  const { rows } = await pool.query<{ sha256: string }>('SELECT sha256 FROM images WHERE dataset_id = $1 AND sha256 = ANY($2::text[])', [
+    datasetId,
+    sha256s,
+  ]);
+  return rows.map((r) => r.sha256);
+}
+
 async function insertRows(client: pg.PoolClient, datasetId: string, rows: ImageRow[]): Promise<{ count: number; bytes: number }> {
   const column = <K extends keyof ImageRow>(key: K) => rows.map((r) => r[key]);
   const { rows: inserted } = await client.query<{ bytes: number }>(INSERT, [
     datasetId,
     column('id'),
     column('s3Key'),
+    column('packOffset'),
     column('sha256'),
     column('format'),
     column('width'),

@@ -1,6 +1,6 @@
 // Registers images already in the service's own bucket under a prefix (ImageFolder layout below
-// it, same label rule as archives). The bytes are copied to their content address, so the dataset
-// does not depend on the prefix afterwards. Each tenant imports only from its own namespace,
+// it, same label rule as archives). The bytes are copied into image packs, so the dataset does not
+// depend on the prefix afterwards. Each tenant imports only from its own namespace,
 // `imports/<tenantId>/`: the prefix a client sends is read inside it, so no other tenant's objects
 // and none of the service's own can be named, and skip reasons only ever name keys inside it.
 import type { BlobStore } from '../storage/s3.ts';

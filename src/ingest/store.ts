@@ -1,7 +1,8 @@
-// The one validate-and-store pipeline behind every ingest route: probe → sha256 → content-addressed
-// put to S3 → batched row insert. Producers await add(), which returns once the file has a slot, so
-// at most MAX_TASKS files / MAX_BYTES bytes are in flight whatever the source's speed.
-import { createHash } from 'node:crypto';
+// The one validate-and-store pipeline behind every ingest route: probe → sha256 → into an image pack
+// (packs.ts) → one PUT of the pack and one row insert for all of its images. Producers await add(),
+// which returns once the file has a slot, so at most MAX_TASKS files / MAX_BYTES bytes are being
+// probed, and at most PACK_BOUNDS.writers + 2 packs are held, whatever the source's speed.
+import { createHash, randomUUID } from 'node:crypto';
 import type { IngestLimits } from '../config.ts';
 import type pg from 'pg';
 import type { Db } from '../db/client.ts';
@@ -10,16 +11,18 @@ import { newId } from '../domain/ids.ts';
 import type { BlobStore } from '../storage/s3.ts';
 import { keys } from '../storage/keys.ts';
 import { blobLeases, collectImageBlobs } from '../storage/blobGc.ts';
-import { CONTENT_TYPES, probeImage } from './imageProbe.ts';
+import { probeImage } from './imageProbe.ts';
 import type { PlacedImage } from './imagePath.ts';
-import { insertImageRows, type ImageRow } from './imageRows.ts';
+import { existingHashes, insertImageRows, type ImageRow } from './imageRows.ts';
 import { Limiter } from './limiter.ts';
+import { Packer, type PackBounds } from './packs.ts';
 import { SkipError, type SkipReason } from './skips.ts';
 import { MAX_NAME_LENGTH, namesProblem } from './imageNames.ts';
 
 const MAX_TASKS = 16;
 const MAX_BYTES = 64 * 1024 * 1024;
-const INSERT_BATCH = 500;
+// 500 rows is also the insert batch: one transaction per pack
+const PACK_BOUNDS: PackBounds = { images: 500, bytes: 8 * 1024 * 1024, writers: 2 };
 /** The response lists this many skipped files; skippedCount has them all. */
 export const MAX_SKIPPED_LISTED = 1000;
 
@@ -43,14 +46,15 @@ export interface ImageSink {
   skip(name: string, reason: SkipReason): void;
 }
 
+type Probed = Omit<ImageRow, 's3Key' | 'packOffset'>;
+
 function createSink(deps: IngestDeps, datasetId: string) {
   const result: IngestResult = { added: 0, duplicates: 0, skipped: [], skippedCount: 0 };
   const slots = new Limiter(MAX_TASKS, MAX_BYTES);
   const leases = blobLeases(deps.pool);
   const inFlight = new Set<Promise<void>>();
-  let rows: ImageRow[] = [];
   let failure: unknown;
-  // a batch was refused (quota): its blobs are in S3 without rows
+  // a pack's rows were refused (quota): the pack is in S3 without rows
   let refused = false;
 
   const skip = (name: string, reason: SkipReason) => {
@@ -58,55 +62,64 @@ function createSink(deps: IngestDeps, datasetId: string) {
     if (result.skipped.length < MAX_SKIPPED_LISTED) result.skipped.push({ name, reason });
   };
 
-  async function flush() {
-    if (!rows.length) return;
-    const batch = rows;
-    rows = [];
-    // the (datasetId, sha256) unique key turns files already in the dataset, or earlier in this
-    // batch, into duplicates
-    const shas = batch.map((r) => r.sha256);
+  async function writePack(entries: Array<{ data: Buffer; row: Probed }>) {
+    // files already in the dataset, or twice in this pack, stay out of the object; the insert's
+    // (datasetId, sha256) unique key still catches a concurrent upload of the same bytes
+    const seen = new Set(await existingHashes(deps.pool, datasetId, entries.map((e) => e.row.sha256)));
+    const kept = entries.filter((e) => !seen.has(e.row.sha256) && seen.add(e.row.sha256));
+    result.duplicates += entries.length - kept.length;
+    if (!kept.length) return;
+    const s3Key = keys.imagePack(randomUUID());
+    let offset = 0;
+    const rows = kept.map(({ data, row }) => {
+      const placed = { ...row, s3Key, packOffset: offset };
+      offset += data.length;
+      return placed;
+    });
+    // the lease keeps the garbage collector off the pack until its rows are written
+    await leases.take(s3Key);
+    await deps.blobs.put(s3Key, Buffer.concat(kept.map((e) => e.data)), 'application/octet-stream');
     let count: number;
     try {
-      count = await insertImageRows(deps.pool, datasetId, batch);
+      count = await insertImageRows(deps.pool, datasetId, rows);
     } catch (err) {
       refused = true;
-      await leases.release(shas, false);
+      await leases.release([s3Key], false);
       throw err;
     }
-    await leases.release(shas, true);
+    // a pack none of whose rows went in (all written concurrently by another upload) is collected
+    await leases.release([s3Key], count > 0);
     result.added += count;
-    result.duplicates += batch.length - count;
+    result.duplicates += rows.length - count;
   }
+
+  const packer = new Packer(PACK_BOUNDS, writePack);
 
   async function store(image: PlacedImage, data: Buffer) {
     const probe = await probeImage(data, deps.limits);
     if (!probe.ok) return skip(image.name, probe.reason);
     const sha256 = createHash('sha256').update(data).digest('hex');
-    const s3Key = keys.image(sha256);
-    // the lease keeps the garbage collector off this blob until its row is written
-    await leases.take(sha256);
-    // identical bytes have identical keys, so re-putting an existing blob is harmless; duplicates
-    // are found by the insert, not by remembering hashes, so memory stays flat however long the feed
-    await deps.blobs.put(s3Key, data, CONTENT_TYPES[probe.format]);
-    rows.push({
-      id: newId('img'),
-      s3Key,
-      sha256,
-      format: probe.format,
-      width: probe.width,
-      height: probe.height,
-      channels: probe.channels,
-      bytes: data.length,
-      label: image.label,
-      split: image.split,
-      originalName: image.name,
+    await packer.add({
+      data,
+      row: {
+        id: newId('img'),
+        sha256,
+        format: probe.format,
+        width: probe.width,
+        height: probe.height,
+        channels: probe.channels,
+        bytes: data.length,
+        label: image.label,
+        split: image.split,
+        originalName: image.name,
+      },
     });
-    if (rows.length >= INSERT_BATCH) await flush();
   }
 
   const sink: ImageSink = {
     async add(image, load, weight) {
       if (failure) throw failure;
+      if (packer.failed) throw packer.failed.error;
       const refused = namesProblem(image);
       if (refused) return skip(image.name.replaceAll('\0', '\uFFFD').slice(0, MAX_NAME_LENGTH), refused);
       const release = await slots.acquire(weight ?? (Buffer.isBuffer(load) ? load.length : deps.limits.maxImageBytes));
@@ -126,17 +139,16 @@ function createSink(deps: IngestDeps, datasetId: string) {
     skip,
   };
 
-  /** Waits for every file in flight and inserts the remaining rows. */
+  /** Waits for every file in flight and writes the last pack (unless something failed). */
   async function settle(): Promise<IngestResult> {
     while (inFlight.size) await Promise.all(inFlight);
-    if (!failure) await flush().catch((err) => (failure = err));
+    await packer.finish(!failure).catch((err) => (failure ??= err));
     if (failure) throw failure;
     return result;
   }
 
-  /** After settle, success or not: blobs put whose rows were never written are collected. */
+  /** After settle, success or not: packs put whose rows were never written are collected. */
   async function cleanUp() {
-    rows = [];
     const orphans = leases.held;
     await leases.releaseRest();
     if (orphans || refused) await collectImageBlobs(deps);

@@ -1,7 +1,9 @@
-// The bucket's key layout, in one place. Image bytes are content-addressed, so identical files
-// uploaded twice (or to two datasets) are stored once.
+// The bucket's key layout, in one place.
 export const keys = {
+  /** one image's bytes, content-addressed (the layout before packs; rows of earlier uploads keep it) */
   image: (sha256: string) => `images/sha256/${sha256.slice(0, 2)}/${sha256}`,
+  /** many images' bytes back to back, one object per ingest batch (src/ingest/packs.ts) */
+  imagePack: (packId: string) => `images/packs/${packId.slice(-2)}/${packId}`,
   uploadStaging: (datasetId: string, uploadId: string, index: number) => `uploads/${datasetId}/${uploadId}/${index}`,
   /** where a tenant puts objects for POST /v1/datasets/{id}/import (src/ingest/prefixImport.ts) */
   importNamespace: (tenantId: string) => `imports/${tenantId}/`,

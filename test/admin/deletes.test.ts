@@ -70,9 +70,10 @@ describe('deletes that free storage', () => {
     });
     after(async () => worker?.stop());
 
-    it('the job left checkpoints, a model, embeddings and image blobs in the bucket', async () => {
+    it('the job left checkpoints, a model, embeddings and the image pack in the bucket', async () => {
       const added = (await bucketKeys(env)).filter((k) => !baseline.includes(k));
-      assert.equal(added.filter((k) => k.startsWith('images/')).length, 32);
+      // the 32 images of one request fit one pack
+      assert.equal(added.filter((k) => k.startsWith('images/')).length, 1);
       assert.ok(added.includes(keys.checkpoint(jobId, 0, 0, true)));
       assert.ok(added.includes(keys.modelExport(jobId, 'model.json')));
       assert.ok(added.includes(keys.embeddingVectors(setId)));
@@ -203,46 +204,64 @@ describe('deletes that free storage', () => {
   });
 
   describe('image blob garbage collection', () => {
-    const blobOf = async (bytes: Buffer) => env.services.blobs.head(keys.image(createHash('sha256').update(bytes).digest('hex')));
+    const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+    /** The object holding a dataset's copy of these bytes, if it still exists. */
+    const objectOf = async (datasetId: string, bytes: Buffer) => {
+      const row = await env.services.db.image.findFirstOrThrow({ where: { datasetId, sha256: sha(bytes) } });
+      return { key: row.s3Key, stored: await env.services.blobs.head(row.s3Key) };
+    };
 
-    it('a blob shared by two tenants\' datasets stays until the last one is deleted', async () => {
+    it('an object of the layout before packs, shared by two tenants\' datasets, stays until the last one is deleted', async () => {
       const png = await patternPng(2, 1, 77);
+      const key = keys.image(sha(png));
+      await env.services.blobs.put(key, png, 'image/png');
       const mine = await newDataset();
       const theirs = await newDataset(env.otherAuth);
-      await api(env).post(`/v1/datasets/${mine}/images`).set(env.auth).attach('file', png, 'a.png').expect(201);
-      await api(env).post(`/v1/datasets/${theirs}/images`).set(env.otherAuth).attach('file', png, 'b.png').expect(201);
+      for (const datasetId of [mine, theirs]) {
+        await env.services.db.image.create({
+          data: { id: newId('img'), datasetId, s3Key: key, sha256: sha(png), format: 'png', width: 20, height: 20, channels: 1, bytes: png.length, originalName: 'a.png' },
+        });
+      }
       await api(env).delete(`/v1/datasets/${mine}`).set(env.auth).expect(204);
-      assert.ok(await blobOf(png), 'still referenced by the other tenant');
-      await api(env).get(`/v1/datasets/${theirs}`).set(env.otherAuth).expect(200);
+      assert.ok(await env.services.blobs.head(key), 'still referenced by the other tenant');
       await api(env).delete(`/v1/datasets/${theirs}`).set(env.otherAuth).expect(204);
-      assert.equal(await blobOf(png), undefined);
+      assert.equal(await env.services.blobs.head(key), undefined);
     });
 
-    it('an upload in flight holds its blob against the collector; released unstored, the blob goes', async () => {
-      const png = await patternPng(1, 3, 91);
-      const sha = createHash('sha256').update(png).digest('hex');
+    it('an image pack goes with the dataset whose rows reference it', async () => {
+      const ds = await newDataset();
+      await uploadLabeled(env.auth, ds, 2, 3);
+      const packs = new Set((await env.services.db.image.findMany({ where: { datasetId: ds } })).map((r) => r.s3Key));
+      assert.equal(packs.size, 1);
+      const [pack] = packs;
+      assert.ok(pack!.startsWith('images/packs/') && (await env.services.blobs.head(pack!)));
+      await api(env).delete(`/v1/datasets/${ds}`).set(env.auth).expect(204);
+      assert.equal(await env.services.blobs.head(pack!), undefined);
+    });
+
+    it('an upload in flight holds its object against the collector; released unstored, the object goes', async () => {
+      const key = keys.imagePack(newId('up'));
       const leases = blobLeases(env.services.pool);
-      await leases.take(sha);
-      await env.services.blobs.put(keys.image(sha), png);
-      await markCandidates(env.services.pool, [sha]);
+      await leases.take(key);
+      await env.services.blobs.put(key, await patternPng(1, 3, 91));
+      await markCandidates(env.services.pool, [key]);
       await collectImageBlobs(env.services);
-      assert.ok(await blobOf(png), 'leased: kept');
-      await leases.release([sha], false);
+      assert.ok(await env.services.blobs.head(key), 'leased: kept');
+      await leases.release([key], false);
       await collectImageBlobs(env.services);
-      assert.equal(await blobOf(png), undefined, 'released without a row: collected');
+      assert.equal(await env.services.blobs.head(key), undefined, 'released without a row: collected');
     });
 
-    it('an expired lease no longer protects a blob', async () => {
-      const png = await patternPng(0, 5, 93);
-      const sha = createHash('sha256').update(png).digest('hex');
-      await env.services.blobs.put(keys.image(sha), png);
-      await env.services.pool.query(`INSERT INTO blob_leases (sha256, lease_id, expires_at) VALUES ($1, 'dead-upload', now() - interval '1 hour')`, [sha]);
+    it('an expired lease no longer protects an object', async () => {
+      const key = keys.imagePack(newId('up'));
+      await env.services.blobs.put(key, await patternPng(0, 5, 93));
+      await env.services.pool.query(`INSERT INTO blob_leases (s3_key, lease_id, expires_at) VALUES ($1, 'dead-upload', now() - interval '1 hour')`, [key]);
       await collectImageBlobs(env.services);
-      assert.equal(await blobOf(png), undefined);
-      assert.equal((await env.services.pool.query('SELECT count(*)::int AS n FROM blob_leases WHERE sha256 = $1', [sha])).rows[0].n, 0);
+      assert.equal(await env.services.blobs.head(key), undefined);
+      assert.equal((await env.services.pool.query('SELECT count(*)::int AS n FROM blob_leases WHERE s3_key = $1', [key])).rows[0].n, 0);
     });
 
-    it('deleting a dataset while the same bytes are uploaded elsewhere never leaves a row without its blob', async () => {
+    it('deleting a dataset while the same bytes are uploaded elsewhere never leaves a row without its object', async () => {
       for (let round = 0; round < 8; round++) {
         const png = await patternPng(round % 3, round, 100 + round);
         const doomed = await newDataset();
@@ -254,9 +273,10 @@ describe('deletes that free storage', () => {
         ]);
         assert.equal(del.status, 204);
         assert.equal(up.status, 201, JSON.stringify(up.body));
-        assert.ok(await blobOf(png), `round ${round}: the kept dataset's blob exists`);
+        const kept = await objectOf(keeper, png);
+        assert.ok(kept.stored, `round ${round}: the kept dataset's object exists`);
         await api(env).delete(`/v1/datasets/${keeper}`).set(env.auth).expect(204);
-        assert.equal(await blobOf(png), undefined, `round ${round}: collected once unreferenced`);
+        assert.equal(await env.services.blobs.head(kept.key), undefined, `round ${round}: collected once unreferenced`);
       }
     });
   });

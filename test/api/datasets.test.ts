@@ -5,6 +5,7 @@ import request from 'supertest';
 import { createTestEnv, type TestEnv } from '../helpers/harness.ts';
 import { image, makeTar, truncatedImage } from '../ingest/fixtures.ts';
 import { keys } from '../../src/storage/keys.ts';
+import { readImageBytes } from '../../src/storage/imageBytes.ts';
 import { sweepExpiredUploads } from '../../src/ingest/directUpload.ts';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -140,8 +141,11 @@ describe('datasets API', () => {
       assert.deepEqual(got.body.labels, { cat: 2, dog: 1, bird: 1 });
       assert.equal(got.body.unlabeledCount, 1);
 
-      // content-addressed in S3 with the exact bytes
-      assert.deepEqual(await env.services.blobs.get(keys.image(sha(cat1))), cat1);
+      // in one image pack, each row reading back its exact bytes
+      const stored = await env.services.db.image.findMany({ where: { datasetId: id } });
+      assert.equal(new Set(stored.map((r) => r.s3Key)).size, 1);
+      for (const r of stored) assert.equal(sha(await readImageBytes(env.services.blobs, r)), r.sha256);
+      assert.deepEqual(await readImageBytes(env.services.blobs, stored.find((r) => r.sha256 === sha(cat1))!), cat1);
       const row = await env.services.db.image.findFirst({ where: { datasetId: id, originalName: 'train/bird/4.webp' } });
       assert.equal(row?.label, 'bird');
       assert.equal(row?.split, 'train');
@@ -273,7 +277,8 @@ describe('datasets API', () => {
       ]);
       const got = await api().get(`/v1/datasets/${id}`).set(env.auth).expect(200);
       assert.deepEqual(got.body.labels, { cat: 1 });
-      assert.deepEqual(await env.services.blobs.get(keys.image(sha(good))), good);
+      const stored = await env.services.db.image.findFirstOrThrow({ where: { datasetId: id, sha256: sha(good) } });
+      assert.deepEqual(await readImageBytes(env.services.blobs, stored), good);
       // staging is cleaned up; completing again answers the stored result
       assert.equal(await env.services.blobs.head(keys.uploadStaging(id, created.body.uploadId, 0)), undefined);
       const again = await api().post(url).set(env.auth).expect(201);
