@@ -10,7 +10,8 @@ export const PROBE_RECIPE = {
   classifier: 'linear softmax regression (weights [D, C] + bias), zero-initialised',
   loss: 'cross-entropy, mean over the batch, plus weightDecay/2 * ||W||^2 (not the bias)',
   weightDecay: 'chosen from weightDecayGrid by top-1 on a validation split (validationFraction of the train rows, seeded), then the probe is retrained on every train row',
-  weightDecayGrid: [0, 1e-4, 1e-3, 1e-2],
+  // up to 1e-1: a few thousand images of thousands of raw pixels needed that much (docs/results.md)
+  weightDecayGrid: [0, 1e-4, 1e-3, 1e-2, 3e-2, 1e-1],
   validationFraction: 0.2,
   optimizer: 'SGD, momentum 0.9',
   learningRate: 0.1,
