@@ -54,6 +54,11 @@ const files = (process.argv.length > 2 ? process.argv.slice(2).map(relative) : t
 const isBusy = (f) => BUSY.some((b) => (b.endsWith('/') ? f.startsWith(b) : f === b));
 const rank = (f) => (LONGEST_FIRST.includes(f) ? LONGEST_FIRST.indexOf(f) : LONGEST_FIRST.length);
 
+// The native kernel pack's OpenMP threads spin between kernels by default. With files side by side
+// on every core, a spinning thread holds the core its partner (or another file) needs next, and a
+// training step takes many times longer; passive threads sleep instead. An explicit setting wins.
+process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
+
 let failed = false;
 for (const phase of PHASES) {
   const mine = files.filter((f) => isBusy(f) === phase.busy).sort((a, b) => rank(a) - rank(b));
