@@ -58,7 +58,7 @@ const isBusy = (f) => BUSY.some((b) => (b.endsWith('/') ? f.startsWith(b) : f ==
 const rank = (f) => (LONGEST_FIRST.includes(f) ? LONGEST_FIRST.indexOf(f) : LONGEST_FIRST.length);
 
 // The native kernel pack's OpenMP threads spin between kernels by default. With files side by side
-// on every core, a spinning thread holds the core its partner (or another file) needs next, and a
+// on every core, a spinning thread holds a core that its sibling thread or another file needs, and a
 // training step takes many times longer; passive threads sleep instead. An explicit setting wins.
 process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
 
