@@ -27,8 +27,8 @@ const BUSY = [
   'test/api/evaluations.test.ts',
   'test/api/jobs.budget.test.ts',
 ];
-// Phase 2's longest files in a run of this script, longest first: started first, so that the phase does not end
-// with one of them running alone. Unlisted files follow in path order.
+// Phase 2's longest files in a run of this script, longest first: started first, so that the phase
+// does not end with one of them running alone. Unlisted files follow in path order.
 const LONGEST_FIRST = [
   'test/engine/vit.test.ts',
   'test/faults/workerKills.test.ts',
