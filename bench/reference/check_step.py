@@ -5,10 +5,12 @@ the optimizer's state (SGD and LARS `momentum/<name>`; AdamW `adamw.m/<name>`, `
 per-parameter update counts `adamw.steps`) and the method's host state (`state/<name>`). Writes a bundle
 with the loss, the gradient of every trainable parameter (`grad/<name>`), and every parameter, optimizer
 state and host state after one step (gradients clipped first with `gradClip`) and the method's state
-updates. Usage: /usr/bin/python3 check_step.py IN OUT
+updates. Usage: /usr/bin/python3 check_step.py, then one check per stdin line `IN<tab>OUT`, each answered
+`ok` or `failed` (traceback on stderr) on stdout: a test file imports torch once for all its checks.
 """
 import os
 import sys
+import traceback
 
 import torch
 
@@ -78,5 +80,16 @@ def adamw_after(opt, params, names, tensors):
     return out
 
 
+def serve():
+    for line in sys.stdin:
+        src, dst = line.rstrip('\n').split('\t')
+        try:
+            main(src, dst)
+            print('ok', flush=True)
+        except Exception:  # noqa: BLE001 - the check fails, the server serves the next one
+            traceback.print_exc()
+            print('failed', flush=True)
+
+
 if __name__ == '__main__':
-    main(sys.argv[1], sys.argv[2])
+    serve()

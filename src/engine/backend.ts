@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
 import type { WasmKernelSet } from './kernels/index.ts';
+import { registerCpuConv2DBackpropFilter } from './kernels/cpuConv2DBackpropFilter.ts';
 // loads no tfjs backend: only the addon, and only when asked
 import { loadNativeKernels } from './kernels/native/index.ts';
 import { guardWasmHeap } from './outOfMemory.ts';
@@ -57,6 +58,12 @@ async function tryWasm(): Promise<boolean> {
 /** emscripten modules whose malloc is guarded (initBackend may run more than once) */
 const guarded = new WeakSet<object>();
 
+/** The pure-JS backend, with its filter gradient replaced by ours (same bits, several times faster). */
+function tryCpu(): Promise<boolean> {
+  registerCpuConv2DBackpropFilter();
+  return tf.setBackend('cpu');
+}
+
 /** Whether the active backend can train conv nets (wasm only with the extra kernels). */
 export function canTrainConvolutions(): boolean {
   return tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) !== undefined;
@@ -82,7 +89,7 @@ export async function initBackend(preferred?: BackendName): Promise<BackendInfo>
   const env = process.env.SIMSIAM_BACKEND;
   if (env && !NAMES.includes(env as BackendName)) throw new Error(`SIMSIAM_BACKEND must be one of ${NAMES.join('|')}, got ${env}`);
   const requested = (env as BackendName | undefined) ?? preferred;
-  const loaders: Record<BackendName, () => Promise<boolean>> = { tensorflow: tryTensorflow, wasm: tryWasm, cpu: () => tf.setBackend('cpu') };
+  const loaders: Record<BackendName, () => Promise<boolean>> = { tensorflow: tryTensorflow, wasm: tryWasm, cpu: tryCpu };
   if (requested) {
     if (!(await loaders[requested]())) throw new Error(`backend ${requested} is not available`);
   } else {

@@ -17,7 +17,7 @@ const config = (overrides: Record<string, unknown>) =>
   tinyConfig({ channels: 1, imageSize: 8, batchSize: 6, projectorDim: 16, optimizer: 'adamw', baseLr: 1, weightDecay: 0.1, ...overrides }) as EngineConfig;
 
 /** The global L2 norm of the engine's gradients of the compared step. */
-function gradNorm(c: ReturnType<typeof compareStep>): number {
+function gradNorm(c: Awaited<ReturnType<typeof compareStep>>): number {
   let sum = 0;
   for (const [name, t] of c.engine.tensors) if (name.startsWith('grad/')) for (const v of t.data) sum += v * v;
   return Math.sqrt(sum);
@@ -34,8 +34,8 @@ const cases: Array<[string, Record<string, unknown>, number]> = [
 ];
 
 for (const [name, overrides, warmupSteps] of cases) {
-  test(`AdamW / clipping match PyTorch: ${name}`, { skip }, () => {
-    const c = compareStep(config(overrides), { warmupSteps, datasetSize: 9 });
+  test(`AdamW / clipping match PyTorch: ${name}`, { skip }, async () => {
+    const c = await compareStep(config(overrides), { warmupSteps, datasetSize: 9 });
     const compared = assertMatches(c);
     assert.ok(compared > 20, `compared ${compared} tensors`);
     if (overrides.gradClip) assert.ok(gradNorm(c) > 2 * (overrides.gradClip as number), `clipping active: |g| ${gradNorm(c)}`);

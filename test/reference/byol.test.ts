@@ -20,14 +20,14 @@ const cases: Array<[string, Record<string, unknown>, number]> = [
 ];
 
 for (const [name, overrides, warmupSteps] of cases) {
-  test(`byol matches PyTorch: ${name}`, { skip }, () => {
-    const compared = assertMatches(compareStep(config(overrides), { warmupSteps }));
+  test(`byol matches PyTorch: ${name}`, { skip }, async () => {
+    const compared = assertMatches(await compareStep(config(overrides), { warmupSteps }));
     assert.ok(compared > 20, `compared ${compared} tensors`);
   });
 }
 
-test('byol: the target moves by the EMA step only (it gets no gradient)', { skip }, () => {
-  const c = compareStep(config({ tauBase: 0.9 }), { warmupSteps: 2 });
+test('byol: the target moves by the EMA step only (it gets no gradient)', { skip }, async () => {
+  const c = await compareStep(config({ tauBase: 0.9 }), { warmupSteps: 2 });
   assert.deepEqual([...c.engine.tensors.keys()].filter((n) => n.startsWith('grad/target.')), []);
   const online = c.engine.tensors.get('param/projector.out.fc.weight')!.data;
   const target = c.engine.tensors.get('param/target.projector.out.fc.weight')!.data;

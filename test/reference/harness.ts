@@ -3,10 +3,12 @@
 // is handed over as a checkpoint plus the views; PyTorch answers with its loss, the gradient of every
 // trainable parameter and everything after the update (parameters, BN statistics, target networks,
 // momentum buffers, host state such as queues and memory banks).
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
+import { after } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { type EngineConfig, type NamedArray, Prng, Trainer, augmentViews, decodeCheckpoint } from '../../src/engine/index.ts';
 import { referenceInput } from '../../bench/reference/referenceInput.ts';
@@ -18,10 +20,11 @@ const CHECK_STEP = path.resolve(import.meta.dirname, '../../bench/reference/chec
 /** Why the references cannot run here, or undefined. In CI a missing torch is a failure, not a skip. */
 export function torchMissing(): string | undefined {
   try {
-    execFileSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' });
+    // finds the package without importing it: the import is check_step.py's, once per file
+    execFileSync(PYTHON, ['-c', 'import importlib.util, sys; sys.exit(importlib.util.find_spec("torch") is None)'], { stdio: 'ignore' });
     return undefined;
   } catch {
-    const reason = `PyTorch is not importable from ${PYTHON} (apt-get install python3-torch)`;
+    const reason = `PyTorch is not installed for ${PYTHON} (apt-get install python3-torch)`;
     if (process.env.CI) throw new Error(reason);
     return reason;
   }
@@ -44,8 +47,28 @@ interface CheckOptions {
 
 const byName = (arrays: NamedArray[]) => new Map(arrays.map((a) => [a.name, a]));
 
+/** check_step.py, started by the first check of a test file and serving all of them (torch imports slowly). */
+let checker: { child: ChildProcess; answers: AsyncIterator<string> } | undefined;
+after(() => {
+  checker?.child.stdin!.end();
+});
+
+/** Starts the PyTorch step for `input` (an engine bundle); resolves once `output` is written. */
+function referenceStep(input: string, output: string): Promise<void> {
+  if (!checker) {
+    const child = spawn(PYTHON, [CHECK_STEP], { stdio: ['pipe', 'pipe', 'inherit'] });
+    checker = { child, answers: readline.createInterface({ input: child.stdout! })[Symbol.asyncIterator]() };
+  }
+  const { child, answers } = checker;
+  child.stdin!.write(`${input}\t${output}\n`);
+  return answers.next().then(({ value, done }) => {
+    if (done) throw new Error(`check_step.py exited (code ${child.exitCode}, signal ${child.signalCode})`);
+    if (value !== 'ok') throw new Error(`check_step.py: ${value} (its traceback is above)`);
+  });
+}
+
 /** One compared step of `config`'s method after `warmupSteps` engine steps. */
-export function compareStep(config: EngineConfig, opts: CheckOptions = {}): StepComparison {
+export async function compareStep(config: EngineConfig, opts: CheckOptions = {}): Promise<StepComparison> {
   const { warmupSteps = 0, stepsPerEpoch = 4, batchSize = config.batchSize, datasetSize = 2 * batchSize } = opts;
   const indicesAt = opts.indicesAt ?? ((s: number) => Int32Array.from({ length: batchSize }, (_, i) => (s * batchSize + i) % datasetSize));
   const rng = new Prng(11);
@@ -71,14 +94,23 @@ export function compareStep(config: EngineConfig, opts: CheckOptions = {}): Step
       meta: { indices: [...indices] },
       tensors: views.map((v, i) => ({ name: `view/${i}`, shape: v.shape, data: v.dataSync() as Float32Array })),
     }));
-    execFileSync(PYTHON, [CHECK_STEP, input, output], { stdio: ['ignore', 'inherit', 'inherit'] });
-    trainer.stepOnViews(views, indices);
-    tf.dispose(views);
-    const after = decodeCheckpoint<Record<string, unknown>>(trainer.serialize()).tensors;
-    trainer.dispose();
+    const referenceDone = referenceStep(input, output);
+    // the engine's step meanwhile
+    let stepped: NamedArray[];
+    try {
+      trainer.stepOnViews(views, indices);
+      tf.dispose(views);
+      stepped = decodeCheckpoint<Record<string, unknown>>(trainer.serialize()).tensors;
+      trainer.dispose();
+    } catch (err) {
+      // the answer still comes: take it, or the next check would read this one's
+      await referenceDone.catch(() => undefined);
+      throw err;
+    }
+    await referenceDone;
     const reference = decodeCheckpoint<{ loss: number }>(readFileSync(output));
     return {
-      engine: { loss, tensors: byName([...grads.map((g) => ({ ...g, name: `grad/${g.name}` })), ...after]) },
+      engine: { loss, tensors: byName([...grads.map((g) => ({ ...g, name: `grad/${g.name}` })), ...stepped]) },
       reference: { loss: reference.meta.loss, tensors: byName(reference.tensors) },
     };
   } finally {

@@ -32,8 +32,8 @@ const cases: Array<[string, Record<string, unknown>, number]> = [
 ];
 
 for (const [name, overrides, warmupSteps] of cases) {
-  test(`moco-v2 matches PyTorch: ${name}`, { skip }, () => {
-    const c = compareStep(config(overrides), { warmupSteps });
+  test(`moco-v2 matches PyTorch: ${name}`, { skip }, async () => {
+    const c = await compareStep(config(overrides), { warmupSteps });
     const compared = assertMatches(c);
     assert.ok(compared > 40, `compared ${compared} tensors`);
     for (const state of ['param/queue.keys', 'param/queue.ptr', 'param/key.projector.out.fc.weight']) assert.ok(c.reference.tensors.has(state), state);

@@ -40,16 +40,16 @@ const cases: Array<[string, Record<string, unknown>, number]> = [
 ];
 
 for (const [name, overrides, warmupSteps] of cases) {
-  test(`moco-v3 matches PyTorch: ${name}`, { skip }, () => {
-    const c = compareStep(config(overrides), { warmupSteps });
+  test(`moco-v3 matches PyTorch: ${name}`, { skip }, async () => {
+    const c = await compareStep(config(overrides), { warmupSteps });
     const compared = assertMatches(c);
     assert.ok(compared > 40, `compared ${compared} tensors`);
     for (const state of ['param/key.projector.out.fc.weight', 'param/key.backbone.stem.conv.weight']) assert.ok(c.reference.tensors.has(state), state);
   });
 }
 
-test('moco-v3: the momentum encoder moves by the EMA only', { skip }, () => {
-  const c = compareStep(config({ keyMomentum: 0.9 }), { warmupSteps: 2 });
+test('moco-v3: the momentum encoder moves by the EMA only', { skip }, async () => {
+  const c = await compareStep(config({ keyMomentum: 0.9 }), { warmupSteps: 2 });
   assert.deepEqual([...c.engine.tensors.keys()].filter((n) => n.startsWith('grad/key.')), []);
   const online = c.engine.tensors.get('param/projector.0.fc.weight')!.data;
   const key = c.engine.tensors.get('param/key.projector.0.fc.weight')!.data;

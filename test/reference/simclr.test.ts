@@ -21,8 +21,8 @@ const cases: Array<[string, Record<string, unknown>, number]> = [
 ];
 
 for (const [name, overrides, warmupSteps] of cases) {
-  test(`simclr matches PyTorch: ${name}`, { skip }, () => {
-    const compared = assertMatches(compareStep(config(overrides), { warmupSteps }));
+  test(`simclr matches PyTorch: ${name}`, { skip }, async () => {
+    const compared = assertMatches(await compareStep(config(overrides), { warmupSteps }));
     assert.ok(compared > 20, `compared ${compared} tensors`);
   });
 }

@@ -30,14 +30,14 @@ const cases: Array<[string, Record<string, unknown>, number]> = [
 ];
 
 for (const [name, overrides, warmupSteps] of cases) {
-  test(`simsiam matches PyTorch: ${name}`, { skip }, () => {
-    const compared = assertMatches(compareStep(config(overrides), { warmupSteps, datasetSize: 9 }));
+  test(`simsiam matches PyTorch: ${name}`, { skip }, async () => {
+    const compared = assertMatches(await compareStep(config(overrides), { warmupSteps, datasetSize: 9 }));
     assert.ok(compared > 20, `compared ${compared} tensors`);
   });
 }
 
-test('fixed random predictor: its weights never move', { skip }, () => {
-  const c = compareStep(config({ predictor: 'fixed-random' }), { warmupSteps: 2 });
+test('fixed random predictor: its weights never move', { skip }, async () => {
+  const c = await compareStep(config({ predictor: 'fixed-random' }), { warmupSteps: 2 });
   const grads = [...c.engine.tensors.keys()].filter((n) => n.startsWith('grad/predictor.'));
   assert.deepEqual(grads, []);
 });

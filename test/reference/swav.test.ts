@@ -28,21 +28,21 @@ const cases: Array<[string, Record<string, unknown>, number]> = [
 ];
 
 for (const [name, overrides, warmupSteps] of cases) {
-  test(`swav matches PyTorch: ${name}`, { skip }, () => {
-    const compared = assertMatches(compareStep(config(overrides), { warmupSteps }));
+  test(`swav matches PyTorch: ${name}`, { skip }, async () => {
+    const compared = assertMatches(await compareStep(config(overrides), { warmupSteps }));
     assert.ok(compared > 20, `compared ${compared} tensors`);
   });
 }
 
-test('swav: the queue is compared, and it holds features once filled', { skip }, () => {
-  const c = compareStep(config({ queueLength: 12, queueStartEpoch: 0 }), { warmupSteps: 3 });
+test('swav: the queue is compared, and it holds features once filled', { skip }, async () => {
+  const c = await compareStep(config({ queueLength: 12, queueStartEpoch: 0 }), { warmupSteps: 3 });
   assert.ok(c.reference.tensors.has('param/queue') && c.reference.tensors.has('state/queue.filled'));
   assert.equal(c.engine.tensors.get('state/queue.filled')!.data[0], 12);
   assert.ok(c.engine.tensors.get('param/queue')!.data.every((v) => v !== 0));
 });
 
-test('swav: frozen prototypes come out of a step l2-normalised and otherwise unchanged', { skip }, () => {
-  const c = compareStep(config({}), { warmupSteps: 1 });
+test('swav: frozen prototypes come out of a step l2-normalised and otherwise unchanged', { skip }, async () => {
+  const c = await compareStep(config({}), { warmupSteps: 1 });
   const w = c.engine.tensors.get('param/prototypes.weight')!;
   const [d, k] = w.shape;
   for (let j = 0; j < k; j++) {

@@ -27,8 +27,8 @@ const cases: Array<[string, Record<string, unknown>, number]> = [
 ];
 
 for (const [name, overrides, warmupSteps] of cases) {
-  test(`vit-micro matches PyTorch: ${name}`, { skip }, () => {
-    const compared = assertMatches(compareStep(config(overrides), { warmupSteps }));
+  test(`vit-micro matches PyTorch: ${name}`, { skip }, async () => {
+    const compared = assertMatches(await compareStep(config(overrides), { warmupSteps }));
     assert.ok(compared > 100, `compared ${compared} tensors`);
   });
 }

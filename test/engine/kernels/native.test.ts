@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { assertClose, convCases, convOutShape, describeCase, onBothBackends, randomValues, ready } from './backends.ts';
 import { ConvKind, NATIVE_ADDON_PATH, loadNativeKernels } from '../../../src/engine/kernels/native/index.ts';
 import { FusedKernel } from '../../../src/engine/kernels/fused.ts';
+import { registerCpuConv2DBackpropFilter } from '../../../src/engine/kernels/cpuConv2DBackpropFilter.ts';
 import { batchNorm } from '../../../src/engine/batchNorm.ts';
 import { ParamStore } from '../../../src/engine/params.ts';
 import { Sgd } from '../../../src/engine/optim/sgd.ts';
@@ -102,6 +103,8 @@ test('SGD with momentum and weight decay: the fused update matches the composed 
 });
 
 test('three training steps on wasm with the native pack track the same steps on cpu', { skip }, async () => {
+  // the cpu backend as initBackend('cpu') sets it up: its filter gradient is the built-in's bits, faster
+  registerCpuConv2DBackpropFilter();
   const config = tinyConfig({ imageSize: 16, channels: 1, batchSize: 8, projectorDim: 32 });
   const images = randomImages(8, 16, 1);
   const losses: Record<string, number[]> = {};
