@@ -47,6 +47,11 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
+// Debian's reference BLAS makes PyTorch several times slower than it is: a ratio against it flatters us
+const blas = (pytorch.blas as string[] | undefined) ?? [];
+if (referenceDevice === 'cpu' && !blas.some((lib) => lib.includes('openblas'))) {
+  console.error(`compare: PyTorch runs on ${blas.join(', ') || 'an unknown BLAS'}, not OpenBLAS: apt-get install libopenblas0-pthread`);
+}
 const vit = isVit(tfjs.backbone as BackboneName);
 // the attention share comes from CPU profiles (of both sides)
 const profiled = vit && referenceDevice === 'cpu' ? runTs('./profile-step.ts', [...pick(['method', 'backbone', 'image-size', 'channels', 'batch-size', 'kernels', 'config']), '--top', '10']) : undefined;

@@ -24,6 +24,14 @@ import bundle  # noqa: E402
 import training_step  # noqa: E402
 
 
+def blas_library():
+    """The BLAS this process loaded: Debian's torch calls whatever libblas.so.3 points to, and its
+    reference BLAS is several times slower than OpenBLAS (apt-get install libopenblas0-pthread)."""
+    with open('/proc/self/maps') as maps:
+        paths = {line.split()[-1] for line in maps if 'blas' in line.rsplit('/', 1)[-1]}
+    return sorted(paths)
+
+
 def attention_share(step, tokens, head_dim):
     """Share of one profiled step's operator self time in attention, told by shapes as
     bench/kernelProfile.ts does: a tensor ending in [tokens, tokens], [tokens, headDim] or
@@ -109,6 +117,7 @@ def main():
         'imagesPerCpuSecond': round(n / (median_cpu_ms / 1000), 1),
         'loadAverage': round(os.getloadavg()[0], 2),
         'peakRssMB': peak_rss_mb,
+        'blas': blas_library(),
         **({'device': torch.cuda.get_device_name(), 'peakDeviceMB': round(torch.cuda.max_memory_allocated() / 2**20, 1)} if cuda else {}),
         **({'attentionShare': share} if vit else {}),
         'firstLoss': losses[0],
