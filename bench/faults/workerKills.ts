@@ -60,8 +60,9 @@ export async function workerKills(
   if (baselineDone.status !== 'succeeded') throw new Error(`baseline job ${baselineDone.status}: ${JSON.stringify(baselineDone.error)}`);
   await stack.killWorker(baselineWorker);
 
-  // each attempt trains this long before its kill: enough for the job to outlast every kill
-  const trainMs = Math.max(1500, (baselineSeconds * 1000) / (opts.kills + 2));
+  // each attempt trains this long before its kill, a share of the uninterrupted run so that the job
+  // outlasts every kill however fast it trains (every attempt has taken a step before it is timed)
+  const trainMs = Math.max(500, (baselineSeconds * 1000) / (opts.kills + 2));
   const job = await postJob(stack, opts.datasetId, opts.config);
   if (!job.id) throw new Error(`POST /v1/jobs answered ${job.status}`);
   const id = job.id;

@@ -28,7 +28,7 @@ describe('worker SIGKILLs during one job', () => {
     const result = await workerKills(stack, {
       datasetId: dataset.id,
       images: dataset.images,
-      config: { ...FAULT_JOB.config, epochs: 8 },
+      config: { ...FAULT_JOB.config, epochs: 16 },
       kills: 3,
     });
     t.diagnostic(JSON.stringify(result));
