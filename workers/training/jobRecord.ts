@@ -22,13 +22,14 @@ export class JobFailure extends Error {
 
 export function jobRecord(services: Services, jobId: string, claim: QueueClaim, log: Pick<Logger, 'warn'>) {
   const { db, events, pool } = services;
+  const settleDeps = { ...services, log };
   const write = async (data: Prisma.JobUpdateInput) => {
     await db.job.update({ where: { id: jobId }, data });
     await events.notify(jobId);
   };
   /** The job's final state; its message completed with it. */
   const finish = (status: JobStatus, set: { progress?: Prisma.InputJsonValue; error?: { code: string; message: string } } = {}) =>
-    settleClaim({ ...services, log }, claim, async (client) => {
+    settleClaim(settleDeps, claim, async (client) => {
       await client.query(
         `UPDATE jobs SET status = $2, progress = COALESCE($3::jsonb, progress), error = COALESCE($4::jsonb, error),
            finished_at = ${NOW_UTC}, updated_at = ${NOW_UTC} WHERE id = $1`,
@@ -70,7 +71,7 @@ export function jobRecord(services: Services, jobId: string, claim: QueueClaim, 
      */
     async requeue(message: Omit<QueueMessage, 'id'>, startAfterSeconds?: number): Promise<boolean> {
       // idempotent when retried: a committed hand-back has moved queue_job_id on
-      return settleClaim({ ...services, log }, claim, async (client) => {
+      return settleClaim(settleDeps, claim, async (client) => {
         const { rows } = await client.query<{ queue_job_id: string | null; queue_tag: number | null }>(
           'SELECT queue_job_id, queue_tag FROM jobs WHERE id = $1 FOR UPDATE',
           [jobId],
