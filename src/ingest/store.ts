@@ -54,8 +54,10 @@ function createSink(deps: IngestDeps, datasetId: string) {
   const leases = blobLeases(deps.pool);
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
-  // a pack's rows were refused (quota): the pack is in S3 without rows
-  let refused = false;
+  // a pack's rows were refused (quota) or all taken by a concurrent upload: it is in S3 without rows
+  let unreferenced = false;
+  // the request's own repeats never reach a pack, whichever writer gets there first
+  const placed = new Set<string>();
 
   const skip = (name: string, reason: SkipReason) => {
     result.skippedCount += 1;
@@ -83,11 +85,12 @@ function createSink(deps: IngestDeps, datasetId: string) {
     try {
       count = await insertImageRows(deps.pool, datasetId, rows);
     } catch (err) {
-      refused = true;
+      unreferenced = true;
       await leases.release([s3Key], false);
       throw err;
     }
     // a pack none of whose rows went in (all written concurrently by another upload) is collected
+    if (count === 0) unreferenced = true;
     await leases.release([s3Key], count > 0);
     result.added += count;
     result.duplicates += rows.length - count;
@@ -99,6 +102,11 @@ function createSink(deps: IngestDeps, datasetId: string) {
     const probe = await probeImage(data, deps.limits);
     if (!probe.ok) return skip(image.name, probe.reason);
     const sha256 = createHash('sha256').update(data).digest('hex');
+    if (placed.has(sha256)) {
+      result.duplicates += 1;
+      return;
+    }
+    placed.add(sha256);
     await packer.add({
       data,
       row: {
@@ -151,7 +159,7 @@ function createSink(deps: IngestDeps, datasetId: string) {
   async function cleanUp() {
     const orphans = leases.held;
     await leases.releaseRest();
-    if (orphans || refused) await collectImageBlobs(deps);
+    if (orphans || unreferenced) await collectImageBlobs(deps);
   }
 
   return { sink, settle, cleanUp, result };

@@ -103,6 +103,20 @@ describe('archive ingest into packs', () => {
     assert.equal(keys.length, before);
   });
 
+  it('two uploads of one archive at once: each image once, and no pack left without rows', async () => {
+    const pngs = await Promise.all(Array.from({ length: 1200 }, (_, i) => image(10_000 + i, 'png', 4 + (i % 5), 4)));
+    const tar = await makeTar(pngs.map((data, i) => ({ name: `${i}.png`, data })), { gzip: true });
+    const id = (await request(env.app.server).post('/v1/datasets').set(env.auth).send({ name: 'race' }).expect(201)).body.id as string;
+    const post = () => request(env.app.server).post(`/v1/datasets/${id}/archive`).set(env.auth).set('Content-Type', 'application/gzip').send(tar);
+    const [a, b] = await Promise.all([post(), post()]);
+    const distinct = new Set(pngs.map(sha)).size;
+    assert.equal(a.body.added + b.body.added, distinct);
+    assert.equal(a.body.duplicates + b.body.duplicates, 2 * pngs.length - distinct);
+    assert.equal(await env.services.db.image.count({ where: { datasetId: id } }), distinct);
+    const referenced = new Set((await env.services.db.image.findMany({ select: { s3Key: true } })).map((r) => r.s3Key));
+    for await (const o of env.services.blobs.list('images/packs/')) assert.ok(referenced.has(o.key), `${o.key} has no rows`);
+  });
+
   it('a range past a pack\'s end is a short read, refused rather than taken for the image', async () => {
     const key = 'images/packs/xx/short';
     await env.services.blobs.put(key, Buffer.alloc(10, 1));
