@@ -1,7 +1,8 @@
 // Runs bench/train.ts and the PyTorch reference (bench/reference/method_step.py) on the same method,
 // model, batch and thread count (the tfjs side's: OMP_NUM_THREADS for the native kernel pack, 1 for
 // wasm alone), one after the other, and prints one JSON line with the method, both results, the
-// tfjs/pytorch throughput ratios and both peak RSS figures. The PyTorch side is configured from the
+// tfjs/pytorch throughput ratios, both peak RSS figures and both sides' GFLOP/s against PyTorch's
+// convolution peak. The PyTorch side is configured from the
 // tfjs side: train.ts hands over its trainer's state (config, every network and target network,
 // queue, prototypes, memory bank; the backbone spec, lr and views), so both run the same heads and
 // settings (printed as the tfjs side's `settings` and `views`). For a ViT also the share of the step
@@ -56,6 +57,10 @@ const vit = isVit(tfjs.backbone as BackboneName);
 // the attention share comes from CPU profiles (of both sides)
 const profiled = vit && referenceDevice === 'cpu' ? runTs('./profile-step.ts', [...pick(['method', 'backbone', 'image-size', 'channels', 'batch-size', 'kernels', 'config']), '--top', '10']) : undefined;
 
+// one step's FLOPs (counted on the PyTorch side) over each side's step time, against PyTorch's best
+// rate on one large convolution in the same run
+const gflop = Number(pytorch.stepGflop);
+const tfjsGflops = Math.round((gflop / (Number(tfjs.medianStepMs) / 1000)) * 10) / 10;
 const ratio = (key: string) => Math.round((Number(tfjs[key]) / Number(pytorch[key])) * 1000) / 1000;
 console.log(JSON.stringify({
   method: tfjs.method,
@@ -65,5 +70,6 @@ console.log(JSON.stringify({
   ratio: ratio('imagesPerSecond'),
   cpuTimeRatio: ratio('imagesPerCpuSecond'),
   peakRssMB: { tfjs: tfjs.peakRssMB, pytorch: pytorch.peakRssMB },
+  gflopsPerSecond: { stepGflop: gflop, tfjs: tfjsGflops, pytorch: pytorch.gflopsPerSecond, pytorchConvPeak: pytorch.convPeakGflops, tfjsShareOfPeak: Math.round((tfjsGflops / Number(pytorch.convPeakGflops)) * 1000) / 1000 },
   ...(profiled && { attentionShare: { tfjs: profiled.attentionShare, pytorch: pytorch.attentionShare }, tfjsTopKernels: profiled.kernelsByTime }),
 }));

@@ -5,7 +5,8 @@ and method state are the engine's own, handed over by `bench/train.ts --referenc
 (referenceInput.ts: the trainer's checkpoint with the backbone spec, lr and views), and the step is the
 one the reference checks hold against the engine (training_step.py, methods/). Parameters frozen at
 the handed-over step stay frozen. For a ViT it also profiles one step for the share of CPU time in
-attention. Prints one JSON line. Run with Debian's torch:
+attention. It counts the step's FLOPs (flops.py) and measures PyTorch's convolution peak on this
+machine. Prints one JSON line. Run with Debian's torch:
   /usr/bin/python3 bench/reference/method_step.py --state FILE [--steps 20] [--warmup 3] [--threads 2]
 With `--device cuda` (PyTorch 2 with CUDA, as bench/gpu's image has) the step runs on the GPU.
 """
@@ -21,6 +22,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bundle  # noqa: E402
+import flops  # noqa: E402
 import training_step  # noqa: E402
 
 
@@ -99,6 +101,7 @@ def main():
     share = attention_share(step, 1 + (cfg['imageSize'] // spec['patchSize']) ** 2, spec['dim'] // spec['heads']) if vit else None
     median_ms = statistics.median(times)
     median_cpu_ms = statistics.median(cpu_times)
+    step_gflop = flops.step_flops(step) / 1e9
     print(json.dumps({
         'framework': 'pytorch',
         'version': torch.__version__,
@@ -117,6 +120,10 @@ def main():
         'imagesPerCpuSecond': round(n / (median_cpu_ms / 1000), 1),
         'loadAverage': round(os.getloadavg()[0], 2),
         'peakRssMB': peak_rss_mb,
+        # the same work divides the engine's step time in bench/compare.ts
+        'stepGflop': round(step_gflop, 3),
+        'gflopsPerSecond': round(step_gflop / (median_ms / 1000), 1),
+        'convPeakGflops': flops.conv_peak_gflops(args.device),
         'blas': blas_library(),
         **({'device': torch.cuda.get_device_name(), 'peakDeviceMB': round(torch.cuda.max_memory_allocated() / 2**20, 1)} if cuda else {}),
         **({'attentionShare': share} if vit else {}),
