@@ -12,8 +12,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { METHODS } from '../src/domain/trainingConfig.ts';
-import { Prng } from '../src/engine/prng.ts';
 import { ensureArchive } from './fashion-mnist/archive.ts';
+import { seededPermutation } from './fashion-mnist/subsets.ts';
 import { readSplit } from './fashion-mnist/idx.ts';
 import { followJob, linearProbe, startJob, type MetricPoint } from './fashion-mnist/jobs.ts';
 import { ProgressBoard } from './fashion-mnist/progress.ts';
@@ -48,17 +48,6 @@ function count(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${value}`);
   return n;
-}
-
-/** A seeded permutation of 0..n-1: its head and the next slice are disjoint, class-balanced subsets. */
-function permutation(n: number, seed: number): number[] {
-  const order = Array.from({ length: n }, (_, i) => i);
-  const rng = new Prng(seed);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rng.next() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
 }
 
 export interface MethodResult {
@@ -137,7 +126,7 @@ async function main() {
   const shared = { backbone: v.backbone, imageSize: count('image-size', v['image-size']), channels: 1, epochs, batchSize: count('batch-size', v['batch-size']), seed };
 
   const train = readSplit('train');
-  const order = permutation(train.count, seed);
+  const order = seededPermutation(train.count, seed);
   const pretrainCount = count('pretrain-images', v['pretrain-images']);
   const valCount = count('val-images', v['val-images']);
   if (pretrainCount + valCount > train.count) throw new Error(`only ${train.count} training images`);

@@ -78,6 +78,8 @@ export interface ProbeScores {
 
 export interface EvaluationView extends Partial<ProbeScores> {
   id: string;
+  trainTop1?: number | null;
+  recipe?: Record<string, unknown> | null;
   status: string;
   baselines: Partial<Record<'raw-pixels' | 'random-init', ProbeScores & { featureDim: number }>> | null;
   details: Record<string, number> | null;
@@ -100,7 +102,8 @@ export async function linearProbe(
   service: Service,
   jobId: string,
   // a train and a test dataset, or one dataset split by the service
-  body: ({ trainDatasetId: string; testDatasetId: string } | { datasetId: string; splitFraction: number; seed: number }) & { baselines: string[] },
+  // trainLabels: the probes (and the kNN bank) train on a seeded subset of that many labeled images
+  body: ({ trainDatasetId: string; testDatasetId: string } | { datasetId: string; splitFraction: number; seed: number }) & { baselines: string[]; trainLabels?: number },
 ): Promise<EvaluationView> {
   const first = await requestJson<EvaluationView>(`${service.url}/v1/jobs/${jobId}/linear-probe`, service.apiKey, 'POST', body);
   return untilDone(service, first, 'evaluations', `linear probe of job ${jobId}`);

@@ -17,7 +17,6 @@ import { parseArgs } from 'node:util';
 import { booleanFlag } from '../flags.ts';
 import { BACKBONE_SPECS } from '../../src/engine/backbones/specs.ts';
 import { BACKBONES, type BackboneName } from '../../src/domain/trainingConfig.ts';
-import { Prng } from '../../src/engine/prng.ts';
 import { ensureArchive } from './archive.ts';
 import { readSplit } from './idx.ts';
 import { downloadEmbeddings, followJob, linearProbe, startJob } from './jobs.ts';
@@ -28,6 +27,7 @@ import { collectResults, markdownTable, trainingMachine, writePlots, writeReport
 import { publishRecords, saveRecord } from './records.ts';
 import { jobConfig, parseRuns, RUN_NAMES, type Recipe } from './runs.ts';
 import { connectService } from './service.ts';
+import { seededSample } from './subsets.ts';
 import { uploadDataset } from './upload.ts';
 
 const OPTIONS = {
@@ -76,18 +76,6 @@ function positiveInt(name: string, value: string | undefined): number {
   return n;
 }
 
-/** The first `count` of a seeded permutation of 0..n-1, so subsets are class-balanced in expectation. */
-function sample(n: number, count: number, seed: number): number[] {
-  if (count >= n) return Array.from({ length: n }, (_, i) => i);
-  const order = Array.from({ length: n }, (_, i) => i);
-  const rng = new Prng(seed);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rng.next() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order.slice(0, count);
-}
-
 async function main() {
   const { values: v } = parseArgs({ options: OPTIONS, strict: true });
   if (v.help) {
@@ -126,9 +114,9 @@ async function main() {
   // data: index subsets are a function of (count, seed), so cached archives are named by them
   const train = readSplit('train');
   const test = readSplit('t10k');
-  const pretrainIdx = sample(train.count, num('pretrain-images'), recipe.seed);
-  const probeTrainIdx = sample(train.count, num('probe-train-images'), recipe.seed + 1);
-  const probeTestIdx = sample(test.count, num('probe-test-images'), recipe.seed + 2);
+  const pretrainIdx = seededSample(train.count, num('pretrain-images'), recipe.seed);
+  const probeTrainIdx = seededSample(train.count, num('probe-train-images'), recipe.seed + 1);
+  const probeTestIdx = seededSample(test.count, num('probe-test-images'), recipe.seed + 2);
   const monitorLabels = Math.min(num('monitor-labels'), pretrainIdx.length);
   const data = { pretrainImages: pretrainIdx.length, monitorLabels, probeTrainImages: probeTrainIdx.length, probeTestImages: probeTestIdx.length };
   board.note(`writing archives under ${cache}`);
