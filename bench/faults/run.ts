@@ -49,9 +49,14 @@ for (const scenario of chosen) {
     await stack.startApi();
     const { id: datasetId, images } = await uploadDataset(stack, FAULT_JOB.classes, FAULT_JOB.perClass);
     switch (scenario) {
-      case 'worker-kills':
-        results[scenario] = await workerKills(stack, { datasetId, images, config: FAULT_JOB.config, kills: Number(values.kills) });
+      case 'worker-kills': {
+        const kills = Number(values.kills);
+        // four steps per kill: each attempt may lose up to a two-step checkpoint interval, and the job
+        // must outlast every kill
+        const config = { ...FAULT_JOB.config, epochs: Math.max(FAULT_JOB.config.epochs, 2 * kills) };
+        results[scenario] = await workerKills(stack, { datasetId, images, config, kills });
         break;
+      }
       case 'api-kill':
         results[scenario] = await apiKill(stack, { datasetId, config: TINY_JOB.config });
         break;
