@@ -22,9 +22,9 @@ import { writePixels } from '../fashion-mnist/pixels.ts';
 import { PYTHON, runReference } from '../fashion-mnist/reference.ts';
 import { trainingMachine } from '../fashion-mnist/report.ts';
 import { trainingSetup } from '../reference/trainingSetup.ts';
-import { positiveCount, seedList, tableImages } from './inputs.ts';
+import { positiveCount, TABLE_OPTIONS, tableInputs } from './inputs.ts';
 import { referenceFile, type ReferenceRecord, type ReferenceResult } from './records.ts';
-import { rowConfig, selectRows } from './rows.ts';
+import { rowConfig } from './rows.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const METHOD_TRAIN = path.join(ROOT, 'bench/reference/method_train.py');
@@ -53,25 +53,10 @@ async function servicePixels(dir: string, name: string, { split, indices }: { sp
 const countOf = (prefix: string) => (JSON.parse(fs.readFileSync(`${prefix}.json`, 'utf8')) as { count: number }).count;
 
 async function main() {
-  const { values: v } = parseArgs({
-    options: {
-      table: { type: 'string' },
-      rows: { type: 'string' },
-      seeds: { type: 'string', default: '0' },
-      epochs: { type: 'string' },
-      'train-images': { type: 'string', default: '60000' },
-      'test-images': { type: 'string', default: '10000' },
-      threads: { type: 'string', default: '2' },
-      records: { type: 'string' },
-    },
-    strict: true,
-  });
-  const { name: tableName, table, rows } = selectRows(v.table, v.rows);
-  const seeds = seedList(v.seeds);
-  const epochs = positiveCount('epochs', v.epochs ?? String(table.epochs));
+  const { values: v } = parseArgs({ options: { ...TABLE_OPTIONS, threads: { type: 'string', default: '2' } }, strict: true });
+  const { tableName, table, rows, seeds, epochs, recordsDir, images } = tableInputs(v);
+  const { train, test, data, fewLabels } = images;
   const threads = positiveCount('threads', v.threads);
-  const recordsDir = path.resolve(v.records ?? path.join(ROOT, 'bench/results', `${table.file}-runs`));
-  const { train, test, data, fewLabels } = tableImages(v['train-images'], v['test-images']);
   const cache = path.join(ROOT, 'bench/out/fashion-mnist-cache');
   const logFile = path.join(ROOT, 'bench/out', `${table.file}-reference.log`);
   const command = `node --import tsx bench/tables/reference.ts ${process.argv.slice(2).join(' ')}`.trim();

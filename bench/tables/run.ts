@@ -24,20 +24,14 @@ import { trainingMachine } from '../fashion-mnist/report.ts';
 import { connectService } from '../fashion-mnist/service.ts';
 import { uploadDataset } from '../fashion-mnist/upload.ts';
 import { baselinesFile, recordFile, summarise, type BaselinesRecord, type RunRecord } from './records.ts';
-import { rowConfig, selectRows } from './rows.ts';
-import { positiveCount, seedList, tableImages } from './inputs.ts';
+import { rowConfig } from './rows.ts';
+import { TABLE_OPTIONS, tableInputs } from './inputs.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
 const { values: v } = parseArgs({
   options: {
-    table: { type: 'string' },
-    rows: { type: 'string' },
-    seeds: { type: 'string', default: '0' },
-    epochs: { type: 'string' },
-    'train-images': { type: 'string', default: '60000' },
-    'test-images': { type: 'string', default: '10000' },
-    records: { type: 'string' },
+    ...TABLE_OPTIONS,
     url: { type: 'string', default: process.env.SIMSIAM_URL },
     'api-key': { type: 'string', default: process.env.SIMSIAM_API_KEY },
   },
@@ -45,13 +39,9 @@ const { values: v } = parseArgs({
 });
 
 async function main() {
-  const { name: tableName, table, rows } = selectRows(v.table, v.rows);
-  const seeds = seedList(v.seeds);
-  const epochs = positiveCount('epochs', v.epochs ?? String(table.epochs));
-  const recordsDir = path.resolve(v.records ?? path.join(ROOT, 'bench/results', `${table.file}-runs`));
-
-  // subsets only for trial runs: the tables use every image
-  const { train, test, data, fewLabels } = tableImages(v['train-images'], v['test-images']);
+  // image subsets only for trial runs: the tables use every image
+  const { tableName, table, rows, seeds, epochs, recordsDir, images } = tableInputs(v);
+  const { train, test, data, fewLabels } = images;
   const cache = path.join(ROOT, 'bench/out/fashion-mnist-cache');
   const archives = {
     train: await ensureArchive(path.join(cache, `table-train-${data.trainImages}.tar.gz`), [train]),
