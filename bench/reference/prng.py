@@ -1,5 +1,7 @@
 """The engine's seeded PRNG (src/engine/prng.ts: splitmix32-seeded sfc32), for draws a reference must
 repeat exactly, such as MoCo's per-step key shuffle."""
+import math
+
 M = 0xffffffff
 
 
@@ -27,6 +29,9 @@ class Prng:
         self.s = [a, b, c, d]
         return t
 
+    def next(self):
+        """Uniform in [0, 1)."""
+        return self.next_uint32() / 4294967296
+
     def int(self, lo, hi):
-        import math
-        return lo + math.floor(self.next_uint32() / 4294967296 * (hi - lo + 1))
+        return lo + math.floor(self.next() * (hi - lo + 1))

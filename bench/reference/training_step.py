@@ -29,12 +29,18 @@ def optimizer(method, cfg, params, trainable, lrs):
     groups = {'scheduled': [], 'fixed': []}
     for n in trainable:
         groups[method.lr_group(cfg, n)].append(params[n])
-    param_groups = [{'params': p, 'lr': lrs[g]} for g, p in groups.items() if p]
+    param_groups = [{'params': p, 'lr': lrs[g], 'group': g} for g, p in groups.items() if p]
     if cfg.get('optimizer') == 'adamw':
         return adamw.AdamW(param_groups, cfg['weightDecay'], [params[n] for n in trainable if adamw.excluded(n, params[n])])
     if cfg.get('optimizer') == 'lars':
         return lars.LARS(param_groups, cfg['momentum'], cfg['weightDecay'], [params[n] for n in trainable if lars.excluded(n)])
     return torch.optim.SGD(param_groups, lr=lrs['scheduled'], momentum=cfg['momentum'], weight_decay=cfg['weightDecay'])
+
+
+def set_lrs(opt, lrs):
+    """The lr of each of the method's groups for the next step (`lrs` as for `optimizer`)."""
+    for group in opt.param_groups:
+        group['lr'] = lrs[group['group']]
 
 
 def step(method, cfg, spec, params, state, views, ctx, opt, trainable, frozen):

@@ -45,8 +45,7 @@ export function markdown(results: TableResults): string {
     `Baselines (same labels, same test images): raw pixels at native resolution ${fixed(b.rawPixels10k)} (10k labels), ${fixed(b.rawPixels60k)} (60k); random-init backbone ${fixed(b.randomInit10k)} (10k).`,
     ...Object.entries(b.byBackbone).map(([backbone, x]) => `- ${backbone}: raw pixels ${fixed(x.rawPixels10k)} (train ${fixed(x.rawPixelsTrain10k)}) / ${fixed(x.rawPixels60k)} (train ${fixed(x.rawPixelsTrain60k)}); random init ${fixed(x.randomInit10k)}`),
     '',
-    `PyTorch references (10k labels): ${Object.keys(results.references).length ? Object.entries(results.references).map(([m, t]) => `${m} ${fixed(t)}`).join(', ') : 'none recorded'}.`,
-    '',
+    ...references(results),
     ...(results.missing.length ? [`Not run yet: ${results.missing.join(', ')}.`, ''] : []),
     'Machines: ' + [...new Set(results.runs.map((r) => r.machine ?? 'not recorded'))].join('; '),
     '',
@@ -58,6 +57,26 @@ export function markdown(results: TableResults): string {
     '',
   ];
   return lines.join('\n');
+}
+
+const signed = (x: number | null) => (x === null ? '–' : `${x >= 0 ? '+' : ''}${x.toFixed(3)}`);
+
+/** The PyTorch reference runs (bench/reference/method_train.py: the row's job, data and probes). */
+function references(results: TableResults): string[] {
+  if (!results.references.length) return ['PyTorch references: none recorded.', ''];
+  const header = ['row', 'seeds', 'PyTorch linear top-1, 10k labels (train)', 'PyTorch linear top-1, 60k labels (train)', 'PyTorch kNN top-1', 'service − PyTorch, 10k', 'service − PyTorch, 60k'];
+  return [
+    'PyTorch references (the same job config, pixels and probes, bench/reference/method_train.py):',
+    '',
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...results.references.map((r) =>
+      `| ${[r.row, r.seeds.join(', '), `${meanStd(r.top1_10k)} (${meanStd(r.trainTop1_10k)})`, `${meanStd(r.top1_60k)} (${meanStd(r.trainTop1_60k)})`, meanStd(r.knnTop1), signed(r.gap_10k), signed(r.gap_60k)].join(' | ')} |`,
+    ),
+    '',
+    `PyTorch machines: ${[...new Set(results.references.flatMap((r) => r.machines))].join('; ')}`,
+    '',
+  ];
 }
 
 async function plots(records: RunRecord[], to: string, file: string): Promise<string[]> {

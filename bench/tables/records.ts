@@ -59,7 +59,40 @@ export interface BaselinesRecord {
   allLabels: Record<string, Scores>;
 }
 
+/** What bench/reference/method_train.py prints: the PyTorch run of a row's job with the service's probes. */
+export interface ReferenceResult {
+  method: string;
+  backbone: string;
+  seed: number;
+  top1_10k: number | null;
+  trainTop1_10k: number | null;
+  top1_60k: number | null;
+  trainTop1_60k: number | null;
+  knnTop1: number | null;
+  collapseStd: number | null;
+  epochs: number;
+  wallSeconds: number;
+  imagesPerSecond: number | null;
+  threads: number;
+  torch: string;
+  [more: string]: unknown;
+}
+
+/** One PyTorch reference run of a row (reference.ts). */
+export interface ReferenceRecord {
+  table: string;
+  row: string;
+  seed: number;
+  data: DataSizes;
+  command: string;
+  machine: string;
+  /** the resolved job config it trained with */
+  config: Record<string, unknown>;
+  result: ReferenceResult;
+}
+
 export const recordFile = (dir: string, row: string, seed: number) => path.join(dir, `${row}-s${seed}.json`);
+export const referenceFile = (dir: string, row: string, seed: number) => path.join(dir, `reference-${row}-s${seed}.json`);
 export const baselinesFile = (dir: string, backbone: string) => path.join(dir, `baselines-${backbone}.json`);
 
 const round = (x: unknown, digits = 4) => (typeof x === 'number' && Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : null);
@@ -139,39 +172,44 @@ export interface TableResults {
   /** per row: the mean and std over its seeds */
   rows: Array<{ row: string; claim: string | null; seeds: number[] } & Record<(typeof SPREAD_FIELDS)[number], Spread | null>>;
   baselines: { rawPixels10k: number | null; rawPixels60k: number | null; randomInit10k: number | null; byBackbone: Record<string, { rawPixels10k: number | null; rawPixels60k: number | null; randomInit10k: number | null; rawPixelsTrain10k: number | null; rawPixelsTrain60k: number | null }> };
-  /** PyTorch's top-1 with 10k labels, by method, where a reference run is recorded */
-  references: Record<string, number>;
+  /** per row with a PyTorch reference run: its mean and std over seeds, and the service's row mean minus it */
+  references: ReferenceRow[];
   data: DataSizes;
   commands: string[];
   /** rows of the table with no run recorded yet */
   missing: string[];
 }
 
+const REFERENCE_FIELDS = ['top1_10k', 'top1_60k', 'knnTop1', 'trainTop1_10k', 'trainTop1_60k'] as const;
+
+export type ReferenceRow = { row: string; seeds: number[]; machines: string[]; gap_10k: number | null; gap_60k: number | null } & Record<(typeof REFERENCE_FIELDS)[number], Spread | null>;
+
 export interface Records {
   runs: RunRecord[];
   baselines: BaselinesRecord[];
-  /** references.json: PyTorch's top-1 with 10k labels by method */
-  references: Record<string, number>;
+  references: ReferenceRecord[];
 }
 
-/** Every record in a folder: runs, per-backbone baselines and the references. */
+/** Every record in a folder: runs, per-backbone baselines and PyTorch reference runs. */
 export function readRecords(dir: string): Records {
   const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
-  const read: Records = { runs: [], baselines: [], references: {} };
+  const read: Records = { runs: [], baselines: [], references: [] };
   for (const f of files) {
     const parsed = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
     if (f.startsWith('baselines-')) read.baselines.push(parsed as BaselinesRecord);
-    else if (f === 'references.json') read.references = parsed as Record<string, number>;
+    else if (f.startsWith('reference-')) read.references.push(parsed as ReferenceRecord);
     else read.runs.push(parsed as RunRecord);
   }
   return read;
 }
 
+const gap = (service: Spread | null, reference: Spread | null) => (service && reference ? round(service.mean - reference.mean) : null);
+
 /** The table from its records; refuses records made on other data. */
 export function tableResults(table: TableSpec, { runs, baselines, references }: Records): TableResults {
-  const data = runs[0]?.data ?? baselines[0]?.data;
+  const data = runs[0]?.data ?? baselines[0]?.data ?? references[0]?.data;
   if (!data) throw new Error(`no records for ${table.title}`);
-  for (const r of [...runs, ...baselines]) {
+  for (const r of [...runs, ...baselines, ...references]) {
     if (!isDeepStrictEqual(r.data, data)) throw new Error(`records made on different data (${JSON.stringify(r.data)} vs ${JSON.stringify(data)})`);
   }
   const order = (row: string) => table.rows.findIndex((r) => r.name === row);
@@ -189,20 +227,29 @@ export function tableResults(table: TableSpec, { runs, baselines, references }: 
     ]),
   );
   const main = byBackbone[table.backbone] ?? Object.values(byBackbone)[0];
+  const rows = table.rows
+    .filter((row) => runs.some((r) => r.result.row === row.name))
+    .map((row) => {
+      const own = runs.filter((r) => r.result.row === row.name).map((r) => r.result);
+      const spreads = Object.fromEntries(SPREAD_FIELDS.map((field) => [field, spread(own.map((r) => r[field]))])) as Record<(typeof SPREAD_FIELDS)[number], Spread | null>;
+      return { row: row.name, claim: row.claim ?? null, seeds: own.map((r) => r.seed), ...spreads };
+    });
+  const referenceRows = table.rows
+    .filter((row) => references.some((r) => r.row === row.name))
+    .map((row): ReferenceRow => {
+      const own = references.filter((r) => r.row === row.name).sort((a, b) => a.seed - b.seed);
+      const spreads = Object.fromEntries(REFERENCE_FIELDS.map((field) => [field, spread(own.map((r) => r.result[field]))])) as Record<(typeof REFERENCE_FIELDS)[number], Spread | null>;
+      const service = rows.find((r) => r.row === row.name);
+      return { row: row.name, seeds: own.map((r) => r.seed), machines: [...new Set(own.map((r) => r.machine))], ...spreads, gap_10k: gap(service?.top1_10k ?? null, spreads.top1_10k), gap_60k: gap(service?.top1_60k ?? null, spreads.top1_60k) };
+    });
   return {
     title: table.title,
     runs: runs.map((r) => ({ ...r.result, machine: r.machine })),
-    rows: table.rows
-      .filter((row) => runs.some((r) => r.result.row === row.name))
-      .map((row) => {
-        const own = runs.filter((r) => r.result.row === row.name).map((r) => r.result);
-        const spreads = Object.fromEntries(SPREAD_FIELDS.map((field) => [field, spread(own.map((r) => r[field]))])) as Record<(typeof SPREAD_FIELDS)[number], Spread | null>;
-        return { row: row.name, claim: row.claim ?? null, seeds: own.map((r) => r.seed), ...spreads };
-      }),
+    rows,
     baselines: { rawPixels10k: main?.rawPixels10k ?? null, rawPixels60k: main?.rawPixels60k ?? null, randomInit10k: main?.randomInit10k ?? null, byBackbone },
-    references,
+    references: referenceRows,
     data,
-    commands: [...new Set(runs.map((r) => r.command))],
+    commands: [...new Set([...runs, ...references].map((r) => r.command))],
     missing: table.rows.filter((row) => !runs.some((r) => r.result.row === row.name)).map((row) => row.name),
   };
 }

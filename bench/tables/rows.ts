@@ -93,3 +93,19 @@ export function rowConfig(table: TableSpec, row: Row, epochs: number, seed: numb
     epochs: epochs * (row.epochsFactor ?? 1),
   };
 }
+
+/** A table by name and its rows named in `rows` (comma-separated; all when absent). */
+export function selectRows(tableName: string | undefined, rows: string | undefined): { name: TableName; table: TableSpec; rows: Row[] } {
+  if (!tableName || !(tableName in TABLES)) throw new Error(`--table must be one of ${Object.keys(TABLES).join(', ')}`);
+  const table = TABLES[tableName as TableName];
+  const names = rows ? rows.split(',').map((s) => s.trim()) : table.rows.map((r) => r.name);
+  return {
+    name: tableName as TableName,
+    table,
+    rows: names.map((name) => {
+      const row = table.rows.find((r) => r.name === name);
+      if (!row) throw new Error(`${tableName} has no row ${name}; its rows: ${table.rows.map((r) => r.name).join(', ')}`);
+      return row;
+    }),
+  };
+}

@@ -18,67 +18,34 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureArchive } from '../fashion-mnist/archive.ts';
-import { readSplit } from '../fashion-mnist/idx.ts';
 import { followJob, linearProbe, startJob, type EvaluationView } from '../fashion-mnist/jobs.ts';
 import { ProgressBoard } from '../fashion-mnist/progress.ts';
 import { trainingMachine } from '../fashion-mnist/report.ts';
 import { connectService } from '../fashion-mnist/service.ts';
-import { seededSample } from '../fashion-mnist/subsets.ts';
 import { uploadDataset } from '../fashion-mnist/upload.ts';
 import { baselinesFile, recordFile, summarise, type BaselinesRecord, type RunRecord } from './records.ts';
-import { rowConfig, TABLES, type TableName } from './rows.ts';
+import { rowConfig } from './rows.ts';
+import { TABLE_OPTIONS, tableInputs } from './inputs.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-/** the issue's few-labels probe */
-const FEW_LABELS = 10_000;
 
 const { values: v } = parseArgs({
   options: {
-    table: { type: 'string' },
-    rows: { type: 'string' },
-    seeds: { type: 'string', default: '0' },
-    epochs: { type: 'string' },
-    'train-images': { type: 'string', default: '60000' },
-    'test-images': { type: 'string', default: '10000' },
-    records: { type: 'string' },
+    ...TABLE_OPTIONS,
     url: { type: 'string', default: process.env.SIMSIAM_URL },
     'api-key': { type: 'string', default: process.env.SIMSIAM_API_KEY },
   },
   strict: true,
 });
 
-function count(name: string, value: string | undefined): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${value}`);
-  return n;
-}
-
 async function main() {
-  if (!v.table || !(v.table in TABLES)) throw new Error(`--table must be one of ${Object.keys(TABLES).join(', ')}`);
-  const table = TABLES[v.table as TableName];
-  const names = v.rows ? v.rows.split(',').map((s) => s.trim()) : table.rows.map((r) => r.name);
-  const rows = names.map((name) => {
-    const row = table.rows.find((r) => r.name === name);
-    if (!row) throw new Error(`${v.table} has no row ${name}; its rows: ${table.rows.map((r) => r.name).join(', ')}`);
-    return row;
-  });
-  const seeds = v.seeds.split(',').map((s) => {
-    const seed = Number(s.trim());
-    if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seeds takes non-negative integers, got ${s}`);
-    return seed;
-  });
-  const epochs = count('epochs', v.epochs ?? String(table.epochs));
-  const recordsDir = path.resolve(v.records ?? path.join(ROOT, 'bench/results', `${table.file}-runs`));
-
-  const train = readSplit('train');
-  const test = readSplit('t10k');
-  // subsets only for trial runs: the tables use every image
-  const data = { trainImages: Math.min(count('train-images', v['train-images']), train.count), testImages: Math.min(count('test-images', v['test-images']), test.count) };
-  const fewLabels = Math.min(FEW_LABELS, data.trainImages);
+  // image subsets only for trial runs: the tables use every image
+  const { tableName, table, rows, seeds, epochs, recordsDir, images } = tableInputs(v);
+  const { train, test, data, fewLabels } = images;
   const cache = path.join(ROOT, 'bench/out/fashion-mnist-cache');
   const archives = {
-    train: await ensureArchive(path.join(cache, `table-train-${data.trainImages}.tar.gz`), [{ split: train, indices: seededSample(train.count, data.trainImages, 0) }]),
-    test: await ensureArchive(path.join(cache, `table-test-${data.testImages}.tar.gz`), [{ split: test, indices: seededSample(test.count, data.testImages, 0) }]),
+    train: await ensureArchive(path.join(cache, `table-train-${data.trainImages}.tar.gz`), [train]),
+    test: await ensureArchive(path.join(cache, `table-test-${data.testImages}.tar.gz`), [test]),
   };
   const argv = process.argv.slice(2).map((a, i, all) => (all[i - 1] === '--api-key' ? '$SIMSIAM_API_KEY' : a));
   const command = `node --import tsx bench/tables/run.ts ${argv.join(' ')}`.trim();
@@ -113,7 +80,7 @@ async function main() {
         fs.mkdirSync(recordsDir, { recursive: true });
         fs.writeFileSync(baselinesPath, `${JSON.stringify(baselines, null, 1)}\n`);
       }
-      const record: RunRecord = summarise({ table: v.table, row: row.name, seed, data, command, machine, finished, few, all });
+      const record: RunRecord = summarise({ table: tableName, row: row.name, seed, data, command, machine, finished, few, all });
       fs.mkdirSync(recordsDir, { recursive: true });
       fs.writeFileSync(recordFile(recordsDir, row.name, seed), `${JSON.stringify(record, null, 1)}\n`);
       board.note(`${name}: linear ${record.result.top1_10k} (10k) ${record.result.top1_60k} (60k), kNN ${record.result.knnTop1}, ${record.result.wallSeconds} s`);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { resolveTrainingConfig } from '../../src/domain/trainingConfig.ts';
 import type { EvaluationView, FinishedJob, MetricPoint } from '../../bench/fashion-mnist/jobs.ts';
 import { markdown } from '../../bench/tables/publish.ts';
-import { summarise, tableResults, type BaselinesRecord, type Records } from '../../bench/tables/records.ts';
+import { summarise, tableResults, type BaselinesRecord, type Records, type ReferenceRecord } from '../../bench/tables/records.ts';
 import { rowConfig, TABLES } from '../../bench/tables/rows.ts';
 
 describe('table rows', () => {
@@ -58,6 +58,20 @@ const baselines: BaselinesRecord = {
   allLabels: { 'raw-pixels': { top1: 0.84, trainTop1: 0.86 } },
 };
 
+const reference = (row: string, seed: number, top1: number): ReferenceRecord => ({
+  table: 'methods',
+  row,
+  seed,
+  data,
+  command: 'ref cmd',
+  machine: 'test machine, PyTorch 1.13',
+  config: { method: row },
+  result: {
+    method: row, backbone: 'resnet-small', seed, top1_10k: top1, trainTop1_10k: top1 + 0.1, top1_60k: top1 + 0.04, trainTop1_60k: top1 + 0.05,
+    knnTop1: 0.7, collapseStd: 0.02, epochs: 2, wallSeconds: 50, imagesPerSecond: 20, threads: 2, torch: '1.13',
+  },
+});
+
 describe('table records', () => {
   it('a run record: the probes, the final collapse std, images seen from the steps, epoch-end points only', () => {
     const r = run('simsiam', 0, 0.8);
@@ -76,7 +90,7 @@ describe('table records', () => {
   });
 
   it('rows get the mean and sample std of their seeds, in table order; missing rows are listed', () => {
-    const records: Records = { runs: [run('byol', 0, 0.7), run('simsiam', 1, 0.82), run('simsiam', 0, 0.8)], baselines: [baselines], references: { simsiam: 0.81 } };
+    const records: Records = { runs: [run('byol', 0, 0.7), run('simsiam', 1, 0.82), run('simsiam', 0, 0.8)], baselines: [baselines], references: [reference('simsiam', 1, 0.8), reference('simsiam', 0, 0.79)] };
     const results = tableResults(TABLES.methods, records);
     assert.deepEqual(results.runs.map((r) => `${r.row}/${r.seed}`), ['simsiam/0', 'simsiam/1', 'byol/0']);
     const [simsiam, byol] = results.rows;
@@ -88,11 +102,20 @@ describe('table records', () => {
     assert.match(table, /\| simsiam \| 0, 1 \| 0\.810 ± 0\.014 \(0\.910 ± 0\.014\)/);
     assert.match(table, /\| byol \| 0 \(single seed\) \| 0\.700 \(0\.800\)/);
     assert.match(table, /Not run yet: simclr, moco-v2, swav/);
-    assert.match(table, /simsiam 0\.810/);
+    assert.deepEqual(results.references, [
+      {
+        row: 'simsiam', seeds: [0, 1], machines: ['test machine, PyTorch 1.13'], gap_10k: 0.015, gap_60k: 0.025,
+        top1_10k: { mean: 0.795, std: 0.0071, seeds: 2 }, top1_60k: { mean: 0.835, std: 0.0071, seeds: 2 }, knnTop1: { mean: 0.7, std: 0, seeds: 2 },
+        trainTop1_10k: { mean: 0.895, std: 0.0071, seeds: 2 }, trainTop1_60k: { mean: 0.845, std: 0.0071, seeds: 2 },
+      },
+    ]);
+    assert.match(table, /\| simsiam \| 0, 1 \| 0\.795 ± 0\.007 \(0\.895 ± 0\.007\) \| 0\.835 ± 0\.007 \(0\.845 ± 0\.007\) \| 0\.700 ± 0\.000 \| \+0\.015 \| \+0\.025 \|/);
   });
 
   it('refuses to put runs made on other data in one table', () => {
-    const records: Records = { runs: [run('simsiam', 0, 0.8), run('simsiam', 1, 0.8, { trainImages: 60000, testImages: 10000 })], baselines: [], references: {} };
+    const records: Records = { runs: [run('simsiam', 0, 0.8), run('simsiam', 1, 0.8, { trainImages: 60000, testImages: 10000 })], baselines: [], references: [] };
     assert.throws(() => tableResults(TABLES.methods, records), /different data/);
+    const otherReference = { ...reference('simsiam', 0, 0.8), data: { trainImages: 60000, testImages: 10000 } };
+    assert.throws(() => tableResults(TABLES.methods, { runs: [run('simsiam', 0, 0.8)], baselines: [], references: [otherReference] }), /different data/);
   });
 });

@@ -23,7 +23,9 @@ def loss(params, cfg, spec, views, state, ctx):
     with torch.no_grad():
         t1, t2 = project(params, spec, x1, 'target.'), project(params, spec, x2, 'target.')
     q = scoped(params, 'predictor.')
-    p1 = mlp(q, project(params, spec, x1), 1, True, False, True)
+    z1 = project(params, spec, x1)
+    ctx['monitor'] = z1.detach()
+    p1 = mlp(q, z1, 1, True, False, True)
     p2 = mlp(q, project(params, spec, x2), 1, True, False, True)
     return regression(p1, t2) + regression(p2, t1)
 

@@ -34,6 +34,11 @@ def keys(params, cfg, spec, x, rng):
     return F.normalize(out, dim=1)
 
 
+def init(params, cfg):
+    """The engine's queue starts as random l2-normalised keys."""
+    params['queue.keys'].copy_(F.normalize(params['queue.keys'], dim=1))
+
+
 def info_nce(q, k, queue, t):
     q = F.normalize(q, dim=1)
     logits = torch.cat([(q * k).sum(1, keepdim=True), q @ queue.T], dim=1) / t
@@ -48,9 +53,11 @@ def loss(params, cfg, spec, views, state, ctx):
         ks = [keys(params, cfg, spec, x, rng) for x in views] if cfg['symmetric'] else [keys(params, cfg, spec, x2, rng)]
     ctx['keys'] = torch.cat(ks)
     queue, t = params['queue.keys'], cfg['temperature']
+    q1 = encode(params, spec, x1)
+    ctx['monitor'] = q1.detach()
     if not cfg['symmetric']:
-        return info_nce(encode(params, spec, x1), ks[0], queue, t)
-    return info_nce(encode(params, spec, x1), ks[1], queue, t) + info_nce(encode(params, spec, x2), ks[0], queue, t)
+        return info_nce(q1, ks[0], queue, t)
+    return info_nce(q1, ks[1], queue, t) + info_nce(encode(params, spec, x2), ks[0], queue, t)
 
 
 def after_step(params, cfg, state, ctx):

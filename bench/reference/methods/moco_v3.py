@@ -39,7 +39,9 @@ def loss(params, cfg, spec, views, state, ctx):
             if name.startswith(('backbone.', 'projector.')) and p.requires_grad:
                 params['key.' + name].mul_(m).add_(p.detach(), alpha=1 - m)
         k1, k2 = encode(params, cfg, spec, x1, 'key.'), encode(params, cfg, spec, x2, 'key.')
-    q1 = predict(params, cfg, encode(params, cfg, spec, x1))
+    z1 = encode(params, cfg, spec, x1)
+    ctx['monitor'] = z1.detach()
+    q1 = predict(params, cfg, z1)
     q2 = predict(params, cfg, encode(params, cfg, spec, x2))
     t = cfg['temperature']
     return ctr(q1, k2, t) + ctr(q2, k1, t)

@@ -20,6 +20,7 @@ def loss(params, cfg, spec, views, state, ctx):
     h = backbone(scoped(params, 'backbone.'), spec, x, True)
     z = mlp(scoped(params, 'projector.'), h, 1, True, True, True)
     z1, z2 = z.chunk(2)
+    ctx['monitor'] = z1.detach()
     return nt_xent(z1, z2, cfg['temperature'])
 
 

@@ -48,6 +48,7 @@ def loss(params, cfg, spec, views, state, ctx):
         with torch.no_grad():
             t1, t2 = encode(params, cfg, spec, x1, 'snapshot.'), encode(params, cfg, spec, x2, 'snapshot.')
     z1, z2 = encode(params, cfg, spec, x1), encode(params, cfg, spec, x2)
+    ctx['monitor'] = z1.detach()
     kind = cfg['loss']
     if cfg['predictor'] == 'moving-average':
         idx = ctx['indices']

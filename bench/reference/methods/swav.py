@@ -42,6 +42,7 @@ def loss(params, cfg, spec, views, state, ctx):
     scores = (z @ c).split(n)
     use_queue = cfg['queueLength'] > 0 and state['queue.filled'][0] == cfg['queueLength']
     ctx['z'] = z.detach()
+    ctx['monitor'] = ctx['z'][:n]
     total = 0
     for i in range(2):
         with torch.no_grad():
@@ -63,6 +64,11 @@ def after_step(params, cfg, state, ctx):
     for i in range(2):
         queue[i] = torch.cat([ctx['z'][i * n:(i + 1) * n], queue[i]])[:L]
     state['queue.filled'][0] = min(L, state['queue.filled'][0].item() + n)
+
+
+def frozen_at(cfg, step, steps_per_epoch):
+    """Prefixes of the parameters the step leaves alone: the prototypes in the first epochs."""
+    return ('prototypes.weight',) if step < cfg['freezePrototypesEpochs'] * steps_per_epoch else ()
 
 
 def lr_group(cfg, name):
