@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { canReplan, planBudget, timeToPlan } from '../../workers/training/budgetPlan.ts';
+import { canReplan, measuredStretch, planBudget, timeToPlan } from '../../workers/training/budgetPlan.ts';
 
 const run = { spentSeconds: 6, measuredSteps: 4, measuredSeconds: 4, stepsDone: 4, stepsPerEpoch: 4, batchSize: 16 };
 
@@ -21,4 +21,13 @@ test('planned at the first epoch end or after 10% of the budget, and only before
   assert.equal(canReplan(4, 4, 0), true, 'at the first epoch end: no step of the cosine taken yet');
   assert.equal(canReplan(5, 4, 0), false);
   assert.equal(canReplan(6, 4, 1), true, 'the warm-up does not depend on the length either');
+});
+
+test("the plan measures from the first step's end once two steps followed it, else from the claim's start", () => {
+  // a claim resumed at step 10: its first step took 8 s (compilation), the next ones 1 s each
+  const claimStart = { step: 10, at: 0 };
+  const firstStepEnd = { step: 11, at: 8_000 };
+  assert.deepEqual(measuredStretch(claimStart, firstStepEnd, 12, 9_000), { measuredSteps: 2, measuredSeconds: 9 }, 'one step after it: the whole claim');
+  assert.deepEqual(measuredStretch(claimStart, firstStepEnd, 19, 16_000), { measuredSteps: 8, measuredSeconds: 8 });
+  assert.deepEqual(measuredStretch(claimStart, undefined, 10, 500), { measuredSteps: 0, measuredSeconds: 0.5 });
 });

@@ -30,6 +30,22 @@ export interface RunSoFar {
   batchSize: number;
 }
 
+export interface TimedPoint {
+  step: number;
+  /** performance.now() */
+  at: number;
+}
+
+/**
+ * The stretch of this claim that a plan measures: from the end of its first step once two steps
+ * followed it (the first step compiles kernels and allocates, which no later step repeats: on a
+ * small dataset it weighs on a whole epoch), else from the claim's first batch request.
+ */
+export function measuredStretch(claimStart: TimedPoint, firstStepEnd: TimedPoint | undefined, step: number, now: number) {
+  const from = firstStepEnd && step - firstStepEnd.step >= 2 ? firstStepEnd : claimStart;
+  return { measuredSteps: step - from.step, measuredSeconds: (now - from.at) / 1000 };
+}
+
 /** Whether to plan now: after at least two timed steps, at the first epoch's end or once the measuring share is spent. */
 export function timeToPlan(minutes: number, run: RunSoFar, epochEnded: boolean): boolean {
   if (run.measuredSteps < 2) return false;

@@ -26,7 +26,7 @@ import { DipDetector, type DipEvent, type DipSummary } from './dipDetector.ts';
 import { epochOrder } from './epochOrder.ts';
 import { dropMetricsAfter, type MetricValues, writeMetricPoint } from './metricsWriter.ts';
 import { trainingMetrics } from '../../src/metrics/training.ts';
-import { canReplan, planBudget, timeToPlan } from './budgetPlan.ts';
+import { canReplan, measuredStretch, planBudget, timeToPlan, type TimedPoint } from './budgetPlan.ts';
 
 export interface TrainingContext {
   services: Services;
@@ -106,7 +106,9 @@ export async function runTraining(ctx: TrainingContext, message: QueueMessage, c
     // the trends start afresh on resume; the count and the worst dip carry over
     const dips = new DipDetector(config, previous.dips as DipSummary | undefined);
     // where this claim's training (and its throughput) is timed from: its first batch request
-    let timedFrom: { step: number; at: number } | undefined;
+    let timedFrom: TimedPoint | undefined;
+    // the end of this claim's first step: a budget's plan measures from there (budgetPlan.ts)
+    let firstStepEnd: TimedPoint | undefined;
     // training time over every claim, for a budget (engine start-up is not training)
     const secondsBefore = typeof previous.trainingSeconds === 'number' ? previous.trainingSeconds : 0;
     const trainingSeconds = () => secondsBefore + (timedFrom ? (performance.now() - timedFrom.at) / 1000 : 0);
@@ -157,8 +159,7 @@ export async function runTraining(ctx: TrainingContext, message: QueueMessage, c
       if (!config.budget || config.budgetPlan || !timedFrom || step === timedFrom.step) return;
       const run = {
         spentSeconds: trainingSeconds(),
-        measuredSteps: step - timedFrom.step,
-        measuredSeconds: (performance.now() - timedFrom.at) / 1000,
+        ...measuredStretch(timedFrom, firstStepEnd, step, performance.now()),
         stepsDone: step,
         stepsPerEpoch,
         batchSize: config.batchSize,
@@ -220,6 +221,7 @@ export async function runTraining(ctx: TrainingContext, message: QueueMessage, c
             sums.n++;
           }
           step++;
+          firstStepEnd ??= { step, at: performance.now() };
           const sample = { images: n, stepMs: performance.now() - stepStart, waitMs };
           lastStepSeconds = (sample.stepMs + waitMs) / 1000;
           meter.record(sample);
