@@ -51,9 +51,9 @@ for (const scenario of chosen) {
     switch (scenario) {
       case 'worker-kills': {
         const kills = Number(values.kills);
-        // four steps per kill: each attempt may lose up to a two-step checkpoint interval, and the job
-        // must outlast every kill
-        const config = { ...FAULT_JOB.config, epochs: Math.max(FAULT_JOB.config.epochs, 2 * kills) };
+        // eight steps per kill: each attempt may lose up to a two-step checkpoint interval, and the job
+        // must outlast every kill however fast the machine trains
+        const config = { ...FAULT_JOB.config, epochs: Math.max(FAULT_JOB.config.epochs, 4 * kills) };
         results[scenario] = await workerKills(stack, { datasetId, images, config, kills });
         break;
       }

@@ -24,6 +24,9 @@ import { schemaRef } from './schemas.ts';
 const tags = ['embeddings'];
 const NOT_READY = ['EMBEDDING_SET_NOT_FOUND', 'EMBEDDINGS_NOT_READY'] as const;
 
+/** How long a redirect's presigned URL to a set's .npy stays valid. */
+const NPY_URL_TTL_SECONDS = 15 * 60;
+
 /** Images per synchronous embed request: a few, not a dataset (that is what embedding sets are for). */
 const MAX_EMBED_IMAGES = 16;
 
@@ -95,7 +98,7 @@ export async function embeddingRoutes(app: FastifyInstance, { services }: { serv
     return reply.status(204).send();
   });
 
-  app.get<{ Params: { id: string }; Querystring: { format: 'npy' | 'json' | 'csv'; cursor?: string; limit: number } }>(
+  app.get<{ Params: { id: string }; Querystring: { format: 'npy' | 'json' | 'csv'; redirect: boolean; cursor?: string; limit: number } }>(
     '/embeddings/:id/vectors',
     {
       schema: contract({
@@ -107,6 +110,11 @@ export async function embeddingRoutes(app: FastifyInstance, { services }: { serv
           type: 'object',
           properties: {
             format: { type: 'string', enum: ['npy', 'json', 'csv'], default: 'npy' },
+            redirect: {
+              type: 'boolean',
+              default: false,
+              description: 'npy only: answer 307 to a presigned S3 URL of the file (valid 15 minutes) instead of streaming it through the API; for clients that reach the bucket, as direct uploads do',
+            },
             cursor: schemaRef('Cursor'),
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
           },
@@ -120,6 +128,7 @@ export async function embeddingRoutes(app: FastifyInstance, { services }: { serv
               'text/csv': { schema: { type: 'string' } },
             },
           },
+          307: { description: 'redirect=true with format=npy: the Location header is a presigned S3 URL of the .npy' },
         },
         errors: [...NOT_READY, 'INVALID_CURSOR'],
       }),
@@ -127,6 +136,10 @@ export async function embeddingRoutes(app: FastifyInstance, { services }: { serv
     async (request, reply) => {
       const set = await readyEmbeddingSet(pool, tenantOf(request), request.params.id);
       const { format } = request.query;
+      if (format === 'npy' && request.query.redirect) {
+        // the bytes go from the bucket to the client: no API replica copies them
+        return reply.redirect(await blobs.presignGet(set.vectorsKey, NPY_URL_TTL_SECONDS), 307);
+      }
       if (format === 'npy') {
         const object = await blobs.getStream(set.vectorsKey);
         if (object.size !== undefined) reply.header('Content-Length', object.size);

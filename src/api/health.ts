@@ -79,6 +79,7 @@ export async function healthRoutes(app: FastifyInstance, { services }: { service
   });
   app.get('/readyz', { logLevel: 'warn', schema: readyz }, async (_request, reply) => {
     const result = await readiness.current();
-    return reply.status(result.status === 'ok' ? 200 : 503).send(result);
+    if (result.status !== 'ok') reply.code(503);
+    return result;
   });
 }

@@ -2715,6 +2715,8 @@ export interface paths {
             parameters: {
                 query?: {
                     format?: "npy" | "json" | "csv";
+                    /** @description npy only: answer 307 to a presigned S3 URL of the file (valid 15 minutes) instead of streaming it through the API; for clients that reach the bucket, as direct uploads do */
+                    redirect?: boolean;
                     cursor?: components["schemas"]["Cursor"];
                     limit?: number;
                 };
@@ -2735,6 +2737,15 @@ export interface paths {
                         "application/json": components["schemas"]["VectorPage"];
                         "application/octet-stream": string;
                         "text/csv": string;
+                    };
+                };
+                /** @description redirect=true with format=npy: the Location header is a presigned S3 URL of the .npy */
+                307: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
                     };
                 };
                 /**

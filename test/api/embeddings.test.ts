@@ -58,6 +58,15 @@ describe('embeddings API', () => {
     const data = bytes.subarray(header.dataOffset);
     matrix = new Float32Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.length));
 
+    // redirect=true: the same bytes straight from the bucket, by a presigned URL that needs no key
+    const moved = await t.api().get(`/v1/embeddings/${setId}/vectors?format=npy&redirect=true`).set(t.env.auth).expect(307);
+    const direct = await fetch(moved.headers.location!);
+    assert.equal(direct.status, 200);
+    assert.ok(Buffer.from(await direct.arrayBuffer()).equals(bytes), 'the presigned object is the streamed .npy');
+    const tampered = new URL(moved.headers.location!);
+    tampered.searchParams.set('X-Amz-Expires', '60');
+    assert.equal((await fetch(tampered)).status, 403, 'an altered presigned URL is refused');
+
     const items: Array<{ imageId: string; label: string; vector: number[] }> = [];
     let cursor: string | null = null;
     let pages = 0;
