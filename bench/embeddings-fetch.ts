@@ -85,6 +85,9 @@ async function main() {
     const objectBytes = (await blobs.head(vectorsKey))!.size;
 
     const apiTarget = { url: `${service.url}/v1/embeddings/${setId}/vectors?format=npy`, apiKey };
+    // the same request with redirect=true: a 307 to a presigned URL, which fetch follows (without the
+    // API key: the bucket is another origin)
+    const redirectTarget = { ...apiTarget, url: `${apiTarget.url}&redirect=true` };
     const s3Target = { s3: service.s3, key: vectorsKey };
     global.gc?.();
     const apiRssIdle = process.memoryUsage().rss;
@@ -92,16 +95,19 @@ async function main() {
     const sampler = setInterval(() => (apiRssPeak = Math.max(apiRssPeak, process.memoryUsage().rss)), 10);
     const api: FetchResult[] = [];
     const raw: FetchResult[] = [];
+    const redirected: FetchResult[] = [];
     for (let run = 0; run < RUNS; run++) {
       raw.push(await runChild('s3', s3Target));
       api.push(await runChild('api', apiTarget));
+      redirected.push(await runChild('api', redirectTarget));
     }
     clearInterval(sampler);
-    for (const r of [...api, ...raw]) if (r.bytes !== objectBytes) throw new Error(`short download: ${r.bytes} of ${objectBytes}`);
+    for (const r of [...api, ...raw, ...redirected]) if (r.bytes !== objectBytes) throw new Error(`short download: ${r.bytes} of ${objectBytes}`);
 
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const apiSeconds = median(api.map((r) => r.seconds));
     const rawSeconds = median(raw.map((r) => r.seconds));
+    const redirectSeconds = median(redirected.map((r) => r.seconds));
     const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
     console.log(JSON.stringify({
       rows: ROWS,
@@ -113,6 +119,9 @@ async function main() {
       timeRatio: round(apiSeconds / rawSeconds, 2),
       apiMBps: round(objectBytes / 2 ** 20 / apiSeconds, 1),
       rawS3MBps: round(objectBytes / 2 ** 20 / rawSeconds, 1),
+      redirectSeconds: round(redirectSeconds),
+      redirectTimeRatio: round(redirectSeconds / rawSeconds, 2),
+      redirectMBps: round(objectBytes / 2 ** 20 / redirectSeconds, 1),
       // the API process (Fastify + Prisma + pg-boss): idle RSS before the downloads, the peak sampled every 10 ms during them
       apiRssIdleMB: mb(apiRssIdle),
       apiRssPeakMB: mb(apiRssPeak),
@@ -122,6 +131,7 @@ async function main() {
       apiClientPeakRssMB: mb(Math.max(...api.map((r) => r.clientPeakRss))),
       apiRunsSeconds: api.map((r) => round(r.seconds)),
       rawS3RunsSeconds: raw.map((r) => round(r.seconds)),
+      redirectRunsSeconds: redirected.map((r) => round(r.seconds)),
     }));
   } finally {
     await service.close();
