@@ -21,8 +21,9 @@ export interface ArchivePart {
 
 const ENCODE_CHUNK = 64;
 
+// grayscale PNGs: sharp writes sRGB unless told, and the service would take the set for colour
 export const pngOf = (split: FashionSplit, i: number) =>
-  sharp(imagePixels(split, i), { raw: { width: split.side, height: split.side, channels: 1 } }).png().toBuffer();
+  sharp(imagePixels(split, i), { raw: { width: split.side, height: split.side, channels: 1 } }).toColourspace('b-w').png().toBuffer();
 
 export async function writeArchive(file: string, parts: ArchivePart[]): Promise<void> {
   fs.mkdirSync(path.dirname(file), { recursive: true });
