@@ -54,8 +54,6 @@ function createSink(deps: IngestDeps, datasetId: string) {
   const leases = blobLeases(deps.pool);
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
-  // a pack's rows were refused (quota) or all taken by a concurrent upload: it is in S3 without rows
-  let unreferenced = false;
   // the request's own repeats never reach a pack, whichever writer gets there first
   const placed = new Set<string>();
 
@@ -65,10 +63,10 @@ function createSink(deps: IngestDeps, datasetId: string) {
   };
 
   async function writePack(entries: Array<{ data: Buffer; row: Probed }>) {
-    // files already in the dataset, or twice in this pack, stay out of the object; the insert's
-    // (datasetId, sha256) unique key still catches a concurrent upload of the same bytes
-    const seen = new Set(await existingHashes(deps.pool, datasetId, entries.map((e) => e.row.sha256)));
-    const kept = entries.filter((e) => !seen.has(e.row.sha256) && seen.add(e.row.sha256));
+    // files already in the dataset stay out of the object (the request's own repeats never get here);
+    // the insert's (datasetId, sha256) unique key still catches a concurrent upload of the same bytes
+    const existing = new Set(await existingHashes(deps.pool, datasetId, entries.map((e) => e.row.sha256)));
+    const kept = entries.filter((e) => !existing.has(e.row.sha256));
     result.duplicates += entries.length - kept.length;
     if (!kept.length) return;
     const s3Key = keys.imagePack(randomUUID());
@@ -85,12 +83,10 @@ function createSink(deps: IngestDeps, datasetId: string) {
     try {
       count = await insertImageRows(deps.pool, datasetId, rows);
     } catch (err) {
-      unreferenced = true;
       await leases.release([s3Key], false);
       throw err;
     }
     // a pack none of whose rows went in (all written concurrently by another upload) is collected
-    if (count === 0) unreferenced = true;
     await leases.release([s3Key], count > 0);
     result.added += count;
     result.duplicates += rows.length - count;
@@ -157,9 +153,8 @@ function createSink(deps: IngestDeps, datasetId: string) {
 
   /** After settle, success or not: packs put whose rows were never written are collected. */
   async function cleanUp() {
-    const orphans = leases.held;
     await leases.releaseRest();
-    if (orphans || unreferenced) await collectImageBlobs(deps);
+    if (leases.marked) await collectImageBlobs(deps);
   }
 
   return { sink, settle, cleanUp, result };

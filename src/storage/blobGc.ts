@@ -19,9 +19,13 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
 export function blobLeases(pool: pg.Pool) {
   const id = randomUUID();
   const held = new Set<string>();
+  let marked = false;
   async function release(s3Keys: string[], stored: boolean) {
     if (!s3Keys.length) return;
-    if (!stored) await markCandidates(pool, s3Keys);
+    if (!stored) {
+      await markCandidates(pool, s3Keys);
+      marked = true;
+    }
     await pool.query('DELETE FROM blob_leases WHERE lease_id = $1 AND s3_key = ANY($2::text[])', [id, s3Keys]);
     for (const key of s3Keys) held.delete(key);
   }
@@ -44,8 +48,9 @@ export function blobLeases(pool: pg.Pool) {
     release,
     /** Every lease still held: objects put whose rows were not written. */
     releaseRest: () => release([...held], false),
-    get held() {
-      return held.size;
+    /** Whether a release made objects collection candidates: objects put whose rows never came. */
+    get marked() {
+      return marked;
     },
   };
 }
