@@ -63,6 +63,7 @@ async function main() {
     const trainSet = await uploadDataset(service, 'fashion-mnist-train', archives.train);
     const testSet = await uploadDataset(service, 'fashion-mnist-test', archives.test);
     board.note(`uploaded ${trainSet.added} training and ${testSet.added} test images`);
+    fs.mkdirSync(recordsDir, { recursive: true });
     for (const { row, seed } of todo) {
       const name = `${row.name} s${seed}`;
       const config = rowConfig(table, row, epochs, seed);
@@ -77,11 +78,9 @@ async function main() {
       const all = await probe(undefined, ['raw-pixels']);
       if (withBaselines) {
         const baselines: BaselinesRecord = { backbone, data, seed, jobId: job.id, fewLabels: few.baselines ?? {}, allLabels: all.baselines ?? {} };
-        fs.mkdirSync(recordsDir, { recursive: true });
         fs.writeFileSync(baselinesPath, `${JSON.stringify(baselines, null, 1)}\n`);
       }
       const record: RunRecord = summarise({ table: tableName, row: row.name, seed, data, command, machine, finished, few, all });
-      fs.mkdirSync(recordsDir, { recursive: true });
       fs.writeFileSync(recordFile(recordsDir, row.name, seed), `${JSON.stringify(record, null, 1)}\n`);
       board.note(`${name}: linear ${record.result.top1_10k} (10k) ${record.result.top1_60k} (60k), kNN ${record.result.knnTop1}, ${record.result.wallSeconds} s`);
     }

@@ -46,7 +46,8 @@ export function loadNativeKernels(): NativeKernels | undefined {
   if (loaded === undefined) {
     // OpenMP reads this when the addon loads it. Idle threads that spin between kernels take the cores
     // a shared host's other work needs (training was many times slower beside other processes), while
-    // sleeping ones cost a quiet machine nothing we could measure (docs/performance.md)
+    // sleeping ones cost a quiet machine a little (docs/performance.md); OMP_WAIT_POLICY=ACTIVE suits a
+    // worker alone on its cores
     process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
     try {
       loaded = process.env.SIMSIAM_NATIVE_KERNELS === 'off' ? null : (createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeKernels);
