@@ -29,7 +29,12 @@ const adminRoute = (summary: string, spec: Omit<Parameters<typeof contract>[0], 
   contract({ ...spec, summary, tags, description: spec.description ? `${spec.description} ${ADMIN}` : ADMIN });
 
 export async function adminRoutes(app: FastifyInstance, { services }: { services: Services }) {
-  const { db } = services;
+  const { db, apiKeys } = services;
+  // a key change must hold on this replica's next request, before its NOTIFY comes back
+  const keysChanged = <T>(result: T): T => {
+    apiKeys.forgetAll();
+    return result;
+  };
 
   app.post<{ Body: { name: string; quotas?: QuotaChanges } }>(
     '/admin/tenants',
@@ -92,7 +97,7 @@ export async function adminRoutes(app: FastifyInstance, { services }: { services
   app.delete<{ Params: { id: string } }>('/admin/tenants/:id', { schema: deleteSchema }, async (request, reply) => {
     // an admin deleting its own tenant would lock itself out mid-request
     if (request.params.id === tenantOf(request)) throw errors.CANNOT_DELETE_OWN_TENANT();
-    await deleteTenant(services, request.params.id);
+    keysChanged(await deleteTenant(services, request.params.id));
     return reply.status(204).send();
   });
 
@@ -126,13 +131,13 @@ export async function adminRoutes(app: FastifyInstance, { services }: { services
     listApiKeys(db, request.params.id),
   );
 
-  const revokeSchema = adminRoute('Revoke an API key (idempotent; takes effect at once on every replica)', {
+  const revokeSchema = adminRoute('Revoke an API key (idempotent; takes effect at once here, and on other replicas when PostgreSQL delivers the change)', {
     params: idParams('id', 'keyId'),
     responses: { 200: schemaRef('ApiKey', 'the key, revoked') },
     errors: ['TENANT_NOT_FOUND', 'API_KEY_NOT_FOUND'],
   });
   app.post<{ Params: { id: string; keyId: string } }>('/admin/tenants/:id/keys/:keyId/revoke', { schema: revokeSchema }, async (request) =>
-    revokeApiKey(db, request.params.id, request.params.keyId),
+    keysChanged(await revokeApiKey(db, request.params.id, request.params.keyId)),
   );
 
   app.post<{ Params: { id: string; keyId: string } }>(
@@ -144,6 +149,6 @@ export async function adminRoutes(app: FastifyInstance, { services }: { services
         errors: ['TENANT_NOT_FOUND', 'API_KEY_NOT_FOUND', 'API_KEY_EXPIRED@409', 'API_KEY_REVOKED'],
       }),
     },
-    async (request, reply) => reply.status(201).send(await rotateApiKey(db, request.params.id, request.params.keyId)),
+    async (request, reply) => reply.status(201).send(keysChanged(await rotateApiKey(db, request.params.id, request.params.keyId))),
   );
 }

@@ -22,7 +22,8 @@ each operation lists, per status, the codes it may answer.
 route needs \`write\`, and \`/v1/admin/...\` needs \`admin\` (403 \`INSUFFICIENT_SCOPE\` otherwise). GraphQL
 needs \`read\`. The bootstrap key (\`BOOTSTRAP_API_KEY\`, or the embedded default's key) has all three. An
 expired key answers 401 \`API_KEY_EXPIRED\`, a revoked one 401 \`INVALID_API_KEY\`. Revocation takes effect at
-once on every replica (keys are cached for at most ${TTL_MS / 1000} s, and evicted on change).
+once on the replica that answered it and, on the others, as soon as PostgreSQL delivers the change (keys are
+cached for at most ${TTL_MS / 1000} s, and evicted on change).
 
 **Quotas.** Each tenant has limits (\`GET /v1/usage\`; an admin sets them with \`PATCH /v1/admin/tenants/{id}\`):
 ${Object.entries(DEFAULT_QUOTAS)

@@ -4690,7 +4690,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Revoke an API key (idempotent; takes effect at once on every replica)
+         * Revoke an API key (idempotent; takes effect at once here, and on other replicas when PostgreSQL delivers the change)
          * @description Needs an API key with the `admin` scope (403 INSUFFICIENT_SCOPE otherwise). Admin routes are not tenant-scoped.
          */
         post: {

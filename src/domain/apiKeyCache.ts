@@ -2,8 +2,9 @@
 // round trip for its key. Whole rows are kept (whatever columns the table has), and every check a
 // request needs (revoked, expired, scopes) is made on the row per request.
 //
-// Revocation is at once on every replica: a trigger on api_keys NOTIFYs the changed key's hash at
-// commit and each process's LISTEN connection evicts it. The cache is used only while that LISTEN
+// A trigger on api_keys NOTIFYs the changed key's hash at commit and each process's LISTEN connection
+// evicts it; the process that made the change forgets its keys before it answers, since its own
+// notification arrives a moment after the commit. The cache is used only while that LISTEN
 // is in force; while it is down every lookup goes to the database, and when it comes back the cache
 // starts empty (notifications sent meanwhile are lost). TTL_MS bounds the damage of a connection
 // that died without anyone noticing. See docs/performance.md.
@@ -68,6 +69,11 @@ export class ApiKeyCache implements ApiKeyRows {
   private evict(hash: string): void {
     this.generation++;
     this.entries.delete(hash);
+  }
+
+  /** For a key change this process made: its next request must not wait for the change's NOTIFY. */
+  forgetAll(): void {
+    this.flush();
   }
 
   private flush(): void {

@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { createTestEnv, type TestEnv } from '../helpers/harness.ts';
 import { startServices, type Services } from '../../src/services.ts';
 import { buildApp } from '../../src/app.ts';
-import { createTenant, hashApiKey } from '../../src/domain/tenants.ts';
+import { BOOTSTRAP_SCOPES, createTenant, hashApiKey } from '../../src/domain/tenants.ts';
 import { API_KEY_CHANNEL } from '../../src/domain/apiKeyCache.ts';
 
 describe('API-key cache', () => {
@@ -97,6 +97,27 @@ describe('API-key cache', () => {
     for (const app of replicas()) assert.equal((await query(app)).body.errors, undefined);
     await env.services.pool.query('UPDATE api_keys SET revoked_at = now() WHERE hash = $1', [hashApiKey(key)]);
     await refusedEverywhere(key, async (app) => (await query(app)).body.errors?.[0]?.extensions?.code === 'INVALID_API_KEY');
+  });
+
+  it('the replica that revokes, rotates or deletes refuses the old key on its very next request, notification or not', async () => {
+    const { apiKey: admin } = await createTenant(env.services.db, 'admins', undefined, BOOTSTRAP_SCOPES);
+    const asAdmin = (method: 'post' | 'delete', path: string) => request(env.app.server)[method](path).set('Authorization', `Bearer ${admin}`);
+    const keyRow = async (key: string) => (await env.services.db.apiKey.findUnique({ where: { hash: hashApiKey(key) } }))!;
+    const [revoked, rotated, deleted] = [await warmKey(), await warmKey(), await warmKey()];
+    // with the trigger off no notification comes at all, so only the answering replica's own eviction can act
+    await env.services.pool.query('ALTER TABLE api_keys DISABLE TRIGGER api_keys_changed');
+    try {
+      const r = await keyRow(revoked);
+      await asAdmin('post', `/v1/admin/tenants/${r.tenantId}/keys/${r.id}/revoke`).expect(200);
+      assert.equal(await status(env.app, revoked), 401, 'revoked');
+      const o = await keyRow(rotated);
+      await asAdmin('post', `/v1/admin/tenants/${o.tenantId}/keys/${o.id}/rotate`).expect(201);
+      assert.equal(await status(env.app, rotated), 401, 'rotated away');
+      await asAdmin('delete', `/v1/admin/tenants/${(await keyRow(deleted)).tenantId}`).expect(204);
+      assert.equal(await status(env.app, deleted), 401, 'its tenant deleted');
+    } finally {
+      await env.services.pool.query('ALTER TABLE api_keys ENABLE TRIGGER api_keys_changed');
+    }
   });
 
   it('a key revoked while the LISTEN connection is down is refused, then and after it is back', async () => {
