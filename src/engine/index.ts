@@ -18,3 +18,4 @@ export { type LossOptions, crossEntropySimilarity, negativeCosine, simsiamLoss, 
 export { initialLr, scheduledLr } from './schedule.ts';
 export { type CheckpointContents, type NamedArray, decodeCheckpoint, encodeCheckpoint } from './checkpoint.ts';
 export { Prng, type PrngState } from './prng.ts';
+export { type NativeKernels, loadNativeKernels } from './kernels/native/index.ts';

@@ -1,8 +1,10 @@
 // The linear probe: a softmax-regression classifier trained on frozen features, as in the SimSiam
-// paper's linear evaluation, sized for a CPU. Plain JS (no tensors): the problem is convex and small
-// (N x D x C), runs the same on every backend and is bit-for-bit reproducible from its seed.
+// paper's linear evaluation, sized for a CPU. No tensors: the problem is convex and small (N x D x C).
+// Its two matrix products run in the native pack's sgemm where it is built (products.ts); the rest is
+// float64 JS. Reproducible from its seed on one host.
 import { Prng } from '../engine/index.ts';
 import { shuffleInPlace, splitIndices } from './split.ts';
+import { type ProbeProducts, type ProductsFactory, type ProductsKind, probeProducts } from './products.ts';
 
 /** The exact recipe, reported with every result. */
 export const PROBE_RECIPE = {
@@ -33,6 +35,8 @@ export interface ProbeResult {
   top5: number;
   trainTop1: number;
   finalLoss: number;
+  /** how the matrix products were computed (src/probe/products.ts) */
+  products: ProductsKind;
 }
 
 /** Per-dimension mean and std of `train`, applied in place to every matrix given. */
@@ -65,40 +69,45 @@ class SoftmaxRegression {
   constructor(
     readonly dim: number,
     readonly classes: number,
+    readonly products: ProbeProducts,
   ) {
     this.w = new Float64Array(dim * classes);
     this.b = new Float64Array(classes);
   }
 
-  /** Class probabilities of row r of `x` into `out`. */
-  probabilities(x: Float32Array, r: number, out: Float64Array): void {
-    const { dim, classes, w, b } = this;
-    const base = r * dim;
-    let max = -Infinity;
-    for (let c = 0; c < classes; c++) {
-      let z = b[c];
-      const wc = c * dim;
-      for (let j = 0; j < dim; j++) z += x[base + j] * w[wc + j];
-      out[c] = z;
-      if (z > max) max = z;
+  /** Class probabilities of the first `rows` rows of `x` into `out` [rows, classes]. */
+  probabilities(x: Float32Array, rows: number, out: Float64Array): void {
+    const { classes, b } = this;
+    this.products.logits(x, rows, this.w, out);
+    for (let r = 0; r < rows; r++) {
+      const row = r * classes;
+      let max = -Infinity;
+      for (let c = 0; c < classes; c++) if ((out[row + c] += b[c]) > max) max = out[row + c];
+      let sum = 0;
+      for (let c = 0; c < classes; c++) sum += out[row + c] = Math.exp(out[row + c] - max);
+      for (let c = 0; c < classes; c++) out[row + c] /= sum;
     }
-    let sum = 0;
-    for (let c = 0; c < classes; c++) sum += out[c] = Math.exp(out[c] - max);
-    for (let c = 0; c < classes; c++) out[c] /= sum;
   }
 }
+
+const EVAL_ROWS = 1024;
 
 /** Fraction of rows whose label is among the `k` most probable classes. */
 function topK(model: SoftmaxRegression, x: Matrix, labels: Int32Array, k: number): number {
   if (!x.rows) return 0;
-  const p = new Float64Array(model.classes);
+  const { classes } = model;
+  const p = new Float64Array(EVAL_ROWS * classes);
   let hits = 0;
-  for (let r = 0; r < x.rows; r++) {
-    model.probabilities(x.data, r, p);
-    const own = p[labels[r]];
-    let above = 0;
-    for (let c = 0; c < model.classes; c++) if (p[c] > own || (p[c] === own && c < labels[r])) above++;
-    if (above < k) hits++;
+  for (let start = 0; start < x.rows; start += EVAL_ROWS) {
+    const rows = Math.min(EVAL_ROWS, x.rows - start);
+    model.probabilities(x.data.subarray(start * x.dim), rows, p);
+    for (let r = 0; r < rows; r++) {
+      const label = labels[start + r];
+      const own = p[r * classes + label];
+      let above = 0;
+      for (let c = 0; c < classes; c++) if (p[r * classes + c] > own || (p[r * classes + c] === own && c < label)) above++;
+      if (above < k) hits++;
+    }
   }
   return hits / x.rows;
 }
@@ -119,14 +128,17 @@ export async function linearProbe(
   numClasses: number,
   seed: number,
   recipe: { epochs: number; batchSize: number; learningRate: number; weightDecay: number } = { ...PROBE_RECIPE, weightDecay: 0 },
+  makeProducts: ProductsFactory = probeProducts,
 ): Promise<ProbeResult> {
   const { dim } = train;
-  const model = new SoftmaxRegression(dim, numClasses);
+  const products = makeProducts(dim, numClasses, Math.max(recipe.batchSize, EVAL_ROWS));
+  const model = new SoftmaxRegression(dim, numClasses, products);
   const velocityW = new Float64Array(model.w.length);
   const velocityB = new Float64Array(numClasses);
   const gradW = new Float64Array(model.w.length);
   const gradB = new Float64Array(numClasses);
-  const p = new Float64Array(numClasses);
+  const p = new Float64Array(recipe.batchSize * numClasses);
+  const batch = new Float32Array(recipe.batchSize * dim);
   const rng = new Prng(seed);
   const order = Int32Array.from({ length: train.rows }, (_, i) => i);
   const stepsPerEpoch = Math.ceil(train.rows / recipe.batchSize);
@@ -138,24 +150,19 @@ export async function linearProbe(
     shuffleInPlace(order, rng);
     let lossSum = 0;
     for (let start = 0; start < order.length; start += recipe.batchSize) {
-      const end = Math.min(start + recipe.batchSize, order.length);
-      gradW.fill(0);
+      const rows = Math.min(recipe.batchSize, order.length - start);
+      for (let i = 0; i < rows; i++) batch.set(train.data.subarray(order[start + i] * dim, (order[start + i] + 1) * dim), i * dim);
+      model.probabilities(batch, rows, p);
       gradB.fill(0);
-      for (let k = start; k < end; k++) {
-        const r = order[k];
-        model.probabilities(train.data, r, p);
-        lossSum -= Math.log(Math.max(p[trainLabels[r]], 1e-12));
-        p[trainLabels[r]] -= 1;
-        const base = r * dim;
-        for (let c = 0; c < numClasses; c++) {
-          const g = p[c];
-          const gc = c * dim;
-          for (let j = 0; j < dim; j++) gradW[gc + j] += g * train.data[base + j];
-          gradB[c] += g;
-        }
+      for (let i = 0; i < rows; i++) {
+        const label = trainLabels[order[start + i]];
+        lossSum -= Math.log(Math.max(p[i * numClasses + label], 1e-12));
+        p[i * numClasses + label] -= 1;
+        for (let c = 0; c < numClasses; c++) gradB[c] += p[i * numClasses + c];
       }
+      products.weightGradient(p, batch, rows, gradW);
       const lr = 0.5 * recipe.learningRate * (1 + Math.cos((Math.PI * step) / totalSteps));
-      const scale = 1 / (end - start);
+      const scale = 1 / rows;
       for (let i = 0; i < gradW.length; i++) {
         velocityW[i] = 0.9 * velocityW[i] + gradW[i] * scale + recipe.weightDecay * model.w[i];
         model.w[i] -= lr * velocityW[i];
@@ -177,6 +184,7 @@ export async function linearProbe(
     top5: topK(model, test, testLabels, Math.min(5, numClasses)),
     trainTop1: topK(model, train, trainLabels, 1),
     finalLoss,
+    products: products.kind,
   };
 }
 
@@ -206,6 +214,7 @@ export async function regularisedProbe(
   numClasses: number,
   seed: number,
   recipe: { epochs: number; batchSize: number; learningRate: number; weightDecayGrid: readonly number[]; validationFraction: number } = PROBE_RECIPE,
+  makeProducts: ProductsFactory = probeProducts,
 ): Promise<RegularisedProbeResult> {
   const split = splitIndices(train.rows, 1 - recipe.validationFraction, seed);
   const fitRows = takeRows(train, split.train);
@@ -213,11 +222,11 @@ export async function regularisedProbe(
   const labelsOf = (rows: number[]) => Int32Array.from(rows, (r) => trainLabels[r]);
   const validation = [];
   for (const weightDecay of recipe.weightDecayGrid) {
-    const r = await linearProbe(fitRows, labelsOf(split.train), valRows, labelsOf(split.test), numClasses, seed, { ...recipe, weightDecay });
+    const r = await linearProbe(fitRows, labelsOf(split.train), valRows, labelsOf(split.test), numClasses, seed, { ...recipe, weightDecay }, makeProducts);
     validation.push({ weightDecay, top1: r.top1 });
   }
   // ties go to the stronger regularisation
   const best = validation.reduce((a, b) => (b.top1 >= a.top1 ? b : a));
-  const final = await linearProbe(train, trainLabels, test, testLabels, numClasses, seed, { ...recipe, weightDecay: best.weightDecay });
+  const final = await linearProbe(train, trainLabels, test, testLabels, numClasses, seed, { ...recipe, weightDecay: best.weightDecay }, makeProducts);
   return { ...final, weightDecay: best.weightDecay, validation };
 }

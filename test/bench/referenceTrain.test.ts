@@ -9,7 +9,8 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Prng } from '../../src/engine/index.ts';
-import { regularisedProbe, standardise } from '../../src/probe/linearProbe.ts';
+import { PROBE_RECIPE, regularisedProbe, standardise } from '../../src/probe/linearProbe.ts';
+import { jsProducts } from '../../src/probe/products.ts';
 import { subsetIndices } from '../../src/probe/split.ts';
 import { trainingSetup } from '../../bench/reference/trainingSetup.ts';
 import { PYTHON, torchMissing } from '../reference/harness.ts';
@@ -90,7 +91,8 @@ load = lambda name: (torch.from_numpy(np.fromfile(f'${dir}/{name}.f32', dtype='<
 print(json.dumps({'probe': probe.regularised_probe(x, y, tx, ty, ${classes}, 7), 'subset': probe.subset_indices(1000, 300, 2)}))`;
     const python = JSON.parse(execFileSync(PYTHON, ['-c', script], { encoding: 'utf8' }));
     standardise(train.x, test.x);
-    const service = await regularisedProbe(train.x, train.labels, test.x, test.labels, classes, 7);
+    // the float64 products, as the reference computes: the native ones round to float32
+    const service = await regularisedProbe(train.x, train.labels, test.x, test.labels, classes, 7, PROBE_RECIPE, jsProducts);
     assert.deepEqual(python.probe.validation, service.validation);
     assert.ok(new Set(service.validation.map((v) => v.top1)).size > 1, 'the grid should not tie everywhere');
     assert.ok(service.weightDecay > 0 && service.weightDecay < 0.1, `a choice inside the grid, not ${service.weightDecay}`);

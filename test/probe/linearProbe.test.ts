@@ -2,7 +2,8 @@
 // statistics only, results are reproducible from the seed, and a split is a seeded partition.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Prng } from '../../src/engine/index.ts';
+import { Prng, loadNativeKernels } from '../../src/engine/index.ts';
+import { jsProducts, nativeProducts } from '../../src/probe/products.ts';
 import { linearProbe, regularisedProbe, standardise, type Matrix } from '../../src/probe/linearProbe.ts';
 import { splitIndices } from '../../src/probe/split.ts';
 
@@ -64,6 +65,41 @@ describe('linear probe', () => {
     const heavy = await linearProbe(train.x, train.labels, test.x, test.labels, 4, 2, { ...recipe, weightDecay: 1 });
     const none = await linearProbe(train.x, train.labels, test.x, test.labels, 4, 2, { ...recipe, weightDecay: 0 });
     assert.ok(heavy.finalLoss > none.finalLoss, `loss ${heavy.finalLoss} vs ${none.finalLoss}`);
+  });
+
+  it('the native products equal the float64 ones to float32 rounding, and the probe learns the same with either', async () => {
+    const kernels = loadNativeKernels();
+    // CI builds the pack; a host without it runs the JS products only
+    if (!kernels) assert.ok(!process.env.CI, 'the native kernel pack is built in CI');
+    if (!kernels) return;
+    const [dim, classes, rows] = [300, 7, 50];
+    const rng = new Prng(4);
+    const x = Float32Array.from({ length: rows * dim }, () => rng.uniform(-1, 1));
+    const w = Float64Array.from({ length: classes * dim }, () => rng.uniform(-1, 1));
+    const g = Float64Array.from({ length: rows * classes }, () => rng.uniform(-1, 1));
+    const js = jsProducts(dim, classes);
+    const native = nativeProducts(kernels, dim, classes, 64);
+    const [a, b] = [new Float64Array(rows * classes), new Float64Array(rows * classes)];
+    js.logits(x, rows, w, a);
+    native.logits(x, rows, w, b);
+    const close = (p: Float64Array, q: Float64Array) => p.every((v, i) => Math.abs(v - q[i]) <= 1e-4 * (1 + Math.abs(v)));
+    assert.ok(close(a, b), 'logits');
+    const [ga, gb] = [new Float64Array(classes * dim), new Float64Array(classes * dim)];
+    js.weightGradient(g, x, rows, ga);
+    native.weightGradient(g, x, rows, gb);
+    assert.ok(close(ga, gb), 'weight gradient');
+    assert.ok(ga.some((v) => v !== 0));
+
+    const train = blobs(10, 40, 32, 6, 2);
+    const test = blobs(10, 20, 32, 6, 2);
+    standardise(train.x, test.x);
+    const recipe = { epochs: 10, batchSize: 64, learningRate: 0.1, weightDecay: 1e-3 };
+    const byJs = await linearProbe(train.x, train.labels, test.x, test.labels, 10, 3, recipe, jsProducts);
+    const byNative = await linearProbe(train.x, train.labels, test.x, test.labels, 10, 3, recipe);
+    assert.equal(byNative.products, 'float32 native sgemm');
+    assert.equal(byJs.products, 'float64 JS loops');
+    assert.ok(Math.abs(byJs.top1 - byNative.top1) <= 0.01, `${byJs.top1} vs ${byNative.top1}`);
+    assert.ok(Math.abs(byJs.finalLoss - byNative.finalLoss) <= 1e-3 * byJs.finalLoss, `${byJs.finalLoss} vs ${byNative.finalLoss}`);
   });
 
   it('standardises with the train statistics only', () => {

@@ -1,5 +1,5 @@
 // One linear-probe evaluation: frozen features of the train and test images under the job's
-// checkpoint, kNN top-1 on the engine thread, the softmax probe in plain JS (src/probe/linearProbe.ts),
+// checkpoint, kNN top-1 on the engine thread, the softmax probe on this thread (src/probe/linearProbe.ts),
 // then the requested baselines through the very same probe: a randomly initialised backbone (same
 // architecture and seed, untrained) and raw pixels at the dataset's native resolution. With a label
 // budget (`trainLabels`) every probe and kNN bank sees the same seeded subset of the train images.
@@ -131,7 +131,7 @@ export async function runEvaluation(ctx: TaskContext, evaluationId: string, reco
     testCount: test.labels.length,
     featureDim: train.x.dim,
     baselines,
-    recipe: { probe: PROBE_RECIPE, knn: KNN_RECIPE, seed: spec.seed, trainLabels: spec.trainLabels ?? null, rawPixels: pixels ? pixelSpec : null, split: spec.testDatasetId ? null : { fraction: spec.splitFraction, seed: spec.seed } },
+    recipe: { probe: { ...PROBE_RECIPE, products: probe.products }, knn: KNN_RECIPE, seed: spec.seed, trainLabels: spec.trainLabels ?? null, rawPixels: pixels ? pixelSpec : null, split: spec.testDatasetId ? null : { fraction: spec.splitFraction, seed: spec.seed } },
     timings,
   };
   await record.succeed('results = $2', [JSON.stringify(results)]);
