@@ -7,6 +7,7 @@ import pino from 'pino';
 import { seedLabeledDataset } from '../helpers/images.ts';
 import { startWorker } from '../../workers/worker.ts';
 import { trainedEnv, type TrainedEnv } from '../helpers/trainedJob.ts';
+import { loadNativeKernels } from '../../src/engine/index.ts';
 
 describe('evaluations API', () => {
   let t: TrainedEnv;
@@ -43,6 +44,7 @@ describe('evaluations API', () => {
     assert.equal(done.baselines['raw-pixels'].featureDim, 20 * 20, 'raw pixels at the native 20x20x1, not the 18 px decode size');
     assert.ok(done.trainTop1 >= 0 && done.trainTop1 <= 1, 'train accuracy beside test accuracy');
     assert.equal(done.recipe.probe.epochs, 100);
+    assert.equal(done.recipe.probe.products, loadNativeKernels() ? 'float32 native sgemm' : 'float64 JS loops');
     assert.equal(done.recipe.knn.k, 200);
     assert.ok(done.timings.totalMs > 0 && done.timings.probeMs >= 0);
   });
