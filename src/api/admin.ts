@@ -32,7 +32,7 @@ export async function adminRoutes(app: FastifyInstance, { services }: { services
   const { db, apiKeys } = services;
   // a key change must hold on this replica's next request, before its NOTIFY comes back
   const keysChanged = <T>(result: T): T => {
-    apiKeys.forgetAll();
+    apiKeys.flush();
     return result;
   };
 

@@ -71,12 +71,8 @@ export class ApiKeyCache implements ApiKeyRows {
     this.entries.delete(hash);
   }
 
-  /** For a key change this process made: its next request must not wait for the change's NOTIFY. */
-  forgetAll(): void {
-    this.flush();
-  }
-
-  private flush(): void {
+  /** Drops every entry; also for a key change this process made, whose NOTIFY arrives after the answer. */
+  flush(): void {
     this.generation++;
     this.entries.clear();
   }
