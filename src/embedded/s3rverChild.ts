@@ -23,3 +23,6 @@ process.stdout.write(`listening on 127.0.0.1:${port}\n`);
 process.stdin.on('end', () => process.exit(0));
 process.stdin.resume();
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
+// Ctrl-C in a terminal reaches the whole process group: the parent decides when we stop (its
+// services.close(), after the worker has written its checkpoint here)
+process.on('SIGINT', () => {});

@@ -7,15 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { embeddedBinariesDir, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/embedded/postgres.ts';
-import { blockingDirectory, postgresAccount } from '../../src/embedded/pgReachability.ts';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/embedded/postgres.ts';
+import { blockingDirectory } from '../../src/embedded/pgReachability.ts';
 import { StartupError } from '../../src/embedded/startupError.ts';
-
-const asRoot = process.getuid?.() === 0;
-// root with the checkout in a private directory (a clone under /root): the postgres user cannot
-// reach the embedded binaries, so the service refuses to start (the last test here) and the
-// suite that needs a running embedded server cannot run
-const checkoutBlocked = asRoot ? await blockingDirectory(await embeddedBinariesDir(), postgresAccount()) : undefined;
+import { asRoot, checkoutBlocked, embeddedSkip } from '../helpers/embeddedReachable.ts';
 
 /** A data directory the `postgres` user can reach when the tests run as root (mkdtemp makes 0700). */
 async function dataDir(): Promise<string> {
@@ -36,7 +31,7 @@ async function connects(config: pg.ClientConfig): Promise<true | string> {
   }
 }
 
-describe('embedded PostgreSQL', { skip: checkoutBlocked && `run as root from a checkout postgres cannot enter (${checkoutBlocked.dir})` }, () => {
+describe('embedded PostgreSQL', { skip: embeddedSkip }, () => {
   let dir: string;
   let handle: EmbeddedPostgresHandle;
   let url: URL;
