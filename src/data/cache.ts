@@ -35,6 +35,11 @@ export class DecodedImageCache {
     this.entries.set(key, bytes);
   }
 
+  async has(key: string): Promise<boolean> {
+    await this.init();
+    return this.entries.has(key);
+  }
+
   async get(key: string): Promise<Uint8Array | undefined> {
     await this.init();
     if (!this.entries.has(key)) return undefined;

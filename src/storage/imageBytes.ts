@@ -9,11 +9,15 @@ export interface StoredImage {
   bytes: number;
 }
 
+/** Bytes `start` to `end` (exclusive) of an object; a short read (a truncated or replaced pack) throws. */
+export async function readRange(blobs: BlobStore, key: string, start: number, end: number): Promise<Buffer> {
+  const body = await blobs.getRange(key, start, end - 1);
+  const data = Buffer.concat(await body.toArray());
+  if (data.length !== end - start) throw new Error(`${key}@${start}: read ${data.length} bytes, expected ${end - start}`);
+  return data;
+}
+
 export async function readImageBytes(blobs: BlobStore, image: StoredImage): Promise<Buffer> {
   if (image.packOffset === null) return blobs.get(image.s3Key);
-  const body = await blobs.getRange(image.s3Key, image.packOffset, image.packOffset + image.bytes - 1);
-  const data = Buffer.concat(await body.toArray());
-  // a short read (a truncated or replaced pack) must not pass as the image
-  if (data.length !== image.bytes) throw new Error(`${image.s3Key}@${image.packOffset}: read ${data.length} bytes, expected ${image.bytes}`);
-  return data;
+  return readRange(blobs, image.s3Key, image.packOffset, image.packOffset + image.bytes);
 }

@@ -89,7 +89,13 @@ export async function runTraining(ctx: TrainingContext, message: QueueMessage, c
 
   const engine = new EngineClient();
   try {
-    const init = await engine.call('init', { backend: ctx.backend, config, stepsPerEpoch, datasetSize: images.length, checkpoint: resume?.bytes });
+    // the first epoch reads from the cache too: packs are read whole while the engine builds its model
+    const warmStart = performance.now();
+    const [init, warmed] = await Promise.all([
+      engine.call('init', { backend: ctx.backend, config, stepsPerEpoch, datasetSize: images.length, checkpoint: resume?.bytes }),
+      loader.warmCache(() => ctx.preempted() || claim.signal.aborted),
+    ]);
+    if (warmed.images > 0) log.info({ jobId, ...warmed, ms: Math.round(performance.now() - warmStart) }, 'image cache warmed');
     let step = init.completedSteps;
     await dropMetricsAfter(services.pool, jobId, step);
     if (!(await record.start(ctx.workerId, init.info.backend, resume ? resume.epoch : null))) {
