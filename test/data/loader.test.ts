@@ -1,6 +1,6 @@
 // Warming the decoded-image cache reads each image pack with one GET (not one per image), against a
 // real S3-protocol server; the batches after it read nothing more and hold what per-image loading
-// would have decoded.
+// would have decoded. The probes' and embeddings' passes over a dataset warm it too.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
@@ -13,6 +13,7 @@ import { createBlobStore, type BlobStore } from '../../src/storage/s3.ts';
 import { DecodedImageCache } from '../../src/data/cache.ts';
 import { ImageLoader, type ImageRef } from '../../src/data/loader.ts';
 import type { DecodeSpec } from '../../src/data/decode.ts';
+import { collectPixels } from '../../workers/embedding/featureBatches.ts';
 
 const SPEC: DecodeSpec = { size: 23, channels: 1 };
 const PACKS = 3;
@@ -128,4 +129,13 @@ test('a stop asked for before the warm-up reads no pack', async () => {
   const result = await new ImageLoader(images, SPEC, { blobs: stopped.store, cache: await freshCache() }).warmCache(() => true);
   assert.deepEqual(result, { images: 0, reads: 0 });
   assert.equal(stopped.reads.count, 0);
+});
+
+test("a probe's pass over the raw pixels reads each pack once", async () => {
+  const probeReads = counted(blobs);
+  const rows = await collectPixels(new ImageLoader(images, SPEC, { blobs: probeReads.store, cache: await freshCache() }), (i) => i % 10);
+  assert.equal(probeReads.reads.count, PACKS);
+  assert.equal(rows.x.rows, PACKS * PER_PACK);
+  assert.equal(rows.x.dim, SPEC.size * SPEC.size);
+  assert.deepEqual([...rows.labels.slice(0, 3)], [0, 1, 2]);
 });

@@ -1,5 +1,6 @@
 // Frozen features of a dataset's images, batch by batch in the given order. Images that do not
-// decode are left out (the loader counts them), so every yielded row has a vector.
+// decode are left out (the loader counts them), so every yielded row has a vector. Each pass first
+// warms the decoded-image cache a pack per GET, where the cache can hold the images.
 import { decodedBytes } from '../../src/data/decode.ts';
 import type { ImageLoader } from '../../src/data/loader.ts';
 import type { FrozenModel } from '../../src/hosting/frozenModel.ts';
@@ -15,6 +16,7 @@ export interface FeatureBatch {
 }
 
 export async function* featureBatches(model: FrozenModel, loader: ImageLoader, order: number[]): AsyncGenerator<FeatureBatch> {
+  await loader.warmCache();
   for await (const batch of loader.batches(order, FEATURE_BATCH, { dropLast: false })) {
     if (!batch.indices.length) continue;
     const features = await model.features(batch.pixels, batch.indices.length);
@@ -42,6 +44,7 @@ export async function collectFeatures(model: FrozenModel, loader: ImageLoader, c
 export async function collectPixels(loader: ImageLoader, classOf: (index: number) => number): Promise<LabeledFeatures> {
   const pixels: Uint8Array[] = [];
   const labels: number[] = [];
+  await loader.warmCache();
   for await (const batch of loader.batches(loader.images.map((_, i) => i), FEATURE_BATCH, { dropLast: false })) {
     pixels.push(batch.pixels);
     for (const i of batch.indices) labels.push(classOf(i));
