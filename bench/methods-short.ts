@@ -6,6 +6,7 @@
 //
 //   node --import tsx bench/methods-short.ts [--methods simsiam,simclr,...] [--epochs 5]
 //       [--pretrain-images 5000] [--val-images 2000] [--batch-size 128]
+//       [--vary baseLr=0.05,0.15,0.5]   (one run per method and value: a sweep scored on validation)
 //       [--url http://host:8080 --api-key ssk_...]   (default: start `npm start` on a temp DATA_DIR)
 //       [--report-only]   (the Markdown again from the JSON)
 import fs from 'node:fs';
@@ -34,6 +35,7 @@ const { values: v } = parseArgs({
     backbone: { type: 'string', default: 'resnet-tiny' },
     'image-size': { type: 'string', default: '28' },
     seed: { type: 'string', default: '0' },
+    vary: { type: 'string' },
     json: { type: 'string', default: path.join(ROOT, 'bench/results/methods-short-fashion-mnist.json') },
     markdown: { type: 'string', default: path.join(ROOT, 'docs/results-methods.md') },
     url: { type: 'string', default: process.env.SIMSIAM_URL },
@@ -52,6 +54,8 @@ function count(name: string, value: string): number {
 
 export interface MethodResult {
   method: string;
+  /** the config keys this run set beyond the shared ones (--vary) */
+  overrides?: Record<string, number>;
   jobId: string;
   epochs: number;
   imagesSeen: number;
@@ -71,10 +75,20 @@ const epochLosses = (metrics: MetricPoint[]) =>
 
 const round = (x: number | null | undefined, digits = 4) => (typeof x === 'number' ? Math.round(x * 10 ** digits) / 10 ** digits : null);
 
+/** `--vary key=a,b,c`: one config override per value; no --vary is one run with none. */
+function variants(vary: string | undefined): Record<string, number>[] {
+  if (!vary) return [{}];
+  const match = /^(\w+)=([\d.e+-]+(?:,[\d.e+-]+)*)$/.exec(vary);
+  if (!match) throw new Error(`--vary must look like baseLr=0.05,0.5, got ${vary}`);
+  return match[2].split(',').map((value) => ({ [match[1]]: Number(value) }));
+}
+
+const runName = (r: MethodResult) => [r.method, ...Object.entries(r.overrides ?? {}).map(([k, x]) => `${k}=${x}`)].join(' ');
+
 function markdown(results: MethodResult[], command: string, setup: Record<string, unknown>): string {
   const cell = (x: number | null) => (x === null ? '–' : String(x));
   const rows = results.map((r) =>
-    `| ${r.method} | ${r.epochs} | ${r.imagesSeen} | ${cell(r.lossFirstEpoch)} → ${cell(r.lossLastEpoch)} | ${cell(r.knnTop1)} | ${cell(r.randomInitKnnTop1)} | ${cell(r.linearTop1)} | ${r.wallSeconds} | ${r.imagesPerSecond} |`,
+    `| ${runName(r)} | ${r.epochs} | ${r.imagesSeen} | ${cell(r.lossFirstEpoch)} → ${cell(r.lossLastEpoch)} | ${cell(r.knnTop1)} | ${cell(r.randomInitKnnTop1)} | ${cell(r.linearTop1)} | ${r.wallSeconds} | ${r.imagesPerSecond} |`,
   );
   return [
     '# Short runs per method on Fashion-MNIST (issue #14)',
@@ -154,10 +168,10 @@ async function main() {
     const pretrain = await uploadDataset(service, 'fashion-mnist-methods-pretrain', archives.pretrain);
     const validation = await uploadDataset(service, 'fashion-mnist-methods-validation', archives.validation);
     board.note(`uploaded ${pretrain.added} pretraining and ${validation.added} validation images`);
-    for (const method of methods) {
+    for (const { method, overrides } of methods.flatMap((method) => variants(v.vary).map((overrides) => ({ method, overrides })))) {
       // the per-epoch kNN monitor needs labels in the pretraining set, which has none: the probe scores kNN
-      const job = await startJob(service, pretrain.id, { ...shared, method, knnEveryEpochs: 0 });
-      const finished = await followJob(service, job.id, method, board);
+      const job = await startJob(service, pretrain.id, { ...shared, method, ...overrides, knnEveryEpochs: 0 });
+      const finished = await followJob(service, job.id, runName({ method, overrides } as MethodResult), board);
       // the random-init backbone is the same for every method (same backbone and seed): scored once
       const probe = await linearProbe(service, job.id, { datasetId: validation.id, splitFraction: bankFraction, seed, baselines: results.length ? [] : ['random-init'] });
       const losses = epochLosses(finished.metrics);
@@ -165,6 +179,7 @@ async function main() {
       const randomInit = probe.baselines?.['random-init'] ?? { knnTop1: results[0]?.randomInitKnnTop1, top1: results[0]?.randomInitLinearTop1 };
       results.push({
         method,
+        ...(Object.keys(overrides).length && { overrides }),
         jobId: job.id,
         epochs,
         imagesSeen,
