@@ -33,6 +33,8 @@ const METHODS_TABLE: TableSpec = {
   epochs: 8,
   rows: [
     method('simsiam'),
+    // SimSiam with the base lr its validation sweep picked (docs/results.md, "SimSiam's learning rate")
+    { name: 'simsiam-lr-1.5', config: { method: 'simsiam', baseLr: 1.5 } },
     method('simclr'),
     method('moco-v2'),
     method('byol'),

@@ -96,12 +96,12 @@ describe('table records', () => {
     const [simsiam, byol] = results.rows;
     assert.deepEqual(simsiam!.top1_10k, { mean: 0.81, std: 0.0141, seeds: 2 });
     assert.deepEqual(byol!.top1_60k, { mean: 0.75, std: null, seeds: 1 });
-    assert.deepEqual(results.missing, ['simclr', 'moco-v2', 'swav', 'simsiam-vit-micro', 'moco-v3-vit-micro']);
+    assert.deepEqual(results.missing, ['simsiam-lr-1.5', 'simclr', 'moco-v2', 'swav', 'simsiam-vit-micro', 'moco-v3-vit-micro']);
     assert.deepEqual([results.baselines.rawPixels10k, results.baselines.rawPixels60k, results.baselines.randomInit10k], [0.8, 0.84, 0.7]);
     const table = markdown(results);
     assert.match(table, /\| simsiam \| 0, 1 \| 0\.810 ± 0\.014 \(0\.910 ± 0\.014\)/);
     assert.match(table, /\| byol \| 0 \(single seed\) \| 0\.700 \(0\.800\)/);
-    assert.match(table, /Not run yet: simclr, moco-v2, swav/);
+    assert.match(table, /Not run yet: simsiam-lr-1.5, simclr, moco-v2, swav/);
     assert.deepEqual(results.references, [
       {
         row: 'simsiam', seeds: [0, 1], machines: ['test machine, PyTorch 1.13'], gap_10k: 0.015, gap_60k: 0.025,
