@@ -83,7 +83,7 @@ function variants(vary: string | undefined): Record<string, number>[] {
   return match[2].split(',').map((value) => ({ [match[1]]: Number(value) }));
 }
 
-const runName = (r: MethodResult) => [r.method, ...Object.entries(r.overrides ?? {}).map(([k, x]) => `${k}=${x}`)].join(' ');
+const runName = (r: Pick<MethodResult, 'method' | 'overrides'>) => [r.method, ...Object.entries(r.overrides ?? {}).map(([k, x]) => `${k}=${x}`)].join(' ');
 
 function markdown(results: MethodResult[], command: string, setup: Record<string, unknown>): string {
   const cell = (x: number | null) => (x === null ? '–' : String(x));
@@ -133,6 +133,7 @@ async function main() {
   const methods = v.methods.split(',').map((m) => m.trim()).filter(Boolean);
   const unknown = methods.filter((m) => !(METHODS as readonly string[]).includes(m));
   if (unknown.length) throw new Error(`unknown method(s) ${unknown.join(', ')}; known: ${METHODS.join(', ')}`);
+  const runs = methods.flatMap((method) => variants(v.vary).map((overrides) => ({ method, overrides })));
   const epochs = count('epochs', v.epochs);
   const seed = Number(v.seed);
   const bankFraction = Number(v['val-bank-fraction']);
@@ -168,10 +169,10 @@ async function main() {
     const pretrain = await uploadDataset(service, 'fashion-mnist-methods-pretrain', archives.pretrain);
     const validation = await uploadDataset(service, 'fashion-mnist-methods-validation', archives.validation);
     board.note(`uploaded ${pretrain.added} pretraining and ${validation.added} validation images`);
-    for (const { method, overrides } of methods.flatMap((method) => variants(v.vary).map((overrides) => ({ method, overrides })))) {
+    for (const { method, overrides } of runs) {
       // the per-epoch kNN monitor needs labels in the pretraining set, which has none: the probe scores kNN
       const job = await startJob(service, pretrain.id, { ...shared, method, ...overrides, knnEveryEpochs: 0 });
-      const finished = await followJob(service, job.id, runName({ method, overrides } as MethodResult), board);
+      const finished = await followJob(service, job.id, runName({ method, overrides }), board);
       // the random-init backbone is the same for every method (same backbone and seed): scored once
       const probe = await linearProbe(service, job.id, { datasetId: validation.id, splitFraction: bankFraction, seed, baselines: results.length ? [] : ['random-init'] });
       const losses = epochLosses(finished.metrics);
