@@ -8,6 +8,7 @@ import { createDb, type Db } from './db/client.ts';
 import { migrate } from './db/migrate.ts';
 import { JobEvents } from './db/jobEvents.ts';
 import { ApiKeyCache } from './domain/apiKeyCache.ts';
+import { JobViewCache } from './domain/jobViewCache.ts';
 import { startEmbeddedPostgres } from './embedded/postgres.ts';
 import { startEmbeddedS3 } from './embedded/s3server.ts';
 import { startQueue } from './queue/boss.ts';
@@ -25,6 +26,8 @@ export interface Services {
   events: JobEvents;
   /** API-key rows for authentication, cached while the key-change LISTEN is in force (API processes only) */
   apiKeys: ApiKeyCache;
+  /** job views for status reads, cached while the job-change LISTEN is in force (API processes only) */
+  jobViews: JobViewCache;
   /** embedding sets held in memory for neighbour queries (API processes only; nothing until a query) */
   hotSets: HotSets;
   databaseUrl: string;
@@ -69,9 +72,10 @@ export async function startServices(config: Config, log: Logger): Promise<Servic
     closers.push(() => events.close());
     const apiKeys = new ApiKeyCache(prisma, databaseUrl);
     closers.push(() => apiKeys.close());
+    const jobViews = new JobViewCache(pool, events);
     const hotSets = new HotSets(blobs, config.embeddingCacheBytes, databaseUrl);
     closers.push(() => hotSets.close());
-    return { config: { ...config, databaseUrl, s3 }, db: prisma, pool, blobs, boss, events, apiKeys, hotSets, databaseUrl, close };
+    return { config: { ...config, databaseUrl, s3 }, db: prisma, pool, blobs, boss, events, apiKeys, jobViews, hotSets, databaseUrl, close };
   } catch (err) {
     await close();
     throw err;

@@ -10,7 +10,6 @@ import {
   listCheckpoints,
   listJobs,
   listMetrics,
-  readJobView,
   type CreateJobRequest,
   type JobStatus,
 } from '../domain/jobs.ts';
@@ -115,7 +114,7 @@ export async function jobRoutes(app: FastifyInstance, { services }: { services: 
   );
 
   app.get<{ Params: { id: string } }>('/jobs/:id', { schema: readSchema }, async (request) =>
-    readJobView(services.pool, tenantOf(request), request.params.id),
+    services.jobViews.read(tenantOf(request), request.params.id),
   );
 
   app.post<{ Params: { id: string } }>('/jobs/:id/cancel', { schema: cancelSchema }, async (request, reply) => {

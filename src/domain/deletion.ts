@@ -90,6 +90,7 @@ export async function deleteJob(deps: Deps, tenantId: string, jobId: string, opt
     await client.query('DELETE FROM jobs WHERE id = $1', [jobId]);
     return [keys.jobPrefix(jobId), ...sets.rows.map((s) => keys.embeddingPrefix(s.id))];
   });
+  deps.events.changedHere(jobId);
   await deletePrefixes(deps, prefixes);
 }
 
@@ -134,6 +135,7 @@ export async function deleteTenant(deps: Deps, tenantId: string, opts: DeleteOpt
       ...datasets.rows.map((d) => keys.datasetUploadsPrefix(d.id)),
     ];
   });
+  deps.events.changedHere('*');
   await deletePrefixes(deps, prefixes);
   await collectImageBlobs(deps);
 }

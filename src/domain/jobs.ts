@@ -141,7 +141,6 @@ export async function insertJob(
      VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, $9, ${NOW_UTC}, ${NOW_UTC})`,
     [id, tenantId, datasetId, JSON.stringify(config), key.idempotencyKey ?? null, key.requestHash ?? null, queueJobId, imageSeqMax, tag],
   );
-  await deps.events.notify(id, client);
   return id;
 }
 
@@ -230,9 +229,9 @@ export async function cancelJob(deps: JobDeps, tenantId: string, id: string): Pr
       [id],
     );
     if (row.queue_job_id) await deps.boss.cancel(QUEUES.train, row.queue_job_id, inTransaction(client));
-    await deps.events.notify(id, client);
     return queued;
   });
+  deps.events.changedHere(id);
   return { job: await getJob(deps.db, tenantId, id), immediate };
 }
 

@@ -4,7 +4,7 @@ import type { IResolvers, MercuriusContext } from 'mercurius';
 import type { Job } from '../generated/prisma/client.ts';
 import type { Services } from '../services.ts';
 import { errors } from '../errors/catalogue.ts';
-import { jobCheckpoints, jobView, latestMetrics, listJobs, readJobView, type JobStatus } from '../domain/jobs.ts';
+import { jobCheckpoints, jobView, latestMetrics, listJobs, type JobStatus } from '../domain/jobs.ts';
 import { describeDataset, getDataset, listDatasets } from '../domain/datasets.ts';
 import { tenantIdOf } from './auth.ts';
 import { guarded } from './errors.ts';
@@ -51,7 +51,7 @@ export function createResolvers(services: Services): IResolvers {
     JSON: JSONScalar,
     DateTime: DateTimeScalar,
     Query: {
-      job: guarded(async (_: unknown, args: { id: string }, ctx: MercuriusContext) => readJobView(services.pool, await tenantIdOf(apiKeys, ctx), args.id)),
+      job: guarded(async (_: unknown, args: { id: string }, ctx: MercuriusContext) => services.jobViews.read(await tenantIdOf(apiKeys, ctx), args.id)),
       jobs: guarded(
         async (_: unknown, args: { status?: JobStatus; datasetId?: string; limit: number; cursor?: string }, ctx: MercuriusContext) => {
           const tenantId = await tenantIdOf(apiKeys, ctx);

@@ -1,5 +1,5 @@
-// The job row's lifecycle as one claim of its queue message drives it. Every write is followed by a
-// NOTIFY so GraphQL subscribers on any API replica see it. The transitions that end the claim (the
+// The job row's lifecycle as one claim of its queue message drives it. Every write NOTIFYs at commit
+// (a trigger on jobs), so GraphQL subscribers on any API replica see it. The transitions that end the claim (the
 // job final, or handed back to the queue) complete its message in the same transaction.
 import type { Logger } from 'pino';
 import type { Services } from '../../src/services.ts';
@@ -21,11 +21,10 @@ export class JobFailure extends Error {
 }
 
 export function jobRecord(services: Services, jobId: string, claim: QueueClaim, log: Pick<Logger, 'warn'>) {
-  const { db, events, pool } = services;
+  const { db, pool } = services;
   const settleDeps = { ...services, log };
   const write = async (data: Prisma.JobUpdateInput) => {
     await db.job.update({ where: { id: jobId }, data });
-    await events.notify(jobId);
   };
   /** The job's final state; its message completed with it. */
   const finish = (status: JobStatus, set: { progress?: Prisma.InputJsonValue; error?: { code: string; message: string } } = {}) =>
@@ -35,7 +34,6 @@ export function jobRecord(services: Services, jobId: string, claim: QueueClaim, 
            finished_at = ${NOW_UTC}, updated_at = ${NOW_UTC} WHERE id = $1`,
         [jobId, status, set.progress === undefined ? null : JSON.stringify(set.progress), set.error ? JSON.stringify(set.error) : null],
       );
-      await events.notify(jobId, client);
     });
   return {
     load: () => db.job.findUnique({ where: { id: jobId } }),
@@ -51,7 +49,6 @@ export function jobRecord(services: Services, jobId: string, claim: QueueClaim, 
            AND (queue_job_id IS NULL OR queue_job_id = $5)`,
         [jobId, workerId, backend, resumedFromEpoch, claim.id],
       );
-      await events.notify(jobId);
       return rowCount === 1;
     },
     progress: (progress: Prisma.InputJsonValue) => write({ progress }),
@@ -80,7 +77,6 @@ export function jobRecord(services: Services, jobId: string, claim: QueueClaim, 
         if (!row || (row.queue_job_id !== null && row.queue_job_id !== claim.id)) return false;
         const queueJobId = await enqueue(services.boss, QUEUES.train, { ...message, id: jobId }, client, row.queue_tag === null ? undefined : priorityOf(row.queue_tag), startAfterSeconds);
         await client.query(`UPDATE jobs SET status = 'queued', worker_id = NULL, queue_job_id = $2, updated_at = ${NOW_UTC} WHERE id = $1`, [jobId, queueJobId]);
-        await events.notify(jobId, client);
         return true;
       });
     },
