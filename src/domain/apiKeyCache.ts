@@ -10,12 +10,12 @@
 // that died without anyone noticing. See docs/performance.md.
 import type { Db } from '../db/client.ts';
 import { NotificationListener } from '../db/notificationListener.ts';
+import { NotifiedCache } from './notifiedCache.ts';
 import type { ApiKey } from '../generated/prisma/client.ts';
 
 /** The channel prisma/migrations/*_api_key_change_notify NOTIFYs: a key's hash, or '*' for all. */
 export const API_KEY_CHANNEL = 'simsiam_api_key_changed';
 export const TTL_MS = 30_000;
-const MAX_ENTRIES = 10_000;
 
 /** Finds a key's row by the sha256 of the key. */
 export interface ApiKeyRows {
@@ -25,56 +25,24 @@ export interface ApiKeyRows {
 const uncachedApiKeyRows = (db: Db): ApiKeyRows => ({ byHash: (hash) => db.apiKey.findUnique({ where: { hash } }) });
 
 export class ApiKeyCache implements ApiKeyRows {
-  private readonly entries = new Map<string, { row: ApiKey; expiresAt: number }>();
   private readonly rows: ApiKeyRows;
   private readonly listener: NotificationListener;
-  private listening = false;
-  // bumped by every eviction: a database read that started before one must not refill the cache
-  private generation = 0;
+  private readonly cache: NotifiedCache<ApiKey>;
 
   constructor(db: Db, databaseUrl: string) {
     this.rows = uncachedApiKeyRows(db);
-    this.listener = new NotificationListener(databaseUrl, API_KEY_CHANNEL, {
-      notification: (hash) => (hash === '*' ? this.flush() : this.evict(hash)),
-      listening: () => {
-        this.flush();
-        this.listening = true;
-      },
-      lost: () => {
-        this.listening = false;
-        this.flush();
-      },
-    });
+    this.cache = new NotifiedCache(TTL_MS, () => this.listener.start());
+    const { changed, listening, lost } = this.cache.watcher;
+    this.listener = new NotificationListener(databaseUrl, API_KEY_CHANNEL, { notification: changed, listening, lost });
   }
 
-  async byHash(hash: string): Promise<ApiKey | null> {
-    if (!this.listening) {
-      this.listener.start();
-      return this.rows.byHash(hash);
-    }
-    const hit = this.entries.get(hash);
-    if (hit && hit.expiresAt > Date.now()) return hit.row;
-    const generation = this.generation;
-    const row = await this.rows.byHash(hash);
-    if (row && this.listening && generation === this.generation) this.remember(hash, row);
-    return row;
-  }
-
-  private remember(hash: string, row: ApiKey): void {
-    this.entries.delete(hash);
-    if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(hash, { row, expiresAt: Date.now() + TTL_MS });
-  }
-
-  private evict(hash: string): void {
-    this.generation++;
-    this.entries.delete(hash);
+  byHash(hash: string): Promise<ApiKey | null> {
+    return this.cache.get(hash, () => this.rows.byHash(hash));
   }
 
   /** Drops every entry; also for a key change this process made, whose NOTIFY arrives after the answer. */
   flush(): void {
-    this.generation++;
-    this.entries.clear();
+    this.cache.flush();
   }
 
   close(): Promise<void> {
