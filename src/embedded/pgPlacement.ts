@@ -9,7 +9,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { StartupError } from './startupError.ts';
 import type { Account } from './pgAccount.ts';
-import { blockingDirectory } from './pgReachability.ts';
+import { blockingDirectory, unreachable } from './pgReachability.ts';
 
 /** Where root keeps the embedded PostgreSQL's files that `postgres` cannot reach in place. */
 export const DEFAULT_STATE_ROOT = '/var/lib/simsiam-service';
@@ -28,13 +28,7 @@ async function stateRootFor(stateRoot: string, account: Account): Promise<string
   await fs.mkdir(stateRoot, { recursive: true, mode: 0o755 });
   await rootOwned(stateRoot);
   const blocked = await blockingDirectory(stateRoot, account);
-  if (blocked) {
-    throw new StartupError(
-      `Started as root, the embedded PostgreSQL runs as user "postgres", which cannot enter ${blocked.dir} ` +
-        `(mode ${blocked.mode.toString(8).padStart(4, '0')}) on the way to ${stateRoot}, nor the checkout: ` +
-        'start the service as a non-root user, or set DATABASE_URL to a PostgreSQL of your own.',
-    );
-  }
+  if (blocked) throw unreachable(blocked, stateRoot);
   return stateRoot;
 }
 

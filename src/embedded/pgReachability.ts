@@ -4,6 +4,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Account } from './pgAccount.ts';
+import { StartupError } from './startupError.ts';
 
 /** The first existing directory on the way to `target` that `account` may not enter, if any. */
 export async function blockingDirectory(target: string, account: Account | undefined): Promise<{ dir: string; mode: number } | undefined> {
@@ -17,4 +18,13 @@ export async function blockingDirectory(target: string, account: Account | undef
     if (!(stat.mode & bit)) return { dir, mode: stat.mode & 0o777 };
   }
   return undefined;
+}
+
+/** The one sentence start-up refuses with when `postgres` cannot walk to `target`, and the ways out. */
+export function unreachable(blocked: { dir: string; mode: number }, target: string): StartupError {
+  return new StartupError(
+    `Started as root, the embedded PostgreSQL runs as user "postgres", which cannot enter ${blocked.dir} ` +
+      `(mode ${blocked.mode.toString(8).padStart(4, '0')}) on the way to ${target}: run \`chmod o+x ${blocked.dir}\`, ` +
+      'start the service as a non-root user, or set DATABASE_URL to a PostgreSQL of your own.',
+  );
 }

@@ -11,9 +11,9 @@ import path from 'node:path';
 import pg from 'pg';
 import { freePort } from './freePort.ts';
 import { initdb } from './initdb.ts';
-import { ensurePostgresAccount, type Account } from './pgAccount.ts';
+import { ensurePostgresAccount } from './pgAccount.ts';
 import { DEFAULT_STATE_ROOT, reachableBinaries, reachableCluster } from './pgPlacement.ts';
-import { blockingDirectory } from './pgReachability.ts';
+import { blockingDirectory, unreachable } from './pgReachability.ts';
 import { secretFile } from './secretFile.ts';
 import { StartupError } from './startupError.ts';
 import { startPostmaster } from './postmaster.ts';
@@ -43,18 +43,6 @@ export async function embeddedBinariesDir(): Promise<string> {
   return path.dirname(postgres);
 }
 
-/** An in-place cluster that became unreachable (a folder made private since): one sentence to fix it. */
-async function checkReachable(databaseDir: string, account: Account): Promise<void> {
-  const blocked = await blockingDirectory(databaseDir, account);
-  if (blocked) {
-    throw new StartupError(
-      `Started as root, the embedded PostgreSQL runs as user "postgres", which cannot enter ${blocked.dir} ` +
-        `(mode ${blocked.mode.toString(8).padStart(4, '0')}) on the way to its cluster ${databaseDir}: run \`chmod o+x ${blocked.dir}\`, ` +
-        'start the service as a non-root user, or set DATABASE_URL to a PostgreSQL of your own.',
-    );
-  }
-}
-
 /** A cluster made before per-directory passwords gets the generated one in place of the published one. */
 async function replaceLegacyPassword(port: number, password: string): Promise<void> {
   const client = new pg.Client({ host: '127.0.0.1', port, user: USER, password: LEGACY_PASSWORD, database: 'postgres' });
@@ -77,10 +65,13 @@ export async function startEmbeddedPostgres(
 ): Promise<EmbeddedPostgresHandle> {
   // postgres refuses to run as root: root runs it as an unprivileged account
   const account = process.getuid?.() === 0 ? ensurePostgresAccount() : undefined;
-  const binaries = account ? await reachableBinaries(await embeddedBinariesDir(), account, stateRoot) : await embeddedBinariesDir();
+  const packaged = await embeddedBinariesDir();
+  const binaries = account ? await reachableBinaries(packaged, account, stateRoot) : packaged;
   const databaseDir = account ? await reachableCluster(dataDir, account, stateRoot) : path.join(dataDir, 'postgres');
   if (account) {
-    await checkReachable(databaseDir, account);
+    // an in-place cluster whose folder was made private since it was created
+    const blocked = await blockingDirectory(databaseDir, account);
+    if (blocked) throw unreachable(blocked, `its cluster ${databaseDir}`);
     if (databaseDir !== path.join(dataDir, 'postgres')) log(`embedded postgres: user "postgres" cannot reach ${dataDir}, so the cluster is kept in ${databaseDir}`);
   }
   const runAs = account && { uid: account.uid, gid: account.gids[0] };

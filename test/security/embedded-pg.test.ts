@@ -25,6 +25,17 @@ async function dataDir(): Promise<string> {
   return dir;
 }
 
+/** The rows of one statement, on a connection of its own. */
+async function query(databaseUrl: string, sql: string): Promise<Array<Record<string, unknown>>> {
+  const client = new pg.Client(databaseUrl);
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
 async function connects(config: pg.ClientConfig): Promise<true | string> {
   const client = new pg.Client({ ...config, connectionTimeoutMillis: 5000 });
   try {
@@ -80,16 +91,11 @@ describe('embedded PostgreSQL', () => {
   });
 
   it('listens on 127.0.0.1 only and has no Unix socket', async () => {
-    const client = new pg.Client(handle.databaseUrl);
-    await client.connect();
-    try {
-      const { rows } = await client.query(
-        "SELECT current_setting('listen_addresses') AS listen, current_setting('unix_socket_directories') AS sockets, current_setting('password_encryption') AS enc",
-      );
-      assert.deepEqual(rows[0], { listen: '127.0.0.1', sockets: '', enc: 'scram-sha-256' });
-    } finally {
-      await client.end();
-    }
+    const rows = await query(
+      handle.databaseUrl,
+      "SELECT current_setting('listen_addresses') AS listen, current_setting('unix_socket_directories') AS sockets, current_setting('password_encryption') AS enc",
+    );
+    assert.deepEqual(rows, [{ listen: '127.0.0.1', sockets: '', enc: 'scram-sha-256' }]);
     assert.equal(url.hostname, '127.0.0.1');
   });
 
@@ -100,30 +106,18 @@ describe('embedded PostgreSQL', () => {
   });
 
   it('reuses the password and the data across a restart', async () => {
-    const client = new pg.Client(handle.databaseUrl);
-    await client.connect();
-    await client.query('CREATE TABLE IF NOT EXISTS survives (x int)');
-    await client.end();
+    await query(handle.databaseUrl, 'CREATE TABLE IF NOT EXISTS survives (x int)');
     await handle.stop();
     handle = await startEmbeddedPostgres(dir, () => {});
     const again = new URL(handle.databaseUrl);
     assert.equal(again.password, url.password);
     url = again;
-    const c2 = new pg.Client(handle.databaseUrl);
-    await c2.connect();
-    try {
-      assert.equal((await c2.query("SELECT to_regclass('survives') IS NOT NULL AS present")).rows[0].present, true);
-    } finally {
-      await c2.end();
-    }
+    assert.deepEqual(await query(handle.databaseUrl, "SELECT to_regclass('survives') IS NOT NULL AS present"), [{ present: true }]);
   });
 
   it('gives a cluster made with the published password a generated one on its next start', async () => {
     // the state a data directory from before this change is in: legacy password, no password file
-    const client = new pg.Client(handle.databaseUrl);
-    await client.connect();
-    await client.query("ALTER USER postgres PASSWORD 'simsiam-embedded'");
-    await client.end();
+    await query(handle.databaseUrl, "ALTER USER postgres PASSWORD 'simsiam-embedded'");
     await handle.stop();
     await fs.rm(path.join(dir, 'postgres-password'));
     handle = await startEmbeddedPostgres(dir, () => {});
@@ -168,20 +162,11 @@ describe('embedded PostgreSQL as root from a private directory', () => {
       assert.ok(handle.databaseDir.startsWith(path.join(stateRoot, 'clusters') + path.sep), handle.databaseDir);
       assert.equal((await fs.readFile(path.join(data, 'postgres-cluster'), 'utf8')).trim(), handle.databaseDir);
       assert.equal((await fs.stat(handle.databaseDir)).uid, postgresAccount()!.uid);
-      const client = new pg.Client(handle.databaseUrl);
-      await client.connect();
-      await client.query('CREATE TABLE kept (x int)');
-      await client.end();
+      await query(handle.databaseUrl, 'CREATE TABLE kept (x int)');
       await handle.stop();
 
       handle = await startEmbeddedPostgres(data, () => {}, { stateRoot });
-      const again = new pg.Client(handle.databaseUrl);
-      await again.connect();
-      try {
-        assert.equal((await again.query("SELECT to_regclass('kept') IS NOT NULL AS present")).rows[0].present, true);
-      } finally {
-        await again.end();
-      }
+      assert.deepEqual(await query(handle.databaseUrl, "SELECT to_regclass('kept') IS NOT NULL AS present"), [{ present: true }]);
       // the secrets stay in DATA_DIR, readable by root only
       assert.equal((await fs.stat(path.join(data, 'postgres-password'))).mode & 0o777, 0o600);
     } finally {
